@@ -1,0 +1,54 @@
+# The README's commands. Every target sets up .venv itself from the pinned constraints.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+# Bytecode is compiled at install time; keep it usable even where PYTHONDONTWRITEBYTECODE is set.
+export PYTHONDONTWRITEBYTECODE :=
+
+.PHONY: install demo test test-fast bench lint ui db-start db-stop clean lock
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/lowincome generate --out data/landing --years 2012-2014 --format mixed
+	$(BIN)/lowincome run
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check include dags plugins tests benchmarks
+
+ui: $(STAMP)
+	$(BIN)/lowincome ui
+
+db-start: $(STAMP)
+	$(BIN)/lowincome db start
+
+db-stop: $(STAMP)
+	$(BIN)/lowincome db stop
+
+lock: $(STAMP)
+	@(echo "# Exact versions of every package, seen to install together on Python 3.11 (Linux x86_64)."; \
+	  echo "# Regenerate: make lock"; \
+	  $(BIN)/uv pip freeze --python $(BIN)/python --exclude-editable | grep -viE '^(uv|lowincome)==') > constraints.txt
+
+clean:
+	-$(BIN)/lowincome db stop
+	rm -rf $(VENV) .lowincome

@@ -1,0 +1,81 @@
+"""Airflow's configuration for this project, entirely through environment variables.
+
+``AIRFLOW_HOME`` is inside the state folder, metadata lives in its own database on the warehouse
+server, and the warehouse and HMAC key reach tasks as Airflow connections (``AIRFLOW_CONN_…``),
+never from code or committed files. Must run before ``airflow`` is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lowincome.config import HMAC_CONN_ID, WAREHOUSE_CONN_ID, Settings, sqlalchemy_url
+from lowincome.errors import UserError
+
+
+def airflow_environment(cfg: Settings) -> dict[str, str]:
+    home = cfg.airflow_home
+    secrets = cfg.local_secrets
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(cfg.dags_dir),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(cfg.project_root / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # 2 cores: two task processes at a time keep the machine responsive.
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(cfg.airflow_metadata_url()),
+        "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
+        "AIRFLOW__CORE__FERNET_KEY": os.environ.get("AIRFLOW__CORE__FERNET_KEY", ""),
+        "AIRFLOW__API_AUTH__JWT_SECRET": os.environ.get("AIRFLOW__API_AUTH__JWT_SECRET",
+                                                        secrets["LOWINCOME_ROLE_PASSWORD"]),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__SCHEDULER__CATCHUP_BY_DEFAULT": "False",
+        f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": cfg.warehouse_url(),
+        f"AIRFLOW_CONN_{HMAC_CONN_ID.upper()}": json.dumps(
+            {"conn_type": "generic", "password": cfg.hmac_key()}
+        ),
+        "LOWINCOME_DATA_DIR": str(cfg.data_dir),
+        "LOWINCOME_STATE_DIR": str(cfg.state_dir),
+        "LOWINCOME_HOME": str(cfg.project_root),
+    }
+    # Keep whatever the operator set explicitly.
+    return {k: os.environ.get(k, v) if k.startswith("AIRFLOW__") and k in os.environ else v
+            for k, v in env.items()}
+
+
+def apply(cfg: Settings) -> dict[str, str]:
+    env = airflow_environment(cfg)
+    os.environ.update(env)
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def migrate_metadata(cfg: Settings) -> None:
+    """``airflow db migrate`` in a child process (it configures logging and ORM globally)."""
+    env = {**os.environ, **airflow_environment(cfg)}
+    marker = cfg.airflow_home / ".migrated"
+    stamp = f"{env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}|{_airflow_version()}"
+    if marker.exists() and marker.read_text() == stamp and not os.environ.get("LOWINCOME_FORCE_MIGRATE"):
+        return
+    result = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env,
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        tail = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()][-1:]
+        raise UserError(f"airflow db migrate failed: {tail[0] if tail else 'no output'}")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(stamp)
+
+
+def _airflow_version() -> str:
+    from importlib.metadata import version
+
+    return version("apache-airflow-core")

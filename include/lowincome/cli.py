@@ -1,0 +1,199 @@
+"""The ``lowincome`` command. Errors a person can act on print as one line, exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from lowincome.config import redact, settings
+from lowincome.errors import UserError
+
+
+def _years(text: str) -> list[int]:
+    try:
+        if "-" in text:
+            first, last = (int(part) for part in text.split("-", 1))
+            years = list(range(first, last + 1))
+        else:
+            years = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"years must look like 2012-2014 or 2012,2013, not {text!r}") from None
+    if not years or min(years) < 2012 or max(years) > 2030:
+        raise argparse.ArgumentTypeError("years must lie within 2012-2030")
+    return years
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    cfg = settings()
+    if args.action == "url":
+        print(cfg.warehouse_url() if args.show_password else redact(cfg.warehouse_url()))
+        return 0
+    if not cfg.embedded:
+        if args.action == "status":
+            from lowincome.warehouse import connect
+
+            with connect(cfg.warehouse_url()) as conn:
+                version = conn.execute("show server_version").fetchone()[0]
+            print(f"external warehouse: reachable, PostgreSQL {version} at {redact(cfg.warehouse_url())}")
+            return 0
+        if args.action == "start":
+            from lowincome.warehouse import ensure_ready
+
+            ensure_ready(cfg)
+            print(f"external warehouse ready at {redact(cfg.warehouse_url())}")
+            return 0
+        raise UserError("LOWINCOME_WAREHOUSE_URL points at an external server; lowincome does not stop it")
+    from lowincome.embedded import EmbeddedServer
+
+    server = EmbeddedServer(cfg)
+    if args.action == "start":
+        from lowincome.warehouse import ensure_ready
+
+        ensure_ready(cfg)
+        print(server.status().describe())
+        print(f"connect with: {redact(cfg.warehouse_url())}  (`lowincome db url --show-password` for the full URL)")
+    elif args.action == "stop":
+        server.stop()
+        print(server.status().describe())
+    else:
+        print(server.status().describe())
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from lowincome.pipeline import run_nightly
+
+    cfg = settings()
+    logfile = None if args.verbose else cfg.state_dir / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
+    started = time.monotonic()
+    print(f"running the nightly pipeline on {redact(cfg.warehouse_url())}"
+          + (f" (Airflow output: {logfile})" if logfile else ""), flush=True)
+    outcomes = run_nightly(cfg, landing=args.landing, logfile=logfile)
+    for outcome in outcomes:
+        print(f"  {outcome.dag_id:<28} {outcome.state:<8} {outcome.seconds:6.1f}s")
+    print(f"nightly pipeline finished in {time.monotonic() - started:.0f}s")
+    from lowincome.summary import print_summary
+
+    print_summary(cfg)
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from lowincome.generator import generate
+
+    summary = generate(out=args.out, years=args.years, scale=args.scale, seed=args.seed,
+                       counties=args.counties, fmt=args.format, messy=args.messy)
+    print(summary)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from lowincome.warehouse import ensure_ready
+
+    cfg = ensure_ready()
+    from lowincome.ingest.runner import format_outcomes, ingest_folder
+
+    outcomes = ingest_folder(args.folder, cfg=cfg, progress=not args.quiet)
+    print(format_outcomes(outcomes))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from lowincome.warehouse import connect, ensure_ready
+
+    cfg = ensure_ready()
+    from lowincome.ingest.ledger import status_report
+
+    with connect(cfg.warehouse_url()) as conn:
+        print(status_report(conn, county=args.county, year=args.year))
+    return 0
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    """Airflow itself (api-server, scheduler, dag-processor, triggerer) on the project's warehouse."""
+    from lowincome.pipeline import prepare
+
+    cfg = settings()
+    prepare(cfg)
+    env = {**os.environ}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["AIRFLOW__API__PORT"] = str(args.port)
+    print(f"Airflow on http://localhost:{args.port} (user admin; password in "
+          f"{cfg.airflow_home}/simple_auth_manager_passwords.json.generated). Ctrl-C stops every part.",
+          flush=True)
+    # Its own process group, so that Ctrl-C stops every child and leaves no orphan.
+    proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, start_new_session=True)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lowincome", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the warehouse server: start | stop | status | url")
+    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db.add_argument("--show-password", action="store_true", help="with url: print the password too")
+    db.set_defaults(func=cmd_db)
+
+    run = sub.add_parser("run", help="run the nightly pipeline once (every DAG, through dag.test())")
+    run.add_argument("--landing", type=Path, help="landing folder (default $LOWINCOME_DATA_DIR/landing)")
+    run.add_argument("--verbose", action="store_true", help="show Airflow's task output")
+    run.set_defaults(func=cmd_run)
+
+    gen = sub.add_parser("generate", help="write realistic sample county submissions")
+    gen.add_argument("--out", type=Path, required=True)
+    gen.add_argument("--years", type=_years, default=_years("2012-2014"))
+    gen.add_argument("--scale", type=float, default=0.002, help="1.0 = a full province (~1M households)")
+    gen.add_argument("--seed", type=int, default=2013)
+    gen.add_argument("--counties", nargs="*", help="county codes or names (default: all)")
+    gen.add_argument("--format", choices=["csv", "xlsx", "mixed"], default="mixed")
+    gen.add_argument("--messy", action="store_true", help="mix in real-world faults at known places")
+    gen.set_defaults(func=cmd_generate)
+
+    ing = sub.add_parser("ingest", help="ingest a folder of county files now (the DAG's code)")
+    ing.add_argument("folder", type=Path)
+    ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.set_defaults(func=cmd_ingest)
+
+    st = sub.add_parser("status", help="the ledger: what arrived, what is missing, what was rejected")
+    st.add_argument("--county")
+    st.add_argument("--year", type=int)
+    st.set_defaults(func=cmd_status)
+
+    ui = sub.add_parser("ui", help="start Airflow (api-server, scheduler, dag-processor, triggerer)")
+    ui.add_argument("--port", type=int, default=8080)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not os.environ.get("LOWINCOME_DEBUG"):
+        # Library deprecation and environment warnings are for developers, not for the person at the prompt.
+        warnings.filterwarnings("ignore")
+    try:
+        return args.func(args)
+    except UserError as err:
+        print(f"lowincome: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lowincome: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

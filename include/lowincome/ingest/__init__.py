@@ -1,0 +1,1 @@
+"""Ingestion of county submissions: landing -> validation -> raw, with a ledger of every file."""

@@ -1,0 +1,81 @@
+-- The operational ledger: what arrived, what became of it, and what was wrong.
+-- Idempotent: run at every start-up. Later additions are written as `add column if not exists`.
+
+create table if not exists ops.submissions (
+    id              bigserial primary key,
+    file_name       text not null,            -- the name as it arrived (may be non-UTF-8: stored escaped)
+    sha256          char(64) not null,
+    size_bytes      bigint not null default 0,
+    county_code     text,
+    template        text,
+    year            smallint,
+    status          text not null check (status in ('loaded', 'rejected', 'superseded', 'duplicate')),
+    rows_read       integer not null default 0,
+    rows_loaded     integer not null default 0,
+    rows_rejected   integer not null default 0,
+    rows_warned     integer not null default 0,
+    reason          text,                     -- file-level reason (Chinese, for the county) when rejected
+    reason_code     text,                     -- stable machine code of that reason
+    received_at     timestamptz not null default now(),
+    superseded_by   bigint references ops.submissions (id),
+    duplicate_of    bigint references ops.submissions (id),
+    archive_path    text,
+    feedback_path   text,
+    explanation     text,                     -- 上报说明: accepted warnings (强制上报)
+    constraint rows_accounted check (status in ('rejected', 'duplicate') or rows_read = rows_loaded + rows_rejected)
+);
+create unique index if not exists submissions_sha256_once on ops.submissions (sha256) where status <> 'duplicate';
+create index if not exists submissions_county_template_year on ops.submissions (county_code, template, year);
+
+create table if not exists ops.rejected_rows (
+    id              bigserial primary key,
+    submission_id   bigint not null references ops.submissions (id),
+    row_number      integer not null,         -- the row number the county sees in its own file
+    column_name     text,
+    rule            text not null,            -- the expectation / rule that failed
+    reason          text not null,            -- in Chinese, for the county clerk
+    raw_values      jsonb not null default '{}'::jsonb
+);
+create index if not exists rejected_rows_submission on ops.rejected_rows (submission_id);
+
+create table if not exists ops.row_warnings (
+    id              bigserial primary key,
+    submission_id   bigint not null references ops.submissions (id),
+    row_number      integer,
+    column_name     text,
+    rule            text not null,
+    reason          text not null,
+    accepted        boolean not null default false   -- accepted by a 上报说明 (forced submission)
+);
+create index if not exists row_warnings_submission on ops.row_warnings (submission_id);
+
+create table if not exists ops.validation_runs (
+    id              bigserial primary key,
+    submission_id   bigint not null references ops.submissions (id),
+    suite           text not null,
+    success         boolean not null,
+    started_at      timestamptz not null default now(),
+    finished_at     timestamptz
+);
+
+create table if not exists ops.validation_results (
+    id              bigserial primary key,
+    run_id          bigint not null references ops.validation_runs (id),
+    submission_id   bigint not null references ops.submissions (id),
+    expectation     text not null,
+    column_name     text,
+    severity        text not null check (severity in ('reject_file', 'reject_row', 'warn')),
+    success         boolean not null,
+    unexpected_count integer not null default 0,
+    observed_value  text
+);
+create index if not exists validation_results_submission on ops.validation_results (submission_id);
+
+create table if not exists ops.pipeline_runs (
+    id              bigserial primary key,
+    dag_id          text not null,
+    run_id          text not null,
+    started_at      timestamptz not null default now(),
+    finished_at     timestamptz,
+    outcome         text
+);

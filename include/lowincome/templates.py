@@ -1,0 +1,125 @@
+"""The submission templates (the data contract), loaded from ``include/config/templates.yaml``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+CONFIG_FILE = Path(__file__).resolve().parents[1] / "config" / "templates.yaml"
+
+PG_TYPES = {
+    "code": "text",
+    "text": "text",
+    "int": "integer",
+    "year": "smallint",
+    "money": "numeric(16,2)",
+    "number": "numeric(16,4)",
+    "bool": "boolean",
+    "date": "date",
+    "enum": "text",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    zh: str
+    type: str
+    required: bool = True
+    nullable: bool = False
+    pattern: str | None = None
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] = ()
+    synonyms: dict[str, str] = field(default_factory=dict)
+    personal: bool = False
+    check: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def pg_type(self) -> str:
+        return PG_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    zh: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    fixed_county_code: str | None = None
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def personal_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.personal]
+
+
+@dataclass(frozen=True)
+class Contract:
+    templates: dict[str, Template]
+    yes: frozenset[str]
+    no: frozenset[str]
+
+
+def _column(spec: dict) -> Column:
+    spec = dict(spec)
+    spec["values"] = tuple(spec.get("values", ()))
+    spec["aliases"] = tuple(spec.get("aliases", ()))
+    spec["synonyms"] = dict(spec.get("synonyms", {}))
+    return Column(**spec)
+
+
+@cache
+def contract(path: Path = CONFIG_FILE) -> Contract:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    templates = {
+        name: Template(
+            name=name,
+            zh=spec["zh"],
+            columns=tuple(_column(c) for c in spec["columns"]),
+            key=tuple(spec.get("key", ())),
+            fixed_county_code=spec.get("fixed_county_code"),
+        )
+        for name, spec in doc["templates"].items()
+    }
+    yes_no = doc["yes_no"]
+    return Contract(templates, frozenset(map(str, yes_no[True])), frozenset(map(str, yes_no[False])))
+
+
+def templates() -> dict[str, Template]:
+    return contract().templates
+
+
+def template(name: str) -> Template:
+    return templates()[name]
+
+
+LINEAGE_COLUMNS = (
+    ("_submission_id", "bigint not null"),
+    ("_source_row", "integer not null"),
+)
+
+
+def raw_table_ddl(tpl: Template) -> str:
+    """``raw.<template>``: the canonical, typed columns plus lineage (which file, which row)."""
+    cols = [f'    "{c.name}" {c.pg_type}' for c in tpl.columns]
+    if tpl.fixed_county_code:
+        cols.insert(0, '    "county_code" text')
+    cols += [f"    {name} {ddl}" for name, ddl in LINEAGE_COLUMNS]
+    return (
+        f"create table if not exists raw.{tpl.name} (\n" + ",\n".join(cols) + "\n);\n"
+        f"create index if not exists {tpl.name}_submission_idx on raw.{tpl.name} (_submission_id);\n"
+    )

@@ -1,0 +1,169 @@
+"""Reaching the warehouse and making it ready: databases, schemas, roles, ledger tables.
+
+Every command calls :func:`ensure_ready`, so the platform works on an empty server. All of it is
+idempotent (``if not exists``) and safe to run concurrently with itself: the DDL runs under a
+transaction-level advisory lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from importlib import resources
+
+import psycopg
+from psycopg import sql
+
+from lowincome.config import Settings, redact, settings, with_database
+from lowincome.errors import UserError, WarehouseUnavailable
+from lowincome.templates import raw_table_ddl, templates
+
+log = logging.getLogger(__name__)
+
+SCHEMAS = ("raw", "ops", "staging", "intermediate", "warehouse", "snapshots", "marts")
+
+# Least privilege, by name. Group roles (NOLOGIN); people and tools log in as members.
+ROLE_GRANTS: dict[str, dict[str, str]] = {
+    # writes the raw layer and the ledger, reads nothing it did not write
+    "lowincome_loader": {"raw": "insert", "ops": "select, insert, update"},
+    # dbt: reads raw and ops, owns what it builds
+    "lowincome_transformer": {
+        "raw": "select", "ops": "select", "staging": "all", "intermediate": "all",
+        "warehouse": "all", "snapshots": "all", "marts": "all",
+    },
+    # statisticians: the warehouse, the marts and data quality; never raw
+    "lowincome_analyst": {"warehouse": "select", "marts": "select", "ops": "select"},
+    # BI tools: the published marts only
+    "lowincome_bi": {"marts": "select"},
+}
+
+LOCK_BOOTSTRAP = 7_301_001
+LOCK_NIGHTLY = 7_301_002
+
+
+def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
+    target = url or settings().warehouse_url()
+    try:
+        return psycopg.connect(target, connect_timeout=10, **kwargs)
+    except psycopg.OperationalError as err:
+        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        hint = ("run `lowincome db start`" if settings().embedded
+                else "check LOWINCOME_WAREHOUSE_URL and that the server is up")
+        raise WarehouseUnavailable(f"cannot reach the warehouse at {redact(target)}: {reason}; {hint}") from None
+
+
+def ensure_server(cfg: Settings | None = None) -> None:
+    """Start the embedded server when it is the one in use; check reachability either way."""
+    cfg = cfg or settings()
+    if cfg.embedded:
+        from lowincome.embedded import EmbeddedServer
+
+        EmbeddedServer(cfg).start()
+
+
+def ensure_databases(cfg: Settings) -> None:
+    """Create the warehouse and Airflow metadata databases when the server lacks them."""
+    url = cfg.warehouse_url()
+    wanted = [url.rsplit("/", 1)[-1].split("?")[0], cfg.airflow_metadata_url().rsplit("/", 1)[-1].split("?")[0]]
+    try:
+        conn = connect(with_database(url, "postgres"), autocommit=True)
+    except WarehouseUnavailable:
+        # Some managed servers forbid the maintenance database; then the databases must exist already.
+        return
+    with conn:
+        for name in wanted:
+            exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+            if not exists:
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                    conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def bootstrap(conn: psycopg.Connection) -> None:
+    """Schemas, roles, grants, ledger and raw tables. Idempotent."""
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_BOOTSTRAP,))
+        for schema in SCHEMAS:
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        conn.execute(resources.files("lowincome").joinpath("sql/ops.sql").read_text())
+        for tpl in templates().values():
+            conn.execute(raw_table_ddl(tpl))
+        _ensure_roles(conn)
+
+
+def _ensure_roles(conn: psycopg.Connection) -> None:
+    can_create = conn.execute(
+        "select rolsuper or rolcreaterole from pg_roles where rolname = current_user"
+    ).fetchone()[0]
+    for role in ROLE_GRANTS:
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+        if not exists:
+            if not can_create:
+                log.warning("cannot create role %s (no CREATEROLE); ask a DBA to create it", role)
+                continue
+            conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+    database = conn.execute("select current_database()").fetchone()[0]
+    for role, per_schema in ROLE_GRANTS.items():
+        if not conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+            continue
+        r = sql.Identifier(role)
+        conn.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(database), r))
+        for schema in SCHEMAS:
+            s = sql.Identifier(schema)
+            # Start from nothing so that a narrowed grant really narrows.
+            conn.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(s, r))
+            conn.execute(sql.SQL("alter default privileges in schema {} revoke all on tables from {}").format(s, r))
+            privilege = per_schema.get(schema)
+            if privilege is None:
+                conn.execute(sql.SQL("revoke all on schema {} from {}").format(s, r))
+                continue
+            schema_priv = "usage, create" if privilege == "all" else "usage"
+            conn.execute(sql.SQL("grant {} on schema {} to {}").format(sql.SQL(schema_priv), s, r))
+            conn.execute(sql.SQL("grant {} on all tables in schema {} to {}").format(sql.SQL(privilege), s, r))
+            conn.execute(sql.SQL("alter default privileges in schema {} grant {} on tables to {}").format(
+                s, sql.SQL(privilege), r))
+            if privilege != "select":
+                conn.execute(sql.SQL("grant usage on all sequences in schema {} to {}").format(s, r))
+    # Nobody gets raw or ops through PUBLIC.
+    for schema in SCHEMAS:
+        conn.execute(sql.SQL("revoke all on schema {} from public").format(sql.Identifier(schema)))
+
+
+def reapply_grants(conn: psycopg.Connection) -> None:
+    """After dbt replaced tables and views, grant again (dbt drops and recreates relations)."""
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_BOOTSTRAP,))
+        _ensure_roles(conn)
+
+
+def ensure_ready(cfg: Settings | None = None) -> Settings:
+    """What every command does first: server up, databases there, schemas and roles in place."""
+    cfg = cfg or settings()
+    ensure_server(cfg)
+    ensure_databases(cfg)
+    with connect(cfg.warehouse_url()) as conn:
+        bootstrap(conn)
+    return cfg
+
+
+@contextlib.contextmanager
+def nightly_lock(conn: psycopg.Connection, wait: bool = False) -> Iterator[bool]:
+    """A lock in the warehouse (not a file on one host): two nights never load at once.
+
+    Yields True when this caller holds the lock, False when another run holds it and ``wait`` is off.
+    """
+    if wait:
+        conn.execute("select pg_advisory_lock(%s)", (LOCK_NIGHTLY,))
+        acquired = True
+    else:
+        acquired = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_NIGHTLY,)).fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            conn.execute("select pg_advisory_unlock(%s)", (LOCK_NIGHTLY,))
+
+
+def require(condition: bool, message: str) -> None:
+    if not condition:
+        raise UserError(message)
