@@ -51,6 +51,7 @@ class Template:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     fixed_county_code: str | None = None
+    pseudonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def column_names(self) -> list[str]:
@@ -92,6 +93,7 @@ def contract(path: Path = CONFIG_FILE) -> Contract:
             columns=tuple(_column(c) for c in spec["columns"]),
             key=tuple(spec.get("key", ())),
             fixed_county_code=spec.get("fixed_county_code"),
+            pseudonyms={k: tuple(v) for k, v in spec.get("pseudonyms", {}).items()},
         )
         for name, spec in doc["templates"].items()
     }
@@ -118,8 +120,12 @@ def raw_table_ddl(tpl: Template) -> str:
     cols = [f'    "{c.name}" {c.pg_type}' for c in tpl.columns]
     if tpl.fixed_county_code:
         cols.insert(0, '    "county_code" text')
+    cols += [f'    "{name}" text' for name in tpl.pseudonyms]
     cols += [f"    {name} {ddl}" for name, ddl in LINEAGE_COLUMNS]
+    # A contract that gained a column reaches tables created under the old one.
+    evolve = "".join(f"alter table raw.{tpl.name} add column if not exists {col.strip()};\n"
+                     for col in cols if "not null" not in col)
     return (
-        f"create table if not exists raw.{tpl.name} (\n" + ",\n".join(cols) + "\n);\n"
+        f"create table if not exists raw.{tpl.name} (\n" + ",\n".join(cols) + "\n);\n" + evolve +
         f"create index if not exists {tpl.name}_submission_idx on raw.{tpl.name} (_submission_id);\n"
     )
