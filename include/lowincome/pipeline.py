@@ -18,7 +18,7 @@ from pathlib import Path
 from lowincome import airflow_env
 from lowincome.config import Settings
 from lowincome.errors import UserError
-from lowincome.warehouse import ensure_ready
+from lowincome.warehouse import connect, ensure_ready, nightly_lock
 
 NIGHTLY_DAGS = ("ingest_county_submissions", "build_warehouse", "publish_monitoring")
 
@@ -76,6 +76,20 @@ def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None
                 dag_ids: tuple[str, ...] = NIGHTLY_DAGS) -> list[DagOutcome]:
     prepare(cfg)
     conf = {"landing_dir": str(landing.resolve())} if landing else {}
+    # The lock lives in the warehouse, so a second run on another host sees it too.
+    with connect(cfg.warehouse_url(), autocommit=True) as lock_conn, nightly_lock(lock_conn) as held:
+        if not held:
+            raise UserError("another nightly run holds the warehouse lock; wait for it to finish "
+                            "(`lowincome status` shows what it loaded)")
+        outcomes = _run_in_order(cfg, conf, logfile, dag_ids)
+    failed = [o for o in outcomes if o.state != "success"]
+    if failed:
+        where = f"; task logs: {logfile}" if logfile else ""
+        raise UserError(f"DAG {failed[0].dag_id} ended {failed[0].state} (run {failed[0].run_id}){where}")
+    return outcomes
+
+
+def _run_in_order(cfg: Settings, conf: dict, logfile: Path | None, dag_ids: tuple[str, ...]) -> list[DagOutcome]:
     outcomes: list[DagOutcome] = []
     with _output_to(logfile):
         dags = load_dags(cfg)
@@ -88,8 +102,4 @@ def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None
             outcomes.append(DagOutcome(dag_id, state, time.monotonic() - started, run.run_id))
             if state != "success":
                 break
-    failed = [o for o in outcomes if o.state != "success"]
-    if failed:
-        where = f"; task logs: {logfile}" if logfile else ""
-        raise UserError(f"DAG {failed[0].dag_id} ended {failed[0].state} (run {failed[0].run_id}){where}")
     return outcomes
