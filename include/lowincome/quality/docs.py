@@ -1,0 +1,151 @@
+"""GX Data Docs of the stored validation results, built into ``$LOWINCOME_DATA_DIR/docs/validation/``.
+
+GX's pages load jQuery, Bootstrap, Font Awesome, bootstrap-table, Vega … from public CDNs, so on the
+statistics office's network (no internet) they render broken. After GX builds the site we rewrite
+every such URL to a local copy under ``static/vendor/``, copied from Python packages that ship the
+files (pinned like any dependency):
+
+* ``xstatic-jquery`` (jQuery 3.7.1, the version GX asks for),
+* ``xstatic-bootstrap`` 4.5.3 (GX asks for 4.3.1; the 4.x bundle includes Popper, so the separate
+  Popper script goes),
+* ``xstatic-font-awesome`` 6.2.1 (GX asks for 6.6.0; the icons GX uses exist in both).
+
+No Python package ships bootstrap-table. GX uses it only to turn a JSON array into a table (our pages
+need neither its filter-control extension nor the date picker that extension loads), so a small local
+script, :data:`TABLE_SCRIPT`, renders the same ``columns``/``data`` and keeps GX's row links. The Vega
+scripts are removed: they draw charts for distribution expectations, which no suite of ours has; the
+optional dark-mode stylesheet is removed too. GX's logo comes from its own package (``static/images``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+
+from lowincome.config import Settings
+from lowincome.quality.context import project_context
+
+log = logging.getLogger(__name__)
+SITE = "validation_site"
+
+# CDN URL -> (package, file inside the package's data folder, path under static/vendor/)
+VENDORED: dict[str, tuple[str, str, str]] = {
+    "https://code.jquery.com/jquery-3.7.1.min.js": ("xstatic.pkg.jquery", "jquery.min.js", "jquery/jquery.min.js"),
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css":
+        ("xstatic.pkg.bootstrap", "css/bootstrap.min.css", "bootstrap/css/bootstrap.min.css"),
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js":
+        ("xstatic.pkg.bootstrap", "js/bootstrap.bundle.min.js", "bootstrap/js/bootstrap.bundle.min.js"),
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css":
+        ("xstatic.pkg.font_awesome", "css/all.min.css", "font-awesome/css/all.min.css"),
+}
+# Folders the vendored files refer to (Font Awesome's CSS loads ../webfonts/*).
+VENDORED_DIRS = [("xstatic.pkg.font_awesome", "webfonts", "font-awesome/webfonts")]
+TABLE_SCRIPT_URL = "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js"
+TABLE_SCRIPT_PATH = "bootstrap-table-lite/bootstrap-table-lite.js"
+# Loaded by GX's pages but not needed by ours (see the module docstring): the tags are removed.
+DROPPED = (
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/",
+    "https://unpkg.com/bootstrap-table@",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/",
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@",
+    "https://cdn.jsdelivr.net/npm/vega",
+)
+GX_IMAGES = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
+
+TABLE_SCRIPT = """\
+/* Renders GX Data Docs tables offline: the subset of bootstrap-table's API that GX's pages call
+   ($(el).bootstrapTable({columns, data, rowAttributes, rowStyle}) and the click-row.bs.table event).
+   Written for the lowincome project; no sorting or filter controls. */
+(function ($) {
+  function lookup(fn) { return typeof fn === "string" ? window[fn] : fn; }
+  $.fn.bootstrapTable = function (options) {
+    if (typeof options === "string") { return this; }  // methods such as 'clearFilterControl'
+    var opts = options || {};
+    return this.each(function () {
+      var $table = $(this).addClass("table table-hover table-sm").empty();
+      var columns = opts.columns || [];
+      var $row = $("<tr>");
+      columns.forEach(function (c) { $row.append($("<th>").html(c.title || c.field || "")); });
+      $table.append($("<thead>").append($row));
+      var $body = $("<tbody>");
+      var rowAttributes = lookup(opts.rowAttributes), rowStyle = lookup(opts.rowStyle);
+      (opts.data || []).forEach(function (record, index) {
+        var $tr = $("<tr>");
+        if (rowAttributes) { $.each(rowAttributes(record, index) || {}, function (k, v) { $tr.attr(k, v); }); }
+        if (rowStyle) { $tr.css((rowStyle(record, index) || {}).css || {}); }
+        columns.forEach(function (c) {
+          var value = record[c.field];
+          $tr.append($("<td>").html(value === undefined || value === null ? "" : String(value)));
+        });
+        $tr.on("click", function () { $table.trigger("click-row.bs.table", [record, $tr]); });
+        $body.append($tr);
+      });
+      $table.append($body);
+    });
+  };
+})(jQuery);
+"""
+
+_TAG = re.compile(r"<(script|link)\b[^>]*?(?:src|href)=\"(https?://[^\"]+)\"[^>]*>(?:\s*</script>)?", re.I)
+_IMAGE = re.compile(re.escape(GX_IMAGES) + r"([A-Za-z0-9_.-]+)(?:\?[^\"']*)?")
+
+
+def build_data_docs(cfg: Settings) -> Path:
+    """Build the validation Data Docs site and make it render with no network; returns index.html."""
+    site_root = cfg.docs_dir / "validation"
+    project_context(cfg).build_data_docs(site_names=[SITE])
+    vendor = site_root / "static" / "vendor"
+    copy_vendored_assets(vendor)
+    for page in site_root.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        offline = localise(text, os.path.relpath(site_root, page.parent).replace(os.sep, "/"))
+        if offline != text:
+            page.write_text(offline, encoding="utf-8")
+    return site_root / "index.html"
+
+
+def copy_vendored_assets(vendor: Path) -> None:
+    for _url, (package, source, target) in VENDORED.items():
+        _copy(_package_data(package) / source, vendor / target)
+    for package, source, target in VENDORED_DIRS:
+        shutil.copytree(_package_data(package) / source, vendor / target, dirs_exist_ok=True)
+    (vendor / TABLE_SCRIPT_PATH).parent.mkdir(parents=True, exist_ok=True)
+    (vendor / TABLE_SCRIPT_PATH).write_text(TABLE_SCRIPT, encoding="utf-8")
+
+
+def localise(html: str, root: str) -> str:
+    """Point CDN scripts and stylesheets at static/vendor (``root``: path from the page to the site)."""
+    base = f"{root}/static/vendor/"
+
+    def _tag(match: re.Match) -> str:
+        url = match.group(2)
+        if url in VENDORED:
+            return match.group(0).replace(url, base + VENDORED[url][2])
+        if url == TABLE_SCRIPT_URL:
+            return f'<script src="{base}{TABLE_SCRIPT_PATH}"></script>'
+        if url.startswith(DROPPED):
+            return ""
+        if match.group(1).lower() == "link" and "stylesheet" not in match.group(0).lower():
+            return match.group(0)  # a plain link (not a resource the page loads)
+        log.warning("Data Docs page loads %s, which has no local copy", url)
+        return match.group(0)
+
+    html = _TAG.sub(_tag, html)
+    # integrity/crossorigin attributes named the CDN files; the local copies differ
+    html = re.sub(r'\s+(integrity="[^"]*"|crossorigin="[^"]*")', "", html)
+    return _IMAGE.sub(lambda m: f"{root}/static/images/{m.group(1)}", html)
+
+
+def _package_data(package: str) -> Path:
+    module = importlib.import_module(package)
+    return Path(module.BASE_DIR)
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
+        shutil.copyfile(source, target)

@@ -1,0 +1,55 @@
+"""Each run's GX validation result, kept for Data Docs (in ``$LOWINCOME_DATA_DIR/gx/validations``).
+
+What is stored is GX's own result object with its ``result`` part replaced by counts and row
+numbers: no cell value is ever kept (the household register's names and ID numbers stay in raw), nor
+GX's SQL text (it names scratch tables that are gone after the load).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from lowincome.config import Settings
+from lowincome.quality.context import gx, project_context
+
+log = logging.getLogger(__name__)
+PARTIAL_ROWS = 20
+
+
+def store_validation_result(cfg: Settings, gx_result: Any, *, verdicts: list, failing_rows: dict[str, list],
+                            total: int, template: str, county_code: str, year: int) -> None:
+    for verdict in verdicts:
+        rows = [r for r in failing_rows.get(verdict.rule.key, []) if r is not None]
+        res = verdict.result
+        count = 0 if verdict.success else max(len(rows), 1)
+        summary: dict[str, Any] = {"observed_value": count}
+        if verdict.rule.kind == "column_values":
+            summary = {
+                "element_count": total, "unexpected_count": count,
+                "unexpected_percent": round(100.0 * count / total, 2) if total else 0.0,
+                "partial_unexpected_list": [],
+                "unexpected_index_column_names": ["_source_row"],
+                "partial_unexpected_index_list": [{"_source_row": r} for r in rows[:PARTIAL_ROWS]],
+            }
+        res.result = summary
+    meta = dict(gx_result.meta or {})
+    meta["lowincome"] = {"template": template, "county_code": county_code, "year": year, "rows": total}
+    gx_result.meta = meta
+    ge = gx()
+    core = ge.core
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    run_id = core.RunIdentifier(run_name=f"{county_code}_{template}_{year}",
+                                run_time=dt.datetime.now(dt.UTC))
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=template),
+        run_id=run_id,
+        batch_identifier=f"{county_code}_{year}",
+    )
+    gx_result.meta["run_id"] = run_id
+    project_context(cfg).validation_results_store.set(key, gx_result)

@@ -1,0 +1,71 @@
+"""GX expectation suites, one per template, built from the rules (never written by hand)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from lowincome.config import Settings
+from lowincome.quality.context import gx, project_context
+from lowincome.quality.expectations import (
+    ExpectColumnValuesToBeBetweenOnceParsed,
+    ExpectColumnValuesToParseAs,
+    UnexpectedRowsCountExpectation,
+)
+from lowincome.quality.policy import policy
+from lowincome.quality.rules import Rule, rules_for
+from lowincome.templates import templates
+
+# GX's own failure severity, shown in Data Docs; ours (reject_file/reject_row/warn) is in the meta.
+GX_SEVERITY = {"reject_file": "critical", "reject_row": "critical", "warn": "warning"}
+
+
+def expectation_for(rule: Rule) -> Any:
+    gxe = gx().expectations
+    pol = policy()
+    severity = pol.severity(rule.rule)
+    common: dict[str, Any] = {
+        "meta": {"rule": rule.rule, "column": rule.column, "key": rule.key, "severity": severity},
+        "description": f"{rule.description} ({severity}: {rule.reason(pol)})",
+        "severity": GX_SEVERITY[severity],
+    }
+    if rule.kind == "rows":
+        return UnexpectedRowsCountExpectation(unexpected_rows_query=rule.query, **common)
+    if rule.gx_type == "not_null":
+        return gxe.ExpectColumnValuesToNotBeNull(column=rule.column, **common)
+    if rule.gx_type == "match_regex":
+        return gxe.ExpectColumnValuesToMatchRegex(column=rule.column, regex=rule.gx_kwargs["regex"], **common)
+    if rule.gx_type == "parses_as":
+        return ExpectColumnValuesToParseAs(column=rule.column, pg_type=rule.gx_kwargs["pg_type"], **common)
+    if rule.gx_type == "between":
+        return ExpectColumnValuesToBeBetweenOnceParsed(column=rule.column, **rule.gx_kwargs, **common)
+    if rule.gx_type == "in_set":
+        return gxe.ExpectColumnValuesToBeInSet(column=rule.column, value_set=rule.gx_kwargs["value_set"], **common)
+    raise ValueError(f"rule {rule.key}: unknown GX expectation type {rule.gx_type!r}")
+
+
+def build_suite(template_name: str, columns: frozenset[str] | None = None) -> tuple[Any, tuple[Rule, ...]]:
+    """The suite of a template, restricted to the rules whose columns the file carries."""
+    return _build_suite(template_name, columns)
+
+
+@lru_cache(maxsize=64)
+def _build_suite(template_name: str, columns: frozenset[str] | None) -> tuple[Any, tuple[Rule, ...]]:
+    rules = tuple(r for r in rules_for(template_name) if columns is None or set(r.needs) <= columns)
+    # Built in one go: ExpectationSuite.add_expectation would look for a saved copy in a context's store.
+    suite = gx().ExpectationSuite(name=template_name, meta={"template": template_name},
+                                  expectations=[expectation_for(rule) for rule in rules])
+    return suite, rules
+
+
+def write_suites(cfg: Settings) -> list[str]:
+    """Write the seven reference suites into ``expectations/expectations/`` (reviewable JSON)."""
+    context = project_context(cfg)
+    written = []
+    for name in templates():
+        rules = rules_for(name)
+        suite = gx().ExpectationSuite(name=name, meta={"template": name},
+                                      expectations=[expectation_for(rule) for rule in rules])
+        context.suites.add_or_update(suite)
+        written.append(name)
+    return written

@@ -1,0 +1,45 @@
+"""Data Docs build from the stored results and render with no network."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from conftest import COUNTY, YEAR, columns_of, good_row
+
+from lowincome.quality import build_data_docs, validate_load_table
+
+
+class _Resources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.loaded: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag == "script" and values.get("src"):
+            self.loaded.append(values["src"])
+        if tag == "link" and values.get("href") and "stylesheet" in (values.get("rel") or "") + "icon":
+            self.loaded.append(values["href"])
+        if tag == "img" and values.get("src"):
+            self.loaded.append(values["src"])
+
+
+def test_data_docs_render_offline(cfg, load_table):
+    bad = good_row("households", 2) | {"status": "未知"}
+    validate_load_table(cfg, load_table=load_table("households", [good_row("households", 1), bad]),
+                        template="households", county_code=COUNTY, year=YEAR, columns=columns_of("households"),
+                        explanation=None)
+    index = build_data_docs(cfg)
+    site = cfg.docs_dir / "validation"
+    assert index == site / "index.html" and index.exists()
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= 2
+    for page in pages:
+        parser = _Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        remote = [url for url in parser.loaded if url.startswith(("http://", "https://", "//"))]
+        assert remote == [], f"{page.relative_to(site)} loads {remote}"
+        for url in parser.loaded:  # every local script, stylesheet and image is there
+            assert (page.parent / url.split("?")[0]).resolve().exists(), f"{page.relative_to(site)}: {url}"
+    assert (site / "static" / "vendor" / "jquery" / "jquery.min.js").exists()
+    assert any((site / "static" / "vendor" / "font-awesome" / "webfonts").iterdir())
