@@ -1,0 +1,61 @@
+"""County indicators (one row per county and year) and the statistics bureau's province indicators.
+
+County indicators describe the whole county, so they do not shrink with ``scale``.
+"""
+
+from __future__ import annotations
+
+from lowincome.generator.counties import PROVINCE_CODE, PROVINCE_NAME, County
+from lowincome.generator.economy import (
+    BASE_YEAR,
+    Economy,
+    Stream,
+    benchmark_rate,
+    province_rural_income,
+    rng_for,
+)
+from lowincome.generator.writers import Table, table_from_columns
+
+
+def county_indicators_table(county: County, economy: Economy, year: int, seed: int) -> Table:
+    rng = rng_for(seed, county.code, year, Stream.INDICATORS)
+    t = year - BASE_YEAR
+    u = rng.random(12).tolist()
+    rural_income = round(economy.rural_income_2012 * (1 + economy.rural_growth) ** t * (0.99 + 0.02 * u[0]))
+    dibao = round(economy.dibao_2012 * (1 + economy.dibao_growth) ** t, -1)
+    topup = round(economy.topup_2012 + economy.topup_step * t)
+    workers = round(economy.processing_workers_2012 * 1.06 ** t * (0.95 + 0.1 * u[1]))
+    fees = round(workers * economy.processing_fee_per_worker_2012 * 1.06 ** t, -3)
+    fund = round(economy.guarantee_fund_2012 * 1.1 ** t, -3)
+    leverage = economy.leverage_2012 + 0.35 * t + 0.3 * u[2]
+    need = max(1, round(economy.housing_need * 0.9 ** t * (0.9 + 0.2 * u[3])))
+    aided = min(need, int(need * min(1.0, 0.74 + 0.05 * t + 0.15 * u[4])))
+    columns = {
+        "county_code": [county.code],
+        "year": [year],
+        "rural_per_capita_net_income": [float(rural_income)],
+        "dibao_standard": [float(dibao)],
+        "dibao_min_topup": [float(topup)],
+        "tech_demo_industries": [int(round(economy.tech_industries_2012 + 0.6 * t + u[5]))],
+        "processing_workers": [int(workers)],
+        "processing_fees": [float(fees)],
+        "new_mutual_aid_funds": [int(rng.poisson(economy.mutual_aid_rate))],
+        "microcredit_guarantee_fund": [float(fund)],
+        "microcredit_loans_outstanding": [float(round(fund * leverage, -3))],
+        "housing_need_households": [need],
+        "housing_aided_households": [aided],
+        "rural_road_km": [round(economy.road_km * (0.8 + 0.4 * u[6]), 1)],
+        "village_bus_access_pct": [round(min(100.0, economy.bus_access_2012 + (1.5 + u[7]) * t), 1)],
+        "water_safety_people": [int(round(economy.water_people * (0.8 + 0.4 * u[8]), -1))],
+        "rural_edu_med_share_pct": [round(economy.edu_med_share + 0.5 * (u[9] - 0.5), 1)],
+    }
+    return table_from_columns("county_indicators", county.code, county.name, year, columns)
+
+
+def province_indicators_table(year: int) -> Table:
+    columns = {
+        "year": [year],
+        "province_rural_per_capita_net_income": [float(province_rural_income(year))],
+        "benchmark_rate_pct": [benchmark_rate(year)],
+    }
+    return table_from_columns("province_indicators", PROVINCE_CODE, PROVINCE_NAME, year, columns)
