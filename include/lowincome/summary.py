@@ -32,7 +32,7 @@ def attainment_lines(conn) -> list[str]:
         select t.target_id, count(*) filter (where t.met), count(*) filter (where t.met = false),
                count(*) filter (where t.met is null), max(t.year)
         from marts.target_attainment t join latest l on t.year = l.year
-        where t.geography_level = 'county'
+        where t.geography_level = 'county' and t.obs_status <> 'M'
         group by t.target_id order by t.target_id
         """
     ).fetchall()

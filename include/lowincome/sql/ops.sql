@@ -79,3 +79,25 @@ create table if not exists ops.pipeline_runs (
     finished_at     timestamptz,
     outcome         text
 );
+
+-- --- ingestion (include/lowincome/ingest/) ------------------------------------------------------
+-- The scratch table a file was parsed into: one file is finalised once, even when a task retries.
+alter table ops.submissions add column if not exists load_token text;
+create unique index if not exists submissions_load_token on ops.submissions (load_token) where load_token is not null;
+alter table ops.submissions add column if not exists cleared_at timestamptz;  -- removed from landing (after the commit)
+alter table ops.submissions add column if not exists source_format text;     -- csv | xlsx
+alter table ops.submissions add column if not exists source_sheet text;      -- the data sheet of a workbook
+alter table ops.submissions add column if not exists source_encoding text;   -- the encoding of a CSV
+create index if not exists submissions_status on ops.submissions (status);
+create index if not exists rejected_rows_submission_row on ops.rejected_rows (submission_id, row_number);
+
+-- Registry of the scratch tables ops."load_<token>" between parse, validate and load. A table whose
+-- run is gone (a killed process, a failed DAG run) is dropped at the start of the next run.
+create table if not exists ops.load_tables (
+    name            text primary key,           -- load_<token>
+    run_id          text not null,              -- the DAG run, or cli-<uuid> for `lowincome ingest`
+    batch           text,                       -- the county group of the DAG's mapping
+    owner_lock      integer,                    -- CLI runs: advisory lock (7301003, owner_lock) held while alive
+    created_at      timestamptz not null default now(),
+    outcome         jsonb                       -- the ValidationOutcome, between the validate and load tasks
+);

@@ -1,0 +1,20 @@
+-- Which geographies each county counts towards: itself, its city, the 29, the 12 and the province.
+-- Every group figure is rolled up from county partial sums through this bridge.
+
+with counties as not materialized (
+    select * from {{ ref('dim_county') }}
+),
+
+final as (
+    select county_code, 'county' as geography_level, county_code as geography_code from counties
+    union all
+    select county_code, 'city', city_code from counties
+    union all
+    select county_code, 'group29', 'group29' from counties where is_29
+    union all
+    select county_code, 'group12', 'group12' from counties where is_12
+    union all
+    select county_code, 'province', '330000' from counties
+)
+
+select * from final

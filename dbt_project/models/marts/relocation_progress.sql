@@ -1,0 +1,81 @@
+-- Relocation (异地搬迁) per geography and year: people relocated against 60,000 a year over the 29
+-- counties (R1), subsidy per person against the standard 8,400 = 5,600 to the household + 2,800
+-- county-level (R2), and housing land within the quota of 80 / 40 m2 per person (R3).
+
+with indicators as not materialized (
+    select * from {{ ref('indicator_values') }}
+    where metric in ('relocated_households', 'relocated_persons', 'relocation_subsidy_per_person',
+                     'relocation_household_subsidy_per_person', 'relocation_infra_subsidy_per_person',
+                     'relocation_land_quota_compliance')
+),
+
+attainment as not materialized (
+    select * from {{ ref('target_attainment') }}
+    where target_id in ('R1', 'R2', 'R3') and plan = '{{ var("current_plan", "2013-2017") }}'
+),
+
+targets as not materialized (
+    select * from {{ ref('plan_targets') }}
+    where target_id in ('R1', 'R2') and criterion = 1 and plan = '{{ var("current_plan", "2013-2017") }}'
+),
+
+figures as (
+    select
+        geography_level,
+        geography_code,
+        max(geography_name) as geography_name,
+        year,
+        max(value) filter (where metric = 'relocated_households') as relocated_households,
+        max(value) filter (where metric = 'relocated_persons') as relocated_persons,
+        max(value) filter (where metric = 'relocation_subsidy_per_person') as subsidy_per_person,
+        max(value) filter (where metric = 'relocation_household_subsidy_per_person') as household_subsidy_per_person,
+        max(value) filter (where metric = 'relocation_infra_subsidy_per_person') as county_infra_subsidy_per_person,
+        max(value) filter (where metric = 'relocation_land_quota_compliance') as land_within_quota_pct,
+        bool_or(obs_status = 'R') as any_revised,
+        bool_or(obs_status = 'P') as any_provisional,
+        bool_or(obs_conf = 'C') as any_suppressed,
+        max(vintage) as vintage
+    from indicators
+    group by geography_level, geography_code, year
+),
+
+verdicts as (
+    select
+        geography_level,
+        geography_code,
+        year,
+        bool_or(met) filter (where target_id = 'R1') as persons_met,
+        bool_or(met) filter (where target_id = 'R2') as subsidy_met,
+        bool_or(met) filter (where target_id = 'R3') as land_quota_met
+    from attainment
+    group by geography_level, geography_code, year
+),
+
+final as (
+    select
+        f.geography_level::text as geography_level,
+        f.geography_code::text as geography_code,
+        f.geography_name::text as geography_name,
+        f.year::integer as year,
+        f.relocated_households::integer as relocated_households,
+        f.relocated_persons::integer as relocated_persons,
+        (select threshold from targets where target_id = 'R1')::numeric(12,0) as persons_target_29_counties,
+        v.persons_met::boolean as persons_met,
+        f.subsidy_per_person::numeric(12,0) as subsidy_per_person,
+        (select threshold from targets where target_id = 'R2')::numeric(12,0) as subsidy_standard,
+        f.household_subsidy_per_person::numeric(12,0) as household_subsidy_per_person,
+        5600::numeric(12,0) as household_subsidy_standard,
+        f.county_infra_subsidy_per_person::numeric(12,0) as county_infra_subsidy_per_person,
+        2800::numeric(12,0) as county_infra_subsidy_standard,
+        v.subsidy_met::boolean as subsidy_met,
+        f.land_within_quota_pct::numeric(4,1) as land_within_quota_pct,
+        v.land_quota_met::boolean as land_quota_met,
+        (case when f.any_revised then 'R' when f.any_provisional then 'P' else 'A' end)::text as obs_status,
+        (case when f.any_suppressed then 'C' else 'F' end)::text as obs_conf,
+        f.vintage::timestamptz as vintage
+    from figures as f
+    left join verdicts as v
+        on v.geography_level = f.geography_level and v.geography_code = f.geography_code and v.year = f.year
+)
+
+select * from final

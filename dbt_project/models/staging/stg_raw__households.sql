@@ -1,0 +1,35 @@
+-- The household register (低收入农户登记表) of the current vintage per county and year.
+-- Names, ID numbers and the county's household number stay in raw: the household and its head are
+-- identified by the loader's keyed hashes.
+
+with source as (
+    select * from {{ source('raw', 'households') }}
+),
+
+current_submissions as (
+    {{ current_submissions('households') }}
+),
+
+final as (
+    select
+        source.household_key,
+        source.head_person_key,
+        source.county_code,
+        source.year::integer as year,
+        source.township_name,
+        source.village_code,
+        source.village_name,
+        source.household_size,
+        source.labour_count,
+        source.is_dibao,
+        source.identified_year::integer as identified_year,
+        source.poverty_cause,
+        source.status,
+        source._submission_id as submission_id,
+        source._source_row as source_row,
+        current_submissions.vintage
+    from source
+    inner join current_submissions on current_submissions.submission_id = source._submission_id
+)
+
+select * from final

@@ -1,0 +1,23 @@
+-- Province-wide indicators (全省指标) sent by the provincial statistics bureau, current vintage only.
+
+with source as (
+    select * from {{ source('raw', 'province_indicators') }}
+),
+
+current_submissions as (
+    {{ current_submissions('province_indicators') }}
+),
+
+final as (
+    select
+        source.year::integer as year,
+        source.province_rural_per_capita_net_income,
+        source.benchmark_rate_pct,
+        source._submission_id as submission_id,
+        source._source_row as source_row,
+        current_submissions.vintage
+    from source
+    inner join current_submissions on current_submissions.submission_id = source._submission_id
+)
+
+select * from final

@@ -1,0 +1,32 @@
+-- County-level indicators per year (县级扶贫指标), one row per county and year.
+
+with indicators as (
+    select * from {{ ref('stg_raw__county_indicators') }}
+),
+
+final as (
+    select
+        {{ surrogate_key(['county_code', 'year']) }} as county_year_key,
+        county_code,
+        year,
+        rural_per_capita_net_income,
+        dibao_standard,
+        dibao_min_topup,
+        tech_demo_industries,
+        processing_workers,
+        processing_fees,
+        new_mutual_aid_funds,
+        microcredit_guarantee_fund,
+        microcredit_loans_outstanding,
+        housing_need_households,
+        housing_aided_households,
+        rural_road_km,
+        village_bus_access_pct,
+        water_safety_people,
+        rural_edu_med_share_pct,
+        submission_id,
+        vintage
+    from indicators
+)
+
+select * from final

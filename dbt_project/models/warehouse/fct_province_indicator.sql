@@ -1,0 +1,17 @@
+-- Province-wide indicators per year (全省指标): the benchmark for T3 and F1.
+
+with indicators as (
+    select * from {{ ref('stg_raw__province_indicators') }}
+),
+
+final as (
+    select
+        year,
+        province_rural_per_capita_net_income,
+        benchmark_rate_pct,
+        submission_id,
+        vintage
+    from indicators
+)
+
+select * from final

@@ -1,0 +1,125 @@
+"""The scratch tables ``ops."load_<token>"`` a file is parsed into before validation and the load.
+
+UNLOGGED text tables, created and registered in one committed transaction, filled by one ``COPY``
+(committed, so that validation reads them through its own connection). A run (a DAG run, or one
+``lowincome ingest``) owns its tables; at the start of the next run every table whose run is gone is
+dropped. A CLI run proves it is alive by holding an advisory lock for its whole duration, so a
+process killed with SIGKILL releases it with its connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+LOCK_NAMESPACE = 7301   # advisory locks (7301, key): a live CLI ingestion run
+DAG_RUN_GRACE = dt.timedelta(hours=6)
+
+
+@dataclass(frozen=True)
+class IngestRun:
+    """Who owns the load tables created now: a DAG run (by id) or a live CLI process (by lock)."""
+
+    run_id: str
+    batch: str | None = None
+    owner_lock: int | None = None
+
+    @property
+    def is_dag_run(self) -> bool:
+        return self.owner_lock is None
+
+
+@contextmanager
+def cli_run(url: str) -> Iterator[IngestRun]:
+    """A CLI ingestion run: an advisory lock held on a connection of its own while the run lives."""
+    key = random.randint(1, 2**31 - 1)
+    with psycopg.connect(url, autocommit=True, application_name="lowincome-ingest-owner") as holder:
+        holder.execute("select pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, key))
+        yield IngestRun(run_id=f"cli-{uuid.uuid4().hex[:12]}", owner_lock=key)
+
+
+def new_name() -> str:
+    return f"load_{uuid.uuid4().hex[:20]}"
+
+
+def ident(name: str) -> sql.Composed:
+    return sql.SQL("ops.{}").format(sql.Identifier(name))
+
+
+def create(conn: psycopg.Connection, name: str, columns: list[str], run: IngestRun) -> None:
+    cols = [sql.SQL("_source_row integer not null")]
+    cols += [sql.SQL("{} text").format(sql.Identifier(c)) for c in columns]
+    with conn.transaction():
+        conn.execute(sql.SQL("create unlogged table {} ({})").format(ident(name), sql.SQL(", ").join(cols)))
+        conn.execute("insert into ops.load_tables (name, run_id, batch, owner_lock) values (%s, %s, %s, %s)",
+                     (name, run.run_id, run.batch, run.owner_lock))
+
+
+def copy_rows(conn: psycopg.Connection, name: str, columns: list[str], rows: Iterable[tuple]) -> None:
+    """Stream the rows in with COPY (text), committed as one transaction."""
+    statement = sql.SQL("copy {} ({}) from stdin").format(
+        ident(name), sql.SQL(", ").join(map(sql.Identifier, ["_source_row", *columns])))
+    with conn.transaction(), conn.cursor() as cur, cur.copy(statement) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+    # Validation's queries join the load table to raw: without statistics the planner takes a fresh
+    # table for empty and picks nested loops that are quadratic in the file's rows.
+    conn.execute(sql.SQL("analyze {}").format(ident(name)))
+
+
+def drop(conn: psycopg.Connection, name: str) -> None:
+    with conn.transaction():
+        conn.execute(sql.SQL("drop table if exists {}").format(ident(name)))
+        conn.execute("delete from ops.load_tables where name = %s", (name,))
+
+
+def store_outcome(conn: psycopg.Connection, name: str, outcome: dict) -> None:
+    with conn.transaction():
+        conn.execute("update ops.load_tables set outcome = %s::jsonb where name = %s",
+                     (json.dumps(outcome, ensure_ascii=False), name))
+
+
+def stored_outcome(conn: psycopg.Connection, name: str) -> dict | None:
+    found = conn.execute("select outcome from ops.load_tables where name = %s", (name,)).fetchone()
+    return found[0] if found else None
+
+
+def drop_stale(conn: psycopg.Connection, run: IngestRun) -> list[str]:
+    """Drop the load tables of runs that are gone; returns their names.
+
+    Gone: a CLI run whose advisory lock nobody holds; a DAG run other than ``run`` when ``run`` is a DAG
+    run (one DAG run at a time: max_active_runs=1); any DAG run's table older than a night's grace.
+    """
+    held = {objid for (objid,) in conn.execute(
+        "select objid::bigint from pg_locks where locktype = 'advisory' and classid = %s and objsubid = 2",
+        (LOCK_NAMESPACE,)).fetchall()}
+    stale = []
+    for name, run_id, owner_lock, created_at in conn.execute(
+            "select name, run_id, owner_lock, created_at from ops.load_tables").fetchall():
+        if owner_lock is not None:
+            gone = owner_lock not in held
+        elif run.is_dag_run:
+            gone = run_id != run.run_id
+        else:
+            gone = created_at < dt.datetime.now(dt.UTC) - DAG_RUN_GRACE
+        if gone:
+            stale.append(name)
+    for name in stale:
+        drop(conn, name)
+    return stale
+
+
+def drop_batch(conn: psycopg.Connection, run: IngestRun) -> None:
+    """A retried parse task starts clean: the tables an earlier attempt of this batch left are dropped."""
+    for (name,) in conn.execute("select name from ops.load_tables where run_id = %s and batch is not distinct "
+                                "from %s", (run.run_id, run.batch)).fetchall():
+        drop(conn, name)

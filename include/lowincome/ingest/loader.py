@@ -1,0 +1,315 @@
+"""The load of one file: the ledger row, the rows into ``raw``, the rejected rows, in ONE transaction.
+
+A crash anywhere before the commit leaves nothing in raw or the ledger and the file in landing; the
+next run does it again from the start. After the commit come the steps that can be repeated safely
+(drop the load table, quarantine, feedback, clear landing): if a crash interrupts them, the next run
+finds the committed ledger row for the same file still in landing and finishes them (``recover``),
+so a crashed night and a clean night end with the same tables.
+
+Accounting: every data row of a file ends in exactly one place, ``raw.<template>`` or
+``ops.rejected_rows``; a file rejected as a whole lists all its rows there (each with its own row
+reason where validation found one, else the file's reason), so rows_read = rows_loaded + rows_rejected
+for every file that was read at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from lowincome.config import Settings
+from lowincome.ingest import load_tables, storage
+from lowincome.ingest.reasons import reason
+from lowincome.templates import contract, template
+
+log = logging.getLogger(__name__)
+
+LOCK_SHA = 7303          # advisory (7303, hashtext(sha)): one file finalised at a time
+LOCK_SUBMISSION = 7302
+ANALYZE_AFTER = 1_000    # rows loaded into raw in one file that make its statistics worth refreshing   # advisory (7302, hashtext(county|template|year)): supersede in arrival order
+
+
+@dataclass
+class FileOutcome:
+    """What became of one received file (one row of the CLI's outcome table; a dict in XCom)."""
+
+    file_name: str
+    status: str                      # loaded | rejected | duplicate | error
+    submission_id: int | None = None
+    template: str | None = None
+    county_code: str | None = None
+    year: int | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_warned: int = 0
+    reason_code: str | None = None
+    reason: str | None = None
+    feedback_path: str | None = None
+    superseded: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# Test hook: called inside the finalise transaction after every write and before the commit.
+_before_commit = None
+
+
+def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict | None) -> FileOutcome:
+    """Record the file in the ledger and load its passing rows, then finish the repeatable steps."""
+    if item["kind"] == "recover":
+        return after_commit(conn, cfg, item, item["recover_id"])
+    superseded: list[int] = []
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_SHA, item["sha256"]))
+        done = None
+        if item.get("load_table"):
+            done = conn.execute("select id from ops.submissions where load_token = %s",
+                                (item["load_table"],)).fetchone()
+        if done:  # a retried load task: this very file was committed by the earlier attempt
+            submission_id = done[0]
+        else:
+            existing = conn.execute(
+                "select id, county_code, template, year from ops.submissions "
+                "where sha256 = %s and status <> 'duplicate'", (item["sha256"],)).fetchone()
+            if existing is not None:
+                submission_id = _record_duplicate(conn, item, existing)
+            else:
+                submission_id, superseded = _record_file(conn, item, outcome)
+            if _before_commit is not None:
+                _before_commit(conn, item)
+    result = after_commit(conn, cfg, item, submission_id)
+    result.superseded = superseded
+    return result
+
+
+def _record_duplicate(conn: psycopg.Connection, item: dict, existing: tuple) -> int:
+    original, county, tpl, year = existing
+    return conn.execute(
+        """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
+               reason_code, reason, duplicate_of, archive_path, source_format)
+           values (%s, %s, %s, %s, %s, %s, 'duplicate', 'duplicate', %s, %s, %s, %s) returning id""",
+        (item["file_name"], item["sha256"], item["size_bytes"], county, tpl, year,
+         reason("duplicate", duplicate_of=original), original, item["archive_path"], item.get("source_format")),
+    ).fetchone()[0]
+
+
+def _record_file(conn: psycopg.Connection, item: dict, outcome: dict | None) -> tuple[int, list[int]]:
+    rejection = item.get("rejection")
+    if rejection is None and outcome is not None and outcome["file_rejected"]:
+        rejection = {"code": outcome["reason_code"], "reason": outcome["reason"]}
+    status = "rejected" if rejection else "loaded"
+    submission_id = conn.execute(
+        """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
+               reason_code, reason, archive_path, explanation, load_token, source_format, source_sheet,
+               source_encoding)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id""",
+        (item["file_name"], item["sha256"], item["size_bytes"], item.get("county_code"), item.get("template"),
+         item.get("year"), status, rejection and rejection["code"], rejection and rejection["reason"],
+         item["archive_path"], item.get("explanation"), item.get("load_table"), item.get("source_format"),
+         item.get("source_sheet"), item.get("source_encoding")),
+    ).fetchone()[0]
+    counts = _write_rows(conn, item, outcome, submission_id, rejection)
+    if outcome is not None:
+        _write_validation(conn, submission_id, outcome)
+    superseded: list[int] = []
+    if status == "loaded":
+        conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))",
+                     (LOCK_SUBMISSION, f"{item['county_code']}|{item['template']}|{item['year']}"))
+        superseded = [row[0] for row in conn.execute(
+            """update ops.submissions set status = 'superseded', superseded_by = %s
+               where county_code = %s and template = %s and year = %s and status = 'loaded' and id <> %s
+               returning id""",
+            (submission_id, item["county_code"], item["template"], item["year"], submission_id)).fetchall()]
+    conn.execute("update ops.submissions set rows_read = %s, rows_loaded = %s, rows_rejected = %s, rows_warned = %s "
+                 "where id = %s", (*counts, submission_id))
+    return submission_id, superseded
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+def _write_rows(conn: psycopg.Connection, item: dict, outcome: dict | None, submission_id: int,
+                rejection: dict | None) -> tuple[int, int, int, int]:
+    findings = (outcome or {}).get("findings", [])
+    conn.execute("""create temp table _findings (source_row integer, column_name text, rule text, reason text,
+                      severity text, accepted boolean, ord integer) on commit drop""")
+    with conn.cursor() as cur, cur.copy("copy _findings from stdin") as copy:
+        for order, f in enumerate(findings):
+            copy.write_row((f["source_row"], f["column"], f["rule"], f["reason"], f["severity"],
+                            bool(f.get("accepted")), order))
+    for w in item.get("warnings", []):
+        conn.execute("insert into ops.row_warnings (submission_id, row_number, column_name, rule, reason) "
+                     "values (%s, %s, %s, %s, %s)", (submission_id, w["row"], w["column"], w["rule"], w["reason"]))
+    conn.execute("""insert into ops.row_warnings (submission_id, row_number, column_name, rule, reason, accepted)
+                    select %s, source_row, column_name, rule, reason, accepted from _findings
+                    where severity = 'warn' order by ord""", (submission_id,))
+    name = item.get("load_table")
+    if not name:
+        return 0, 0, 0, 0
+    table = load_tables.ident(name)
+    tpl = template(item["template"])
+    columns: list[str] = item["columns"]
+    conn.execute("""create temp table _rejected on commit drop as
+                    select source_row, (array_agg(column_name order by ord))[1] as column_name,
+                           (array_agg(rule order by ord))[1] as rule,
+                           string_agg(reason, '；' order by ord) as reason
+                    from (select source_row, reason, min(ord) as ord, (array_agg(column_name order by ord))[1]
+                                 as column_name, (array_agg(rule order by ord))[1] as rule
+                          from _findings where severity = 'reject_row' and source_row is not null
+                          group by source_row, reason) as f
+                    group by source_row""")
+    conn.execute("create index on _rejected (source_row)")
+    conn.execute("analyze _rejected")
+    rows_read = conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()[0]
+    hidden = tpl.personal_columns + list(tpl.pseudonyms) + ["_source_row"]
+    if rejection is None:
+        _reject_uncastable(conn, table, tpl, columns)
+        loaded = conn.execute(_insert_raw(tpl, columns, table), {"sid": submission_id}).rowcount
+        rejected = conn.execute(sql.SQL(
+            """insert into ops.rejected_rows (submission_id, row_number, column_name, rule, reason, raw_values)
+               select %s, l._source_row, r.column_name, r.rule, r.reason, to_jsonb(l) - %s::text[]
+               from {} l join _rejected r on r.source_row = l._source_row order by l._source_row""").format(table),
+            (submission_id, hidden)).rowcount
+    else:
+        loaded = 0
+        rejected = conn.execute(sql.SQL(
+            """insert into ops.rejected_rows (submission_id, row_number, column_name, rule, reason, raw_values)
+               select %s, l._source_row, r.column_name, coalesce(r.rule, %s), coalesce(r.reason, %s),
+                      to_jsonb(l) - %s::text[]
+               from {} l left join _rejected r on r.source_row = l._source_row order by l._source_row""").format(
+            table), (submission_id, rejection["code"], rejection["reason"], hidden)).rowcount
+    warned = conn.execute("""select count(distinct source_row) from _findings f where severity = 'warn'
+                             and source_row is not null
+                             and not exists (select 1 from _rejected r where r.source_row = f.source_row)""").fetchone()[0]
+    if loaded + rejected != rows_read:  # never: the constraint rows_accounted would fail the commit anyway
+        raise RuntimeError(f"{item['file_name']}: {rows_read} rows read but {loaded} loaded + {rejected} rejected")
+    return rows_read, loaded, rejected, warned
+
+
+def _value(tpl_col: Any, ref: sql.Composable) -> sql.Composable:
+    """The typed raw value of a load-table text column."""
+    kind = tpl_col.type
+    if kind == "bool":
+        con = contract()
+        return sql.SQL("(case when {r} = any({yes}) then true when {r} = any({no}) then false end)").format(
+            r=ref, yes=sql.Literal(sorted(con.yes)), no=sql.Literal(sorted(con.no)))
+    if kind == "enum" and tpl_col.synonyms:
+        whens = sql.SQL(" ").join(sql.SQL("when {} then {}").format(sql.Literal(k), sql.Literal(v))
+                                  for k, v in tpl_col.synonyms.items())
+        return sql.SQL("(case {} {} else {} end)").format(ref, whens, ref)
+    if tpl_col.pg_type == "text":
+        return ref
+    return sql.SQL("{}::{}").format(ref, sql.SQL(tpl_col.pg_type))
+
+
+def _castable(tpl_col: Any, ref: sql.Composable) -> sql.Composable | None:
+    if tpl_col.type == "bool":
+        con = contract()
+        return sql.SQL("({r} is null or {r} = any({words}))").format(
+            r=ref, words=sql.Literal(sorted(con.yes | con.no)))
+    if tpl_col.pg_type == "text":
+        return None
+    return sql.SQL("({r} is null or pg_input_is_valid({r}, {t}))").format(r=ref, t=sql.Literal(tpl_col.pg_type))
+
+
+def _reject_uncastable(conn: psycopg.Connection, table: sql.Composable, tpl: Any, columns: list[str]) -> None:
+    """Safety net under validation: a value the typed column cannot hold is a rejected row, not a crash."""
+    checks = []
+    for name in columns:
+        if name not in tpl.column_names:
+            continue
+        col = tpl.column(name)
+        ok = _castable(col, sql.SQL("l.{}").format(sql.Identifier(name)))
+        if ok is not None:
+            checks.append((name, col.zh, ok))
+    if not checks:
+        return
+    first_bad = sql.SQL("case {} end").format(sql.SQL(" ").join(
+        sql.SQL("when not {} then {}").format(ok, sql.Literal(name)) for name, _zh, ok in checks))
+    bad_reason = sql.SQL("case {} end").format(sql.SQL(" ").join(
+        sql.SQL("when not {} then {}").format(ok, sql.Literal(reason("cast_failed", column_zh=zh)))
+        for _name, zh, ok in checks))
+    any_bad = sql.SQL(" or ").join(sql.SQL("not {}").format(ok) for _n, _z, ok in checks)
+    conn.execute(sql.SQL(
+        """insert into _rejected (source_row, column_name, rule, reason)
+           select l._source_row, {}, 'cast_failed', {} from {} l
+           where ({}) and not exists (select 1 from _rejected r where r.source_row = l._source_row)""").format(
+        first_bad, bad_reason, table, any_bad))
+
+
+def _insert_raw(tpl: Any, columns: list[str], table: sql.Composable) -> sql.Composed:
+    targets: list[sql.Composable] = []
+    values: list[sql.Composable] = []
+    if tpl.fixed_county_code:
+        targets.append(sql.Identifier("county_code"))
+        values.append(sql.Literal(tpl.fixed_county_code))
+    for name in columns:
+        ref = sql.SQL("l.{}").format(sql.Identifier(name))
+        targets.append(sql.Identifier(name))
+        values.append(_value(tpl.column(name), ref) if name in tpl.column_names else ref)
+    targets += [sql.Identifier("_submission_id"), sql.Identifier("_source_row")]
+    values += [sql.Placeholder("sid"), sql.SQL("l._source_row")]
+    return sql.SQL(
+        """insert into raw.{} ({}) select {} from {} l
+           where not exists (select 1 from _rejected r where r.source_row = l._source_row)
+           order by l._source_row""").format(
+        sql.Identifier(tpl.name), sql.SQL(", ").join(targets), sql.SQL(", ").join(values), table)
+
+
+def _write_validation(conn: psycopg.Connection, submission_id: int, outcome: dict) -> None:
+    results = outcome.get("results", [])
+    success = not outcome["file_rejected"] and all(r["success"] for r in results)
+    run_id = conn.execute(
+        """insert into ops.validation_runs (submission_id, suite, success, started_at, finished_at)
+           values (%s, %s, %s, coalesce(%s::timestamptz, now()), coalesce(%s::timestamptz, now())) returning id""",
+        (submission_id, outcome["suite"], success, outcome.get("started_at"), outcome.get("finished_at")),
+    ).fetchone()[0]
+    with conn.cursor() as cur:
+        cur.executemany(
+            """insert into ops.validation_results (run_id, submission_id, expectation, column_name, severity,
+                   success, unexpected_count, observed_value) values (%s, %s, %s, %s, %s, %s, %s, %s)""",
+            [(run_id, submission_id, r["expectation"], r["column"], r["severity"], r["success"],
+              r["unexpected_count"], r["observed_value"]) for r in results])
+
+
+# --- after the commit (repeatable) ---------------------------------------------------------------
+
+def after_commit(conn: psycopg.Connection, cfg: Settings, item: dict, submission_id: int) -> FileOutcome:
+    from lowincome.ingest.feedback import write_feedback
+
+    if item.get("load_table"):
+        load_tables.drop(conn, item["load_table"])
+    row = conn.execute("select status, reason_code, reason, file_name, sha256, received_at from ops.submissions "
+                       "where id = %s", (submission_id,)).fetchone()
+    status, code, why, file_name, sha, received_at = row
+    if status == "rejected":
+        note = (f"接收编号: {submission_id}\n原文件名: {file_name}\nSHA-256: {sha}\n接收时间: {received_at:%Y-%m-%d %H:%M:%S}\n"
+                f"原因代码: {code}\n原因: {why}\n")
+        storage.quarantine(cfg, sha, file_name, note)
+    loaded, tpl = conn.execute("select rows_loaded, template from ops.submissions where id = %s",
+                               (submission_id,)).fetchone()
+    if loaded >= ANALYZE_AFTER and item.get("load_table"):
+        # the next file's cross-file rules join this raw table (income -> register): fresh statistics
+        conn.execute(sql.SQL("analyze raw.{}").format(sql.Identifier(tpl)))
+    path = write_feedback(conn, cfg, submission_id)
+    for landed in [item["path"], *item.get("sidecars", [])]:
+        storage.remove(Path(landed))
+    with conn.transaction():
+        conn.execute("update ops.submissions set feedback_path = %s, cleared_at = coalesce(cleared_at, now()) "
+                     "where id = %s", (str(path), submission_id))
+    return outcome_of(conn, submission_id)
+
+
+def outcome_of(conn: psycopg.Connection, submission_id: int) -> FileOutcome:
+    row = conn.execute(
+        """select file_name, status, id, template, county_code, year, rows_read, rows_loaded, rows_rejected,
+                  rows_warned, reason_code, reason, feedback_path from ops.submissions where id = %s""",
+        (submission_id,)).fetchone()
+    return FileOutcome(*row)
+

@@ -1,0 +1,168 @@
+"""From a file's table to load-table rows: which rows are data, normalised cells, pseudonyms.
+
+Not data (and not counted in rows_read): blank rows, a unit row right under the header, 合计/总计/小计
+rows and signature footers (填表人…). The county and year of the file are counted while the rows
+stream past, so a file is read once.
+
+This is the hot loop of the whole platform (every cell of every file), so the per-row normalisation is
+compiled once per file into one function with the common case inline (a text cell that is already
+ASCII costs an ``isascii`` and a ``strip``); only columns that need more (万元 scaling, dates, ID
+numbers) call out to :mod:`lowincome.ingest.cells`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from lowincome.ingest import cells as cell_rules
+from lowincome.ingest.headers import column_units_from_row, is_unit_row
+from lowincome.ingest.readers import Table
+
+NOT_DATA = re.compile(r"^(全县|全市|全省|本页|本表|总)?(合计|总计|小计)|^(填表人|制表人|填报人|审核人|负责人|单位负责人|"
+                      r"统计负责人|填报单位|填报日期|制表日期|联系电话|注[:：])")
+_NOT_DATA_FIRST = frozenset("全本总合小填制审负单统联注")
+# County/year tallies: a file names one county and year; a few stray values are fine, a million are not.
+MAX_TALLY = 100
+
+
+@dataclass
+class RowTally:
+    rows_read: int = 0
+    blank: int = 0
+    not_data: int = 0
+    unit_rows: int = 0
+    counties: Counter = field(default_factory=Counter)
+    years: Counter = field(default_factory=Counter)
+
+    def most_common_county(self) -> str | None:
+        return next((value for value, _count in self.counties.most_common() if value is not None), None)
+
+    def most_common_year(self) -> int | None:
+        for value, _count in self.years.most_common():
+            if value is not None and len(value) == 4 and value.isdigit() and 2000 <= int(value) <= 2099:
+                return int(value)
+        return None
+
+
+def _is_not_data(cells: list) -> bool:
+    """A total or footer row: its first non-blank cell says 合计 / 填表人 …"""
+    first = next((c for c in cells if c is not None and c != ""), None)
+    if type(first) is not str:
+        return False
+    text = first.replace(" ", "").replace("\u3000", "").strip()
+    return text[:1] in _NOT_DATA_FIRST and NOT_DATA.match(text) is not None
+
+
+def compile_normaliser(specs: list[tuple[int, str, Callable | None]]) -> Callable[[list], list]:
+    """One function ``cells -> values`` for a file's columns.
+
+    ``specs``: (position in the file row, kind, function) with kind ``text`` (trim, half-width),
+    ``number`` (text, then thousands separators dropped) or ``call`` (the function does it all).
+    """
+    namespace: dict = {"FW": cell_rules.FULL_WIDTH, "text_of": cell_rules.text_of,
+                       "plain": cell_rules.plain_number}
+    lines = ["def normalise(c):"]
+    names = []
+    for i, (position, kind, func) in enumerate(specs):
+        v = f"v{i}"
+        names.append(v)
+        if kind == "call":
+            namespace[f"f{i}"] = func
+            lines.append(f"    {v} = f{i}(c[{position}])")
+            continue
+        lines += [
+            f"    {v} = c[{position}]",
+            f"    if {v}.__class__ is str:",
+            f"        if not {v}.isascii(): {v} = {v}.translate(FW)",
+            f"        {v} = {v}.strip() or None",
+            f"    else: {v} = text_of({v})",
+        ]
+        if kind == "number":
+            lines.append(f"    if {v} is not None and ',' in {v}: {v} = plain({v})")
+    lines.append(f"    return [{', '.join(names)}]")
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built above from our own column specs only
+    return namespace["normalise"]
+
+
+class RowStream:
+    """Load-table rows of one table: ``(_source_row, *columns, *pseudonyms)``, streamed."""
+
+    def __init__(self, table: Table, hasher: Callable[..., str | None]):
+        self.table = table
+        match = table.match
+        tpl = match.template
+        self.template = tpl
+        self.columns = [name for name in tpl.column_names if name in match.columns]
+        self.positions = [match.columns[name] for name in self.columns]
+        self.width = max(self.positions, default=-1) + 1
+        self.pseudonyms: list[tuple[str, list[int]]] = []
+        for key, parts in tpl.pseudonyms.items():
+            if all(p in self.columns for p in parts):
+                self.pseudonyms.append((key, [self.columns.index(p) for p in parts]))
+        self.hasher = hasher
+        self.tally = RowTally()
+        self._county = self.columns.index("county_code") if "county_code" in self.columns else None
+        self._year = self.columns.index("year") if "year" in self.columns else None
+
+    @property
+    def load_columns(self) -> list[str]:
+        return self.columns + [key for key, _ in self.pseudonyms]
+
+    def _normaliser(self) -> Callable[[list], list]:
+        match = self.table.match
+        specs = []
+        for name, position in zip(self.columns, self.positions, strict=True):
+            col = self.template.column(name)
+            scale = match.scale(name)
+            if scale is not None or col.type == "date" or col.check == "gb11643":
+                specs.append((position, "call", cell_rules.normaliser(col, scale)))
+            elif col.type in ("money", "number", "int", "year"):
+                specs.append((position, "number", None))
+            else:
+                specs.append((position, "text", None))
+        return compile_normaliser(specs)
+
+    def rows(self) -> Iterator[tuple]:
+        tally = self.tally
+        normalise = self._normaliser()
+        width = self.width
+        pseudonyms, hasher = self.pseudonyms, self.hasher
+        county_at, year_at = self._county, self._year
+        counties, years = tally.counties, tally.years
+        not_data_first = _NOT_DATA_FIRST
+        below_header = True   # a unit row may sit right under the header
+        for number, cells in self.table.data_rows():
+            if len(cells) < width:
+                cells = list(cells) + [None] * (width - len(cells))
+            values = normalise(cells)
+            if not any(values):
+                tally.blank += 1
+                continue
+            if below_header:
+                below_header = False
+                if is_unit_row(cells):
+                    column_units_from_row(cells, self.table.match)
+                    normalise = self._normaliser()
+                    tally.unit_rows += 1
+                    continue
+            first = cells[0]
+            if (first is None or (first.__class__ is str and (not first or first[:1] in not_data_first
+                                                              or first[:1] in " \u3000"))) \
+                    and _is_not_data(cells):
+                tally.not_data += 1
+                continue
+            tally.rows_read += 1
+            if county_at is not None:
+                value = values[county_at]
+                if value in counties or len(counties) < MAX_TALLY:
+                    counties[value] += 1
+            if year_at is not None:
+                value = values[year_at]
+                if value in years or len(years) < MAX_TALLY:
+                    years[value] += 1
+            for _key, idx in pseudonyms:
+                values.append(hasher(*[values[i] for i in idx]))
+            yield (number, *values)

@@ -1,0 +1,311 @@
+"""Opening a county file, whatever it claims to be, and streaming its rows.
+
+The content decides what a file is (a ``.csv`` that is really a workbook is read as a workbook; junk
+named ``.xlsx`` is refused). Every refusal is a :class:`FileRejected` with a stable code, never a crash.
+
+* CSV: the encoding is decided over the whole file (UTF-8 with or without BOM, else GB18030, the
+  superset of GBK; UTF-16 with a BOM) by a C-speed decode pass, so a GBK byte in row 900,000 cannot
+  surface after half the file was loaded; the delimiter is the one under which a template's header
+  appears; lines are read with a length cap so a file without line breaks cannot exhaust memory.
+* XLSX/XLS/ODS: python-calamine. Before a zip is opened its directory is checked (declared
+  uncompressed sizes, compression ratios, entry count) so a zip bomb is refused unopened. The data
+  sheet is the one whose header matches a template; a ``上报说明`` sheet is the county's explanation.
+  Rows are converted to Python lazily (``iter_rows``); the sheet itself is held by calamine in native
+  cells (about 32 bytes each).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lowincome.ingest.headers import HEADER_SCAN_ROWS, MAX_COLUMNS, HeaderMatch, find_header, fold
+from lowincome.ingest.reasons import FileRejected
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et"}
+# Zip directory limits: the largest real workbook (1,048,576 rows x 17 columns) unpacks to ~1.2 GB of
+# XML at a ratio near 10:1; a bomb unpacks at ratios of 1,000:1 and more.
+MAX_UNCOMPRESSED = 3 * 1024**3
+MAX_RATIO = 150
+RATIO_FLOOR = 20 * 1024**2   # below this an entry may compress as well as it likes
+MAX_ENTRIES = 2_000
+MAX_LINE_CHARS = 1 << 20
+CSV_DELIMITERS = (",", "\t", ";", "|")
+EXPLANATION_SHEET = "上报说明"
+_CHUNK = 1 << 20
+
+Row = tuple[int, list[Any]]   # (row number as the county sees it, cells)
+
+
+@dataclass
+class Table:
+    """The data table of a file: where its header is, and its rows after the header, streamed."""
+
+    kind: str                      # csv | xlsx
+    match: HeaderMatch
+    head: list[Row]                # the first rows (header and whatever is above it, and a few data rows)
+    rest: Iterator[Row]
+    encoding: str | None = None
+    sheet: str | None = None
+    explanation: str | None = None
+    _closers: list[Any] = field(default_factory=list)
+
+    def data_rows(self) -> Iterator[Row]:
+        """Rows after the header (still including blank, unit and total rows: the parser skips those)."""
+        start = self.match.data_start
+        yield from self.head[start:]
+        yield from self.rest
+
+    def close(self) -> None:
+        for closer in self._closers:
+            try:
+                closer()
+            except Exception:  # closing a broken file must not hide the real outcome
+                pass
+
+
+def sniff(path: Path) -> str:
+    """``xlsx`` (any workbook calamine reads), ``csv`` (text), or a FileRejected."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FileRejected("empty")
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC):
+        return "xlsx"
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        raise FileRejected("not_a_workbook")
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        raise FileRejected("empty")
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise FileRejected("unreadable", detail="不是文本文件，也不是Excel工作簿")
+    return "csv"
+
+
+def open_table(path: Path) -> Table:
+    """The data table of the file at ``path`` (caller closes it)."""
+    kind = sniff(path)
+    return _open_workbook(path) if kind == "xlsx" else _open_csv(path)
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+def detect_encoding(path: Path) -> str:
+    with path.open("rb") as handle:
+        start = handle.read(4)
+    if start.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+    if _decodes(path, encoding):
+        return encoding
+    if encoding == "utf-8" and _decodes(path, "gb18030"):
+        return "gb18030"
+    raise FileRejected("unreadable", detail="文字编码无法识别，请保存为UTF-8或GBK编码的CSV")
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _lines(handle: Any) -> Iterator[str]:
+    readline = handle.readline
+    while line := readline(MAX_LINE_CHARS):
+        if len(line) >= MAX_LINE_CHARS and line[-1] not in "\r\n":
+            raise FileRejected("unreadable", detail=f"有一行超过{MAX_LINE_CHARS}个字符")
+        yield line
+
+
+def _csv_rows(handle: Any, delimiter: str) -> Iterator[Row]:
+    reader = csv.reader(_lines(handle), delimiter=delimiter)
+    previous = 0
+    try:
+        for cells in reader:
+            yield previous + 1, cells
+            previous = reader.line_num
+    except csv.Error as err:
+        raise FileRejected("unreadable", detail=f"第{previous + 1}行CSV格式错误") from err
+
+
+def _open_csv(path: Path) -> Table:
+    encoding = detect_encoding(path)
+    best: tuple[tuple, str, HeaderMatch, list[Row]] | None = None
+    for delimiter in CSV_DELIMITERS:
+        with path.open(encoding=encoding, newline="") as handle:
+            head = _take(_csv_rows(handle, delimiter), HEADER_SCAN_ROWS)
+        if delimiter != "," and not any(len(cells) > 1 for _n, cells in head):
+            continue
+        _check_width(head)
+        match = find_header([cells for _n, cells in head])
+        if match is not None:
+            rank = (len(match.columns), delimiter == ",")
+            if best is None or rank > best[0]:
+                best = (rank, delimiter, match, head)
+    if best is None:
+        raise FileRejected("no_template", rows=HEADER_SCAN_ROWS)
+    _rank, delimiter, match, head = best
+    handle = path.open(encoding=encoding, newline="")
+    rows = _csv_rows(handle, delimiter)
+    _skip(rows, len(head))
+    return Table("csv", match, head, rows, encoding=encoding, _closers=[handle.close])
+
+
+def _take(rows: Iterator[Row], n: int) -> list[Row]:
+    out = []
+    for row in rows:
+        out.append(row)
+        if len(out) >= n:
+            break
+    return out
+
+
+def _skip(rows: Iterator[Row], n: int) -> None:
+    for _ in range(n):
+        if next(rows, None) is None:
+            return
+
+
+def _check_width(head: list[Row]) -> None:
+    widest = max((sum(1 for v in cells if v not in (None, "")) for _n, cells in head), default=0)
+    if widest > MAX_COLUMNS:
+        raise FileRejected("too_many_columns", columns=widest, limit=MAX_COLUMNS)
+
+
+# --- workbooks -----------------------------------------------------------------------------------
+
+def check_zip(path: Path) -> None:
+    """Refuse a zip bomb from its directory alone, before anything is decompressed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+        raise FileRejected("unreadable", detail="工作簿已损坏或不完整") from err
+    if len(entries) > MAX_ENTRIES:
+        raise FileRejected("zip_bomb", detail=f"{len(entries)}个压缩条目")
+    total = sum(e.file_size for e in entries)
+    if total > MAX_UNCOMPRESSED:
+        raise FileRejected("zip_bomb", detail=f"解压后约{total / 1024**3:.1f}GB")
+    for entry in entries:
+        if entry.file_size > RATIO_FLOOR and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
+            raise FileRejected("zip_bomb", detail=f"压缩比超过{MAX_RATIO}:1")
+
+
+def _open_workbook(path: Path) -> Table:
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == ZIP_MAGIC:
+        check_zip(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except PasswordError as err:
+        raise FileRejected("encrypted") from err
+    except (CalamineError, OSError, ValueError) as err:
+        raise _workbook_error(err) from err
+    try:
+        return _pick_sheet(workbook)
+    except FileRejected:
+        workbook.close()
+        raise
+    except PasswordError as err:
+        workbook.close()
+        raise FileRejected("encrypted") from err
+    except (CalamineError, ValueError) as err:
+        workbook.close()
+        raise _workbook_error(err) from err
+
+
+def _workbook_error(err: Exception) -> FileRejected:
+    text = str(err).lower()
+    if "password" in text or "encrypt" in text:
+        return FileRejected("encrypted")
+    return FileRejected("unreadable", detail="工作簿已损坏或格式无法识别")
+
+
+def _sheet_rows(sheet: Any) -> Iterator[Row]:
+    # iter_rows starts at the sheet's first row (row 1), whatever the first used row is.
+    yield from enumerate(sheet.iter_rows(), start=1)
+
+
+def _pick_sheet(workbook: Any) -> Table:
+    explanation = None
+    best: tuple[tuple, str, HeaderMatch, list[Row], Iterator[Row]] | None = None
+    for order, name in enumerate(workbook.sheet_names):
+        if fold(name) == fold(EXPLANATION_SHEET):
+            explanation = _sheet_text(workbook.get_sheet_by_name(name))
+            continue
+        sheet = workbook.get_sheet_by_name(name)
+        if sheet.width > 16_384:
+            raise FileRejected("too_many_columns", columns=sheet.width, limit=MAX_COLUMNS)
+        rows = _sheet_rows(sheet)
+        head = _take(rows, HEADER_SCAN_ROWS)
+        _check_width(head)
+        match = find_header([cells for _n, cells in head])
+        if match is None:
+            continue
+        rank = (len(match.columns), -order)
+        if best is None or rank > best[0]:
+            best = (rank, name, match, head, rows)
+    if best is None:
+        raise FileRejected("no_template", rows=HEADER_SCAN_ROWS)
+    _rank, name, match, head, rows = best
+    return Table("xlsx", match, head, rows, sheet=name, explanation=explanation, _closers=[workbook.close])
+
+
+def _sheet_text(sheet: Any) -> str | None:
+    lines = []
+    for cells in sheet.iter_rows():
+        text = " ".join(str(v).strip() for v in cells if v not in (None, ""))
+        if text:
+            lines.append(text)
+        if sum(map(len, lines)) > 10_000:
+            break
+    return "\n".join(lines)[:10_000] or None
+
+
+_SIDE_SUFFIX = re.compile(r"[._\-\s]*(上报说明|说明)$")
+
+
+def read_explanation(path: Path) -> str | None:
+    """A sidecar text file's content (the county's 上报说明), at most 10,000 characters."""
+    try:
+        data = path.read_bytes()[:40_000]
+    except OSError:
+        return None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        text = data.decode("utf-8", "replace")
+    return text.strip()[:10_000] or None
+
+
+def sidecar_stem(path: Path) -> str | None:
+    """The data file stem a ``<stem>.上报说明.txt`` / ``<stem>_说明.txt`` sidecar belongs to, if it is one."""
+    if path.suffix.lower() != ".txt":
+        return None
+    stem = path.stem
+    found = _SIDE_SUFFIX.search(stem)
+    return stem[: found.start()] if found else None

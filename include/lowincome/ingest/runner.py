@@ -1,0 +1,345 @@
+"""The ingestion runner: the same code for ``lowincome ingest DIR`` and the nightly DAG.
+
+Per file: parse (:mod:`intake`) -> validate (:func:`lowincome.quality.validate_load_table`) -> load
+(:mod:`loader`). Validation checks some files against others already in the warehouse (an income row's
+household must be in that county's register; a loan rate against the province's benchmark), so the
+files of a night are loaded in two *waves*: first the registers the others are checked against
+(:data:`REGISTERS`), then the files checked against them; within a wave a county's files go by year,
+then in order of arrival (so that a later file for the same county, template and year supersedes).
+
+The CLI parses every file, then validates and loads them wave by wave. The DAG does the same with
+tasks mapped per county (:func:`plan_batches`, :func:`parse_batch`, :func:`split_waves`,
+:func:`validate_batch`, :func:`load_batch`), passing small dicts between them; the validation outcome
+itself (findings can number thousands) waits in the warehouse beside its load table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import psycopg
+
+from lowincome.config import Settings, settings
+from lowincome.ingest import load_tables
+from lowincome.ingest.intake import parse_file
+from lowincome.ingest.landing import Arrival, arrivals
+from lowincome.ingest.load_tables import IngestRun, cli_run
+from lowincome.ingest.loader import FileOutcome, finalise
+from lowincome.ingest.names import display_name, hint_from_name
+from lowincome.pseudonym import make_hasher
+
+log = logging.getLogger(__name__)
+APPLICATION = "lowincome-ingest"
+# Templates that validation reads from the warehouse when it checks other files (see quality/rules.py):
+# the household register (incomes, programmes, relocations), villages (relocations) and the province's
+# benchmark rate (loan rates). County indicators depend on nothing and load with them.
+REGISTERS = frozenset({"households", "villages", "province_indicators", "county_indicators"})
+
+
+def connect(cfg: Settings) -> psycopg.Connection:
+    return psycopg.connect(cfg.warehouse_url(), autocommit=True, connect_timeout=10,
+                           application_name=APPLICATION)
+
+
+def wave_of(item: dict) -> int:
+    """1 for registers and for files with nothing to validate, 2 for files checked against registers."""
+    if item["kind"] != "parsed" or item["rejection"] is not None or item.get("template") in REGISTERS:
+        return 1
+    return 2
+
+
+def load_order(item: dict) -> tuple:
+    return wave_of(item), item.get("year") or 0, item.get("order", 0)
+
+
+# --- one file ------------------------------------------------------------------------------------
+
+def validate_item(cfg: Settings, item: dict) -> dict | None:
+    """Run validation on a parsed file's load table; None when there is nothing to validate."""
+    if item["kind"] != "parsed" or item["rejection"] is not None or not item["load_table"]:
+        return None
+    from lowincome.quality import validate_load_table
+
+    started = dt.datetime.now(dt.UTC)
+    outcome = validate_load_table(
+        cfg, load_table=f'ops."{item["load_table"]}"', template=item["template"],
+        county_code=item["county_code"], year=item["year"], columns=list(item["columns"]),
+        explanation=item.get("explanation"))
+    result = dataclasses.asdict(outcome)
+    result.update(started_at=started.isoformat(), finished_at=dt.datetime.now(dt.UTC).isoformat())
+    return result
+
+
+def parse_arrival(cfg: Settings, conn: psycopg.Connection, run: IngestRun, arrival: Arrival, hasher,
+                  order: int) -> dict:
+    item = parse_file(arrival.path, cfg, conn, run, hasher, sidecars=arrival.sidecars,
+                      explanation=arrival.explanation())
+    item["order"] = order
+    return item
+
+
+# --- the CLI -------------------------------------------------------------------------------------
+
+def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[FileOutcome]:
+    """Ingest every file waiting in ``folder`` now; one bad file never stops the others.
+
+    Outcomes come back in the order the files arrived.
+    """
+    waiting = arrivals(Path(folder))
+    outcomes: dict[int, FileOutcome] = {}
+    items: list[dict] = []
+    with connect(cfg) as conn, cli_run(cfg.warehouse_url()) as run:
+        dropped = load_tables.drop_stale(conn, run)
+        if dropped:
+            log.info("dropped %d load tables left by runs that are gone", len(dropped))
+        hasher = make_hasher(cfg.hmac_key())
+        bar = _progress(len(waiting) * 2, progress)
+        for order, arrival in enumerate(waiting):
+            with _per_file(conn, arrival.path, order, outcomes):
+                items.append(parse_arrival(cfg, conn, run, arrival, hasher, order))
+            bar.update(1)
+        for item in sorted(items, key=load_order):
+            with _per_file(conn, Path(item["path"]), item["order"], outcomes):
+                outcomes[item["order"]] = finalise(conn, cfg, item, validate_item(cfg, item))
+            bar.update(1)
+        bar.close()
+    return [outcomes[k] for k in sorted(outcomes)]
+
+
+class _per_file:
+    """A failure of one file becomes its ``error`` outcome (the file stays in landing); the others go on.
+    A lost warehouse connection stops the run: nothing else could succeed either."""
+
+    def __init__(self, conn: psycopg.Connection, path: Path, order: int, outcomes: dict[int, FileOutcome]):
+        self.conn, self.path, self.order, self.outcomes = conn, path, order, outcomes
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, err, _tb) -> bool:
+        if err is None or not isinstance(err, Exception):
+            return False
+        if isinstance(err, psycopg.OperationalError | psycopg.InterfaceError) or self.conn.closed:
+            return False
+        log.error("ingesting %s failed: %s: %s", display_name(self.path), type(err).__name__, err, exc_info=err)
+        if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            self.conn.rollback()
+        self.outcomes[self.order] = FileOutcome(file_name=display_name(self.path), status="error",
+                                                reason_code="error", reason=f"{type(err).__name__}: {err}"[:300])
+        return True
+
+
+class _NoBar:
+    def update(self, _n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, show: bool):
+    """A progress bar on stderr (parse, then load: two steps per file)."""
+    if not show or not total:
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    return tqdm(total=total, desc="ingest", unit="step", file=sys.stderr, leave=False)
+
+
+STATUS_ZH = {"loaded": "入库", "rejected": "退回", "duplicate": "重复", "superseded": "已替代", "error": "出错"}
+
+
+def format_outcomes(outcomes: list[FileOutcome]) -> str:
+    """The per-file outcome table the CLI prints."""
+    if not outcomes:
+        return "no files waiting"
+    head = ("file", "status", "county", "template", "year", "read", "loaded", "rejected", "warned", "reason")
+    lines = [head]
+    for o in outcomes:
+        lines.append((o.file_name, o.status, o.county_code or "-", o.template or "-", str(o.year or "-"),
+                      str(o.rows_read), str(o.rows_loaded), str(o.rows_rejected), str(o.rows_warned),
+                      f"{o.reason_code}: {o.reason}" if o.reason_code else ""))
+    widths = [min(max(_width(row[i]) for row in lines), 48) for i in range(len(head) - 1)]
+    out = []
+    for row in lines:
+        cells = [_pad(_clip(row[i], widths[i]), widths[i]) for i in range(len(head) - 1)]
+        out.append("  ".join(cells + [row[-1]]).rstrip())
+    counts = defaultdict(int)
+    for o in outcomes:
+        counts[o.status] += 1
+    out.append("")
+    out.append(f"{len(outcomes)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+               + f"; rows loaded {sum(o.rows_loaded for o in outcomes)}, rejected {sum(o.rows_rejected for o in outcomes)}")
+    return "\n".join(out)
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns in a terminal."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _clip(text: str, width: int) -> str:
+    if _width(text) <= width:
+        return text
+    out = ""
+    for ch in text:
+        if _width(out + ch) > width - 1:
+            break
+        out += ch
+    return out + "…"
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+# --- the DAG (mapped per county) -----------------------------------------------------------------
+
+def plan_batches(run_id: str, landing: str | None = None, cfg: Settings | None = None) -> list[dict]:
+    """Warehouse ready, load tables of dead runs dropped, the waiting files grouped per county.
+
+    Files are grouped by the county their *name* points at (the content is read later, in parallel);
+    a file whose name names no county goes to the ``unknown`` group. Grouping only spreads the work:
+    the content still decides the county, and the load serialises per county/template/year.
+    """
+    from lowincome.warehouse import ensure_ready
+
+    cfg = ensure_ready(cfg or settings())
+    folder = Path(landing) if landing else cfg.landing_dir
+    with connect(cfg) as conn:
+        load_tables.drop_stale(conn, IngestRun(run_id=run_id))
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for arrival in arrivals(folder):
+        group = hint_from_name(display_name(arrival.path)).group
+        groups[group].append({"path": str(arrival.path), "sidecars": [str(p) for p in arrival.sidecars]})
+    return [{"county": county, "run_id": run_id, "files": files} for county, files in sorted(groups.items())]
+
+
+def parse_batch(batch: dict, cfg: Settings | None = None) -> dict:
+    """Parse a county's files into load tables; a retried attempt starts from a clean slate."""
+    cfg = cfg or settings()
+    _name_map_index(batch["county"])
+    run = IngestRun(run_id=batch["run_id"], batch=batch["county"])
+    hasher = make_hasher(cfg.hmac_key())
+    items = []
+    with connect(cfg) as conn:
+        load_tables.drop_batch(conn, run)
+        for order, entry in enumerate(batch["files"]):
+            path = Path(entry["path"])
+            if not path.exists():   # finished by an earlier attempt or another run
+                continue
+            arrival = Arrival(path, [Path(p) for p in entry["sidecars"]])
+            items.append(parse_arrival(cfg, conn, run, arrival, hasher, order))
+    return {"county": batch["county"], "run_id": batch["run_id"], "items": items}
+
+
+def split_waves(batches: list[dict], parsed: Iterable[dict | None]) -> dict:
+    """The parsed files of every county, split into the two waves, each list ordered for loading.
+
+    A county's second-wave batch names the load tables of its first wave (``after``): validation of
+    its incomes waits until its register of the same night is in the warehouse.
+    """
+    done = [p for p in parsed if p]
+    waves: dict[str, list[dict]] = {"registers": [], "dependents": []}
+    for batch in done:
+        ordered = sorted(batch["items"], key=load_order)
+        first = [i for i in ordered if wave_of(i) == 1]
+        second = [i for i in ordered if wave_of(i) == 2]
+        common = {"county": batch["county"], "run_id": batch["run_id"]}
+        if first:
+            waves["registers"].append({**common, "items": first})
+        if second:
+            after = [i["load_table"] for i in first if i.get("load_table") and i["kind"] == "parsed"]
+            waves["dependents"].append({**common, "items": second, "after": after})
+    parsed_counties = {p["county"] for p in done}
+    waves["unparsed"] = [b["county"] for b in batches if b["county"] not in parsed_counties]
+    return waves
+
+
+def validate_batch(parsed: dict, cfg: Settings | None = None) -> dict:
+    """Validate each parsed file; the outcome waits in ops.load_tables beside its load table."""
+    cfg = cfg or settings()
+    _name_map_index(parsed["county"])
+    with connect(cfg) as conn:
+        if parsed.get("after"):
+            loaded = {t for (t,) in conn.execute("select load_token from ops.submissions where load_token = any(%s)",
+                                                 (parsed["after"],)).fetchall()}
+            if set(parsed["after"]) - loaded:
+                raise RuntimeError(f"county {parsed['county']}: its registers of this night are not loaded yet, "
+                                   "so its other files cannot be checked against them")
+        for item in parsed["items"]:
+            outcome = validate_item(cfg, item)
+            if outcome is not None:
+                load_tables.store_outcome(conn, item["load_table"], outcome)
+                item["validated"] = True
+    return parsed
+
+
+def load_batch(validated: dict, cfg: Settings | None = None) -> dict:
+    """Finalise each file (one transaction each); safe to retry: a finalised file is not loaded twice."""
+    cfg = cfg or settings()
+    _name_map_index(validated["county"])
+    outcomes = []
+    with connect(cfg) as conn:
+        for item in validated["items"]:
+            outcome = load_tables.stored_outcome(conn, item["load_table"]) if item.get("validated") else None
+            if item.get("validated") and outcome is None:
+                done = conn.execute("select id from ops.submissions where load_token = %s",
+                                    (item["load_table"],)).fetchone()
+                if done is None:
+                    raise RuntimeError(f"the validation outcome of {item['file_name']} is gone; "
+                                       "clear the county's parse task to parse it again")
+            outcomes.append(finalise(conn, cfg, item, outcome).to_dict())
+    loaded = sum(1 for o in outcomes if o["status"] == "loaded")
+    return {"county": validated["county"], "outcomes": outcomes, "loaded": loaded}
+
+
+def summarise_night(*results: Iterable[dict | None]) -> dict:
+    """What the night loaded; ``loaded`` 0 means nothing new reached raw."""
+    done = [r for wave in results for r in wave if r]
+    outcomes = [o for r in done for o in r["outcomes"]]
+    by_status: dict[str, int] = defaultdict(int)
+    for o in outcomes:
+        by_status[o["status"]] += 1
+    return {"batches": len(done), "files": len(outcomes), "loaded": sum(r["loaded"] for r in done),
+            "by_status": dict(by_status), "rows_loaded": sum(o["rows_loaded"] for o in outcomes)}
+
+
+def publish_summary(raw_event, *results: Iterable[dict | None]) -> dict:
+    """The RAW asset event's extra; skips the task (no event) when nothing new was loaded."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    summary = summarise_night(*results)
+    if not summary["loaded"]:
+        raise AirflowSkipException("nothing new was loaded: no raw-layer asset event")
+    raw_event.extra = summary
+    return summary
+
+
+def check_batches(waves: dict, *results: Iterable[dict | None]) -> None:
+    """Fail the run when a county's tasks failed for good (after their retries): not hidden by the rest."""
+    failed = list(waves.get("unparsed", []))
+    for wave, done in zip(("registers", "dependents"), results, strict=True):
+        finished = {r["county"] for r in done if r}
+        failed += [f"{b['county']} ({wave})" for b in waves.get(wave, []) if b["county"] not in finished]
+    if failed:
+        raise RuntimeError(f"ingestion failed for {len(failed)} county batch(es): {', '.join(failed)}; "
+                           "their files stay in landing for the next run (see the task logs)")
+
+
+def _name_map_index(county: str) -> None:
+    """Show the county code as the mapped task's name in the Airflow UI (map_index_template)."""
+    try:
+        from airflow.sdk import get_current_context
+
+        get_current_context()["county"] = county  # type: ignore[typeddict-unknown-key]
+    except Exception:  # noqa: BLE001 - outside a task (tests, CLI) there is no context to name
+        pass

@@ -1,0 +1,207 @@
+"""Where the dbt project lives and how dbt and cosmos reach the warehouse: one place for both.
+
+Plain dbt (CLI, tests) reads a ``profiles.yml`` written into the state folder; every connection value
+in it is an ``env_var()`` whose default is the warehouse of the settings that wrote it, so a run started
+by :func:`lowincome.transform.runs.run_dbt` always goes to *its* warehouse (it passes the variables)
+even when another process rewrote the file meanwhile. Airflow renders and runs the same project through
+cosmos, with the profile built from the Airflow connection ``lowincome_warehouse``: the same project
+runs against the embedded server and an external one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import yaml
+
+from lowincome.config import WAREHOUSE_CONN_ID, Settings
+
+if TYPE_CHECKING:
+    from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+
+PROJECT_NAME = "lowincome"
+PROFILE_NAME = "lowincome"
+# Models without a schema of their own land here (every folder sets one; see dbt_project.yml).
+DEFAULT_SCHEMA = "staging"
+THREADS = 4
+# The password travels in a DBT_ENV_SECRET_ variable: dbt scrubs those from its logs.
+PROFILE_ENV = {
+    "host": "LOWINCOME_DBT_HOST",
+    "port": "LOWINCOME_DBT_PORT",
+    "user": "LOWINCOME_DBT_USER",
+    "password": "DBT_ENV_SECRET_LOWINCOME_DBT_PASSWORD",
+    "dbname": "LOWINCOME_DBT_DBNAME",
+    "sslmode": "LOWINCOME_DBT_SSLMODE",
+}
+
+
+# --- paths ------------------------------------------------------------------------------------
+def project_dir(cfg: Settings) -> Path:
+    return cfg.dbt_project_dir
+
+
+def manifest_path(cfg: Settings) -> Path:
+    """The manifest the DAG renders from (``dbt_project/target`` is git-ignored)."""
+    return cfg.dbt_project_dir / "target" / "manifest.json"
+
+
+def profiles_path(cfg: Settings) -> Path:
+    return cfg.state_dir / "dbt" / "profiles.yml"
+
+
+def run_dir(cfg: Settings) -> Path:
+    """dbt's target and log folders for CLI/test runs, one per warehouse database, so that runs against
+    different databases (parallel test sessions) never share compiled files or run results."""
+    return cfg.state_dir / "dbt" / "runs" / connection_params(cfg)["dbname"]
+
+
+def docs_dir(cfg: Settings) -> Path:
+    return cfg.docs_dir / "dbt"
+
+
+def dbt_executable() -> Path:
+    """The ``dbt`` installed next to the running interpreter (the project's venv)."""
+    import sys
+
+    candidate = Path(sys.executable).with_name("dbt")
+    if candidate.exists():
+        return candidate
+    import shutil
+
+    found = shutil.which("dbt")
+    return Path(found) if found else candidate
+
+
+# --- the profile for plain dbt ------------------------------------------------------------------
+def connection_params(cfg: Settings) -> dict[str, str]:
+    """host, port, user, password, dbname (and sslmode when the URL names one) of the warehouse."""
+    parts = urlsplit(cfg.warehouse_url())
+    params = {
+        "host": parts.hostname or "127.0.0.1",
+        "port": str(parts.port or 5432),
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "dbname": unquote(parts.path.lstrip("/")) or "lowincome",
+    }
+    sslmode = parse_qs(parts.query).get("sslmode")
+    if sslmode:
+        params["sslmode"] = sslmode[0]
+    return params
+
+
+def profile_env(cfg: Settings) -> dict[str, str]:
+    """The environment variables the written profile reads; pass them to every dbt process."""
+    return {PROFILE_ENV[name]: value for name, value in connection_params(cfg).items()}
+
+
+def _jinja_default(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def profiles_yml(cfg: Settings) -> str:
+    params = connection_params(cfg)
+    output: dict[str, object] = {"type": "postgres", "schema": DEFAULT_SCHEMA, "threads": THREADS,
+                                 "connect_timeout": 10}
+    for name, value in params.items():
+        expression = f"env_var('{PROFILE_ENV[name]}', {_jinja_default(value)})"
+        output[name] = "{{ " + expression + (" | as_number" if name == "port" else "") + " }}"
+    profile = {PROFILE_NAME: {"target": "local", "outputs": {"local": output}}}
+    header = ("# Written by lowincome (lowincome.transform.write_profiles); never commit it.\n"
+              "# Values default to the warehouse in use when it was written; LOWINCOME_DBT_* override.\n")
+    return header + yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def write_profiles(cfg: Settings) -> Path:
+    """Write ``<state>/dbt/profiles.yml`` (mode 600, atomically) and return its path."""
+    path = profiles_path(cfg)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = profiles_yml(cfg)
+    if path.exists() and path.read_text() == text:
+        return path
+    tmp = path.with_name(f".profiles.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return path
+
+
+# --- cosmos -----------------------------------------------------------------------------------
+def _import_airflow_first() -> None:
+    """cosmos imported before airflow fails on a circular import (airflow loads cosmos's plugin)."""
+    import airflow  # noqa: F401
+
+
+def profile_config() -> ProfileConfig:
+    """The dbt profile cosmos builds from the Airflow connection of the warehouse."""
+    _import_airflow_first()
+    from cosmos import ProfileConfig
+    from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+    return ProfileConfig(
+        profile_name=PROFILE_NAME,
+        target_name="airflow",
+        profile_mapping=PostgresUserPasswordProfileMapping(
+            conn_id=WAREHOUSE_CONN_ID, profile_args={"schema": DEFAULT_SCHEMA, "threads": THREADS}
+        ),
+    )
+
+
+def project_config(cfg: Settings) -> ProjectConfig:
+    """The project and the manifest to render from, parsed first if missing or older than the project.
+
+    Checking is a stat of each project file; the parse (seconds) happens once after a change, normally
+    in ``lowincome.pipeline.prepare`` before any DAG is parsed, here only as the fallback that keeps a
+    fresh checkout or a just-deployed change from rendering a missing or stale graph.
+    """
+    _import_airflow_first()
+    from cosmos import ProjectConfig
+
+    from lowincome.transform.runs import ensure_manifest
+
+    return ProjectConfig(dbt_project_path=project_dir(cfg), manifest_path=ensure_manifest(cfg),
+                         project_name=PROJECT_NAME, install_dbt_deps=False)
+
+
+def render_config() -> RenderConfig:
+    """Render from the prebuilt manifest: parsing the DAG file reads one JSON file, runs no dbt.
+
+    One task per seed, snapshot and model, running the node and then its own tests (``dbt build
+    --select node``); a test of two models (a relationship) runs as its own task once both exist.
+    The marts are built by the publishing DAG, not here.
+    """
+    _import_airflow_first()
+    from cosmos import RenderConfig
+    from cosmos.constants import LoadMode, TestBehavior
+
+    return RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
+                        exclude=["path:models/marts"], should_detach_multiple_parents_tests=True,
+                        emit_datasets=False, enable_mock_profile=False)
+
+
+def execution_config(mode: str = "local") -> ExecutionConfig:
+    """How cosmos runs dbt, chosen by measuring ``build_warehouse`` through ``dag.test()`` on the test
+    fixture (2 counties x 4 years, the whole project incl. marts, 2 shared cores; a plain ``dbt build``
+    of it takes ~20 s):
+
+    * local, one task per node + one per node's tests (108 tasks): 694 s
+    * local, one ``dbt build`` task per node with its tests (68 tasks): 563 s  <- chosen
+    * watcher (one ``dbt build`` producer + a sensor per node): hangs under ``dag.test()`` (the sensors
+      start before the producer); rewired so the sensors follow the producer: 330 s, but the producer
+      spends ~2 min pushing one XCom per dbt event, and a test with a long name (an accepted_values test of
+      the marts) exceeds Airflow's XCom key length and fails the whole build.
+
+    Per-node overhead (~5 s: dbt start-up, partial parse of the manifest, task bookkeeping) dominates at
+    fixture scale and fades at province scale, where each model runs for minutes; the local mode is the
+    robust one, and a failing node's task retries alone.
+    """
+    _import_airflow_first()
+    from cosmos import ExecutionConfig
+    from cosmos.constants import ExecutionMode, InvocationMode
+
+    return ExecutionConfig(execution_mode=ExecutionMode(mode), invocation_mode=InvocationMode.DBT_RUNNER)
+

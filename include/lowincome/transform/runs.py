@@ -1,0 +1,144 @@
+"""Running dbt outside Airflow: the manifest the DAG renders from, CLI/test builds and the docs site."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from lowincome.config import Settings
+from lowincome.errors import UserError
+from lowincome.transform.project import (
+    dbt_executable,
+    docs_dir,
+    manifest_path,
+    profile_env,
+    project_dir,
+    run_dir,
+    write_profiles,
+)
+
+# Folders dbt writes into; their files are outputs, not inputs of the manifest.
+_GENERATED = {"target", "logs", "dbt_packages"}
+
+
+def project_inputs(cfg: Settings) -> list[Path]:
+    """Every file the manifest is parsed from."""
+    root = project_dir(cfg)
+    return [p for p in root.rglob("*") if p.is_file() and not (set(p.relative_to(root).parts[:1]) & _GENERATED)]
+
+
+def manifest_is_current(cfg: Settings) -> bool:
+    manifest = manifest_path(cfg)
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    return all(p.stat().st_mtime <= built for p in project_inputs(cfg))
+
+
+@contextlib.contextmanager
+def _exclusive(lock_file: Path) -> Iterator[None]:
+    """One parse at a time per project folder (the scheduler, a worker and tests may all ask)."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_manifest(cfg: Settings) -> Path:
+    """``dbt parse`` into ``dbt_project/target`` when a project file is newer than the manifest.
+
+    Cheap when the manifest is current (a stat of each project file), so it may be called before every
+    DAG parse. The manifest is parsed elsewhere and moved in, so a reader never sees half a file.
+    """
+    manifest = manifest_path(cfg)
+    if manifest_is_current(cfg):
+        return manifest
+    with _exclusive(manifest.parent / ".parse.lock"):
+        if manifest_is_current(cfg):
+            return manifest
+        with tempfile.TemporaryDirectory(prefix="parse-", dir=manifest.parent) as scratch:
+            run_dbt(cfg, ["parse", "--target-path", scratch])
+            # cosmos copies partial_parse.msgpack with the project, so its dbt runs skip a full parse.
+            for name in ("partial_parse.msgpack", "manifest.json"):
+                built = Path(scratch) / name
+                if built.exists():
+                    os.replace(built, manifest.parent / name)
+    return manifest
+
+
+def run_dbt(cfg: Settings, args: list[str]) -> None:
+    """Run a dbt command on the warehouse of ``cfg``; a failure raises UserError with one line.
+
+    dbt runs as a child process: its adapters, flags and logging are process-global.
+    """
+    profiles = write_profiles(cfg)
+    runs = run_dir(cfg)
+    argv = [str(dbt_executable()), *args, "--project-dir", str(project_dir(cfg)),
+            "--profiles-dir", str(profiles.parent), "--log-path", str(runs / "logs"), "--no-use-colors"]
+    if "--target-path" not in args:
+        argv += ["--target-path", str(runs / "target")]
+    env = {**os.environ, **profile_env(cfg), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    started = time.time()
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=project_dir(cfg))
+    if result.returncode != 0:
+        target = Path(args[args.index("--target-path") + 1]) if "--target-path" in args else runs / "target"
+        raise UserError(f"dbt {args[0]} failed: {_failure_summary(result.stdout, target, started)}; "
+                        f"full log: {runs / 'logs' / 'dbt.log'}")
+
+
+def _failure_summary(output: str, target: Path, started: float) -> str:
+    """The first failing node from this run's run_results.json, else dbt's first error line."""
+    results_file = target / "run_results.json"
+    failed: list[dict] = []
+    if results_file.exists() and results_file.stat().st_mtime >= started:
+        with contextlib.suppress(ValueError, OSError):
+            results = json.loads(results_file.read_text())["results"]
+            failed = [r for r in results if r.get("status") in ("error", "fail")]
+    if failed:
+        first = failed[0]
+        message = " ".join(str(first.get("message") or "").split())[:200]
+        more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+        return f"{first['unique_id']} {first['status']}: {message}{more}"
+    lines = [_strip_time(line) for line in output.splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        # "Encountered an error:" / "Compilation Error" are headings; the reason is on the next lines.
+        if line.rstrip(":").lower().endswith(("encountered an error", "error")) and i + 1 < len(lines):
+            return " ".join(" ".join(lines[i:i + 3]).split())[:300]
+    errors = [line for line in lines if "error" in line.lower() and "completed" not in line.lower()]
+    return " ".join((errors or lines or ["no output"])[0].split())[:300]
+
+
+def _strip_time(line: str) -> str:
+    """dbt prefixes its lines with HH:MM:SS."""
+    head, _, rest = line.strip().partition(" ")
+    return rest.strip() if head.count(":") == 2 and head.replace(":", "").isdigit() else line.strip()
+
+
+def build_docs(cfg: Settings) -> Path:
+    """``dbt docs generate --static`` into ``$LOWINCOME_DATA_DIR/docs/dbt/``; returns its index.html.
+
+    dbt's static page embeds the manifest and catalog and all its scripts; the one thing it could load
+    from the network (usage tracking) is off in dbt_project.yml and stripped here, so the page works
+    with no network at all.
+    """
+    out = docs_dir(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="docs-") as scratch:
+        run_dbt(cfg, ["docs", "generate", "--static", "--target-path", scratch])
+        page = (Path(scratch) / "static_index.html").read_text(encoding="utf-8")
+        page = page.replace('i.src="//d1fc8wv8zag5ca.cloudfront.net/2.9.0/sp.js"', 'i.src=""')
+        (out / "index.html").write_text(page, encoding="utf-8")
+        for name in ("manifest.json", "catalog.json"):
+            shutil.copyfile(Path(scratch) / name, out / name)
+    return out / "index.html"

@@ -1,0 +1,37 @@
+"""The build_warehouse DAG, run for real through dag.test() on a warehouse of its own."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import raw_fixture
+
+pytestmark = pytest.mark.slow
+
+
+def test_dag_is_one_task_per_node_scheduled_on_the_raw_asset(cfg):
+    from lowincome.assets import RAW, WAREHOUSE
+    from lowincome.pipeline import load_dags
+
+    dag = load_dags(cfg)["build_warehouse"]
+    assert [asset.uri for asset in dag.timetable.asset_condition.objects] == [RAW.uri]
+    ids = {t.task_id for t in dag.tasks}
+    assert {"dbt.fct_household_income_model_build", "dbt.dim_household_model_build",
+            "dbt.snp_household_register_snapshot_build", "dbt.counties_seed_build", "grant_readers"} <= ids
+    assert not any(".geography" in i or "target_attainment" in i for i in ids)     # marts: publish DAG
+    snapshot = dag.get_task("dbt.snp_household_register_snapshot_build")
+    assert "dbt.stg_raw__households_model_build" in snapshot.upstream_task_ids
+    assert [o.uri for o in dag.get_task("grant_readers").outlets] == [WAREHOUSE.uri]
+    assert all(t.retries >= 1 and t.owner == "data-engineering" for t in dag.tasks)
+
+
+def test_dag_runs_green(empty_warehouse, run_dag):
+    with psycopg.connect(empty_warehouse.warehouse_url(), autocommit=True) as conn:
+        raw_fixture.load_demo(conn, years=(2012, 2013))
+    run = run_dag("build_warehouse")
+    assert str(getattr(run.state, "value", run.state)) == "success"
+    with psycopg.connect(empty_warehouse.warehouse_url(), autocommit=True) as conn:
+        households = conn.execute("select count(distinct household_key) from warehouse.dim_household").fetchone()[0]
+        snapshot_rows = conn.execute("select count(*) from snapshots.snp_household_register").fetchone()[0]
+    assert households == len(raw_fixture.LIFECYCLES) + len(raw_fixture.XIAOSHAN_HOUSEHOLDS)
+    assert snapshot_rows > 0

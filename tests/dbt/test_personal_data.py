@@ -1,0 +1,60 @@
+"""Names and ID numbers never leave raw: no column of staging, intermediate, warehouse, snapshots or marts
+is named after them or holds one of their values."""
+
+from __future__ import annotations
+
+import pytest
+import raw_fixture
+from psycopg import sql
+
+pytestmark = pytest.mark.slow
+
+SCANNED_SCHEMAS = ("staging", "intermediate", "warehouse", "snapshots", "marts")
+PERSONAL_COLUMNS = {"head_name", "head_id_number", "household_id", "relocation_id"}
+
+
+def _columns(conn) -> list[tuple[str, str, str]]:
+    return conn.execute(
+        "select table_schema, table_name, column_name from information_schema.columns"
+        " where table_schema = any(%s) order by 1, 2, 3", (list(SCANNED_SCHEMAS),)).fetchall()
+
+
+def find_leaks(conn) -> list[str]:
+    """Every column outside raw that holds a head's name or ID number (an ID number also inside a value)."""
+    names, id_numbers = raw_fixture.personal_values(conn)
+    assert names and id_numbers
+    leaks = []
+    for schema, table, column in _columns(conn):
+        found = conn.execute(
+            sql.SQL("select exists (select 1 from {rel} where {col}::text = any(%s) or {col}::text ~ %s)").format(
+                rel=sql.Identifier(schema, table), col=sql.Identifier(column)),
+            (sorted(names), "|".join(sorted(id_numbers))),
+        ).fetchone()[0]
+        if found:
+            leaks.append(f"{schema}.{table}.{column}")
+    return leaks
+
+
+def test_no_column_is_named_after_personal_data(built_warehouse):
+    with built_warehouse.connect() as conn:
+        named = [c for c in _columns(conn) if c[2] in PERSONAL_COLUMNS]
+        scanned_schemas = {c[0] for c in _columns(conn)}
+    assert named == []
+    assert scanned_schemas >= {"staging", "warehouse", "snapshots"}
+
+
+def test_no_value_is_a_name_or_an_id_number(built_warehouse):
+    with built_warehouse.connect() as conn:
+        assert len(_columns(conn)) > 150
+        assert find_leaks(conn) == []
+
+
+def test_the_scan_catches_a_leak(built_warehouse):
+    with built_warehouse.connect() as conn:
+        conn.execute("create view intermediate.leak_probe as"
+                     " select head_name as note, 'id ' || head_id_number as remark from raw.households")
+        try:
+            leaks = find_leaks(conn)
+        finally:
+            conn.execute("drop view intermediate.leak_probe")
+    assert leaks == ["intermediate.leak_probe.note", "intermediate.leak_probe.remark"]

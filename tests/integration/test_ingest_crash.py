@@ -1,0 +1,190 @@
+"""Crashes: a SIGKILL during COPY, an error inside the load transaction, a death after the commit, retried
+DAG tasks. Each time the rerun ends with exactly the tables of a clean run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psycopg
+from fixtures.county_files import households, incomes, table, write_csv
+from fixtures.ingest_support import accounting_holds, ingest, rows, value
+
+from lowincome.ingest import load_tables, loader
+from lowincome.ingest.load_tables import IngestRun
+
+TABLES = ("raw.households", "raw.household_income", "ops.submissions", "ops.rejected_rows", "ops.row_warnings",
+          "ops.validation_results", "ops.validation_runs", "ops.load_tables")
+
+
+def fingerprint(cfg) -> dict:
+    out = {}
+    for tpl in ("households", "household_income"):
+        out[tpl] = value(cfg, f"select md5(coalesce(string_agg(to_jsonb(t)::text, '|' order by _submission_id, "
+                              f"_source_row), '')) from raw.{tpl} t")
+    out["ledger"] = rows(cfg, """select id, file_name, sha256, county_code, template, year, status, rows_read,
+                                        rows_loaded, rows_rejected, rows_warned, reason_code, superseded_by,
+                                        duplicate_of, cleared_at is not null as cleared from ops.submissions order by id""")
+    out["rejected"] = rows(cfg, "select submission_id, row_number, rule, reason from ops.rejected_rows order by id")
+    out["warnings"] = value(cfg, "select count(*) from ops.row_warnings")
+    out["validation"] = value(cfg, "select count(*) from ops.validation_results")
+    out["load_tables"] = value(cfg, "select count(*) from ops.load_tables")
+    out["scratch"] = value(cfg, "select count(*) from pg_tables where schemaname = 'ops' and tablename like 'load\\_%'")
+    return out
+
+
+def night(cfg, n: int = 6) -> None:
+    """A household register and an income file with one bad row, into landing."""
+    write_csv(cfg.landing_dir / "330803_households_2014.csv", table(households(n), "households"))
+    inc = incomes(n)
+    inc[1]["net_income"] = 1.0
+    write_csv(cfg.landing_dir / "330803_household_income_2014.csv", table(inc, "household_income"))
+
+
+def reset(cfg) -> None:
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn:
+        for (name,) in conn.execute("select name from ops.load_tables").fetchall():
+            load_tables.drop(conn, name)
+        conn.execute(f"truncate {', '.join(TABLES)} restart identity cascade")
+
+
+def clean_run(cfg, n: int = 6) -> dict:
+    night(cfg, n)
+    ingest(cfg)
+    accounting_holds(cfg)
+    expected = fingerprint(cfg)
+    reset(cfg)
+    return expected
+
+
+def wait_until_gone(cfg, application: str) -> None:
+    for _ in range(200):
+        if not value(cfg, "select count(*) from pg_stat_activity where datname = current_database() "
+                          "and application_name = %s", (application,)):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{application} still connected")
+
+
+def test_sigkill_during_copy_then_rerun_equals_a_clean_run(empty_warehouse):
+    cfg = empty_warehouse
+    n = 40_000
+    expected = clean_run(cfg, n)
+    night(cfg, n)
+    script = textwrap.dedent("""
+        from lowincome.config import settings
+        from lowincome.ingest.runner import ingest_folder
+        cfg = settings()
+        ingest_folder(cfg.landing_dir, cfg)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=os.environ.copy())
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            copying = value(cfg, "select count(*) from pg_stat_activity where datname = current_database() and "
+                                 "application_name = 'lowincome-ingest' and query ilike 'copy ops.%%'")
+            if copying:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the ingestion finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    wait_until_gone(cfg, "lowincome-ingest")
+    wait_until_gone(cfg, "lowincome-ingest-owner")
+    # killed mid-file: nothing of it in raw or the ledger, the file still waits in landing
+    assert value(cfg, "select count(*) from ops.submissions where template = 'household_income'") == 0
+    assert value(cfg, "select count(*) from raw.household_income") == 0
+    assert (cfg.landing_dir / "330803_household_income_2014.csv").exists()
+    assert value(cfg, "select count(*) from ops.load_tables") == 1   # the scratch table the dead run left
+    ingest(cfg)
+    assert fingerprint(cfg) == expected
+    accounting_holds(cfg)
+
+
+def test_error_inside_the_load_transaction_leaves_nothing(empty_warehouse, monkeypatch):
+    cfg = empty_warehouse
+    expected = clean_run(cfg)
+    night(cfg)
+
+    def explode(conn, item):
+        assert value(cfg, "select 1") == 1
+        # inside the transaction the rows are written already; then the power goes
+        assert conn.execute("select count(*) from ops.submissions").fetchone()[0] >= 1
+        raise OSError("power failure")
+
+    monkeypatch.setattr(loader, "_before_commit", explode)
+    outcomes = ingest(cfg)
+    assert {o.status for o in outcomes.values()} == {"error"}
+    assert value(cfg, "select count(*) from ops.submissions") == 0
+    assert value(cfg, "select count(*) from raw.households") == 0
+    assert sorted(p.name for p in cfg.landing_dir.iterdir()) == [
+        "330803_household_income_2014.csv", "330803_households_2014.csv"]
+    monkeypatch.setattr(loader, "_before_commit", None)
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn:   # ids the failed attempts used up
+        conn.execute("select setval('ops.submissions_id_seq', 1, false)")
+        conn.execute("select setval('ops.validation_runs_id_seq', 1, false)")
+    ingest(cfg)
+    assert fingerprint(cfg) == expected
+
+
+def test_death_after_the_commit_is_finished_by_the_next_run(empty_warehouse, monkeypatch):
+    cfg = empty_warehouse
+    expected = clean_run(cfg)
+    night(cfg)
+    real = loader.after_commit
+
+    def die(conn, cfg_, item, submission_id):
+        raise KeyboardInterrupt if False else RuntimeError("killed after the commit")
+
+    monkeypatch.setattr(loader, "after_commit", die)
+    outcomes = ingest(cfg)
+    assert {o.status for o in outcomes.values()} == {"error"}
+    assert value(cfg, "select count(*) from ops.submissions where cleared_at is null") == 2
+    monkeypatch.setattr(loader, "after_commit", real)
+    again = ingest(cfg)
+    assert {o.status for o in again.values()} == {"loaded"}
+    assert value(cfg, "select count(*) from ops.submissions where status = 'duplicate'") == 0
+    assert fingerprint(cfg) == expected
+
+
+def test_dag_tasks_retried_load_nothing_twice(empty_warehouse):
+    from lowincome.ingest.runner import load_batch, parse_batch, plan_batches, validate_batch
+
+    cfg = empty_warehouse
+    expected = clean_run(cfg)
+    night(cfg)
+    [batch] = plan_batches("manual__1", cfg=cfg)
+    assert batch["county"] == "330803" and len(batch["files"]) == 2
+    parse_batch(batch, cfg)                       # attempt 1 dies after parsing; the retry starts clean
+    parsed = parse_batch(batch, cfg)
+    assert value(cfg, "select count(*) from ops.load_tables") == 2
+    validated = validate_batch(parsed, cfg)
+    validated_again = validate_batch(parsed, cfg)  # a retried validate task stores the same outcome again
+    first = load_batch(validated, cfg)
+    second = load_batch(validated_again, cfg)      # a retried load task: already finalised, nothing added
+    assert first == second and first["loaded"] == 1   # households loads first, then income
+    assert fingerprint(cfg) == expected
+
+
+def test_stale_load_tables_are_dropped_at_the_next_start(empty_warehouse):
+    cfg = empty_warehouse
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn:
+        load_tables.create(conn, "load_dead_cli", ["x"], IngestRun("cli-dead", owner_lock=12345))
+        load_tables.create(conn, "load_old_dag", ["x"], IngestRun("scheduled__old"))
+        with load_tables.cli_run(cfg.warehouse_url()) as live:
+            load_tables.create(conn, "load_live_cli", ["x"], live)
+            # a CLI run drops what dead CLI runs left, keeps a DAG run's young tables and a live run's
+            dropped = load_tables.drop_stale(conn, IngestRun("cli-now", owner_lock=1))
+            assert dropped == ["load_dead_cli"]
+            # a DAG run (one at a time) drops the other DAG runs' tables, never a live CLI run's
+            assert load_tables.drop_stale(conn, IngestRun("scheduled__new")) == ["load_old_dag"]
+        wait_until_gone(cfg, "lowincome-ingest-owner")
+        assert load_tables.drop_stale(conn, IngestRun("scheduled__new")) == ["load_live_cli"]
+        assert conn.execute("select count(*) from pg_tables where schemaname = 'ops' and tablename like 'load\\_%'"
+                            ).fetchone()[0] == 0

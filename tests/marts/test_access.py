@@ -1,0 +1,118 @@
+"""Who reads what, with real login roles on the session's server.
+
+* lowincome_bi reads every row of ``marts`` and nothing in any other schema;
+* a county's account (granted ``lowincome_county_<code>``) reads only its own county's rows;
+* a login with neither reads nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from fixture_data import A, B
+from psycopg import sql
+
+from lowincome.publish import grant_county_access
+from lowincome.warehouse import SCHEMAS
+
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def login_role(published, *member_of: str) -> Iterator[str]:
+    """A real LOGIN role (dropped afterwards); yields its connection URL."""
+    name = f"test_login_{uuid.uuid4().hex[:8]}"
+    password = secrets.token_urlsafe(16)
+    with psycopg.connect(published.warehouse_url(), autocommit=True) as admin:
+        admin.execute(sql.SQL("create role {} login password {}").format(sql.Identifier(name), sql.Literal(password)))
+        for role in member_of:
+            admin.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.Identifier(name)))
+        parts = urlsplit(published.warehouse_url())
+        netloc = f"{quote(name)}:{quote(password, safe='')}@{parts.hostname}:{parts.port}"
+        try:
+            yield urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), name
+        finally:
+            admin.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(name)))
+
+
+def _tables(published, schema: str) -> list[str]:
+    with psycopg.connect(published.warehouse_url()) as admin:
+        return [t for (t,) in admin.execute(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p') order by 1", (schema,))]
+
+
+def test_bi_reads_every_mart_row_and_nothing_else(published):
+    with login_role(published, "lowincome_bi") as (url, _name), psycopg.connect(url, autocommit=True) as bi:
+        for table in _tables(published, "marts"):
+            bi.execute(sql.SQL("select * from marts.{} limit 1").format(sql.Identifier(table)))
+        counties = bi.execute("select count(distinct geography_code) from marts.target_attainment "
+                              "where geography_level = 'county'").fetchone()[0]
+        assert counties > 5
+        denied = 0
+        for schema in SCHEMAS:
+            if schema == "marts":
+                continue
+            assert not bi.execute("select has_schema_privilege(%s, 'usage')", (schema,)).fetchone()[0], schema
+            for table in _tables(published, schema):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    bi.execute(sql.SQL("select 1 from {} limit 1").format(sql.Identifier(schema, table)))
+                denied += 1
+        assert denied > 20   # raw, ops, staging, warehouse … all tried
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            bi.execute("create table marts.scratch (x int)")
+
+
+def test_a_county_account_sees_only_its_own_county(published):
+    with login_role(published) as (url, name):
+        with psycopg.connect(published.warehouse_url(), autocommit=True) as admin:
+            grant_county_access(admin, A, name)
+        with psycopg.connect(url, autocommit=True) as county:
+            seen = 0
+            for table in _tables(published, "marts"):
+                columns = {c for (c,) in county.execute(
+                    "select column_name from information_schema.columns where table_schema = 'marts' "
+                    "and table_name = %s", (table,))}
+                if {"geography_level", "geography_code"} <= columns:
+                    rows = county.execute(sql.SQL("select distinct geography_level, geography_code from {}").format(
+                        sql.Identifier("marts", table))).fetchall()
+                    assert set(rows) <= {("county", A)}, table
+                    seen += len(rows)
+                elif "county_code" in columns:
+                    rows = county.execute(sql.SQL("select distinct county_code from {}").format(
+                        sql.Identifier("marts", table))).fetchall()
+                    assert set(rows) <= {(A,)}, table
+                    seen += len(rows)
+            assert seen >= 8
+            assert county.execute("select count(*) from marts.target_attainment "
+                                  "where geography_code = %s", (B,)).fetchone()[0] == 0
+            own = county.execute("select count(*) from marts.target_attainment where geography_code = %s",
+                                 (A,)).fetchone()[0]
+            assert own > 20
+            # the as-of functions run with the caller's rights: the same rows only
+            as_of = county.execute("select distinct geography_code from marts.target_attainment_as_of(now())")
+            assert as_of.fetchall() == [(A,)]
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                county.execute("select 1 from warehouse.fct_household_income limit 1")
+
+
+def test_a_login_without_a_role_reads_no_mart(published):
+    with login_role(published) as (url, _name), psycopg.connect(url, autocommit=True) as nobody:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            nobody.execute("select 1 from marts.target_attainment limit 1")
+
+
+def test_granting_an_unknown_county_says_what_to_do(published):
+    from lowincome.errors import UserError
+
+    with psycopg.connect(published.warehouse_url(), autocommit=True) as admin:
+        with pytest.raises(UserError, match="6-digit county code"):
+            grant_county_access(admin, "33080", "whoever")
+        with pytest.raises(UserError, match="does not exist"):
+            grant_county_access(admin, "339999", "whoever")

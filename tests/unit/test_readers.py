@@ -1,0 +1,410 @@
+"""Readers, header matching and cell normalisation on tiny real files (no warehouse needed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from fixtures.county_files import COUNTY, households, incomes, table, villages, write_csv, write_xlsx
+
+from lowincome.ingest import cells, headers, names, readers
+from lowincome.ingest.feedback import neutralise
+from lowincome.ingest.parser import RowStream
+from lowincome.ingest.reasons import REASONS_FILE, FileRejected, reason, reason_table
+from lowincome.pseudonym import keyed_hash, make_hasher
+from lowincome.templates import template, templates
+
+
+def stream(path: Path) -> tuple[RowStream, list[tuple]]:
+    tbl = readers.open_table(path)
+    try:
+        rs = RowStream(tbl, make_hasher("k"))
+        return rs, list(rs.rows())
+    finally:
+        tbl.close()
+
+
+def as_dicts(rs: RowStream, out: list[tuple]) -> list[dict]:
+    return [dict(zip(["_source_row", *rs.load_columns], r, strict=True)) for r in out]
+
+
+def rejected(path: Path) -> FileRejected:
+    with pytest.raises(FileRejected) as caught:
+        tbl = readers.open_table(path)
+        tbl.close()
+    return caught.value
+
+
+# --- header folding and matching -----------------------------------------------------------------
+
+@pytest.mark.parametrize("label, column, unit", [
+    ("家庭纯收入", "net_income", ""),
+    (" 家庭纯收入（元） ", "net_income", "元"),
+    ("家庭纯收入(元)", "net_income", "元"),
+    ("家庭纯收入\n(元)", "net_income", "元"),
+    ("NET_INCOME", "net_income", ""),
+    ("net income", "net_income", ""),
+    ("ｎｅｔ＿ｉｎｃｏｍｅ", "net_income", ""),
+    ("纯收入", "net_income", ""),                       # alias
+    ("家庭纯收入【万元】", "net_income", "万元"),
+    ("家庭纯收入万元", "net_income", "万元"),
+    ("贷款年利率（％）", "loan_rate_pct", ""),           # the unit is part of the contract's header
+    ("*户编号", "household_id", ""),
+])
+def test_header_labels_fold_onto_the_contract(label, column, unit):
+    found, got_unit = headers.match_label(label)
+    assert column in found.values()
+    assert got_unit == unit
+
+
+def test_unknown_label_matches_nothing():
+    assert headers.match_label("备注") == ({}, "")
+    assert headers.match_label(None) == ({}, "")
+
+
+def test_every_contract_header_and_alias_is_recognised():
+    for tpl in templates().values():
+        for col in tpl.columns:
+            for label in (col.zh, col.name, *col.aliases):
+                assert headers.match_label(label)[0].get(tpl.name) == col.name, (tpl.name, label)
+
+
+def test_header_below_title_and_unit_rows_and_wan_yuan_scale():
+    rows = [["衢江区2014年扶贫重点村与经济薄弱村台账"], ["单位:元"],
+            table(villages(1), "villages", headers={"collective_operating_income": "村集体经营性收入（万元）"})[0]]
+    match = headers.find_header(rows)
+    assert match.template.name == "villages"
+    assert match.header_rows == (2,)
+    assert match.scale("collective_operating_income") == Decimal(10000)
+    assert match.scale("pairing_funds") is None
+
+
+def test_unit_row_says_wan_yuan_for_every_money_column():
+    rows = [["单位：万元"], table(villages(1), "villages")[0]]
+    match = headers.find_header(rows)
+    assert match.scale("pairing_funds") == Decimal(10000)
+
+
+def test_two_row_merged_header_is_combined():
+    head = table(incomes(1), "household_income")[0]
+    top = list(head)
+    sub = [None] * len(head)
+    for i in range(4, 8):                  # 收入构成 over the four components
+        sub[i] = head[i]
+        top[i] = "收入构成" if i == 4 else None
+    match = headers.find_header([top, sub])
+    assert match.template.name == "household_income"
+    assert match.header_rows == (0, 1)
+    assert not match.missing
+
+
+def test_missing_column_and_unknown_columns_are_reported():
+    head = [h for h in table(households(1), "households")[0] if h != "是否低保户"] + ["备注", "序号"]
+    match = headers.find_header([head])
+    assert match.template.name == "households"
+    assert match.missing == ["is_dibao"]
+    assert match.unknown == ["备注", "序号"]
+
+
+def test_no_header_no_template():
+    assert headers.find_header([["a", "b"], ["1", "2"]]) is None
+
+
+# --- cells ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, text", [
+    (2014.0, "2014"), (330803100201.0, "330803100201"), (1234.5, "1234.5"), (0.1 + 0.2, "0.3"),
+    (330802199001011234.0, "3.30802199001011E+17"),   # an 18-digit ID as a number: digits lost, kept visible
+    (-500.0, "-500"), (True, "true"), (dt.datetime(2014, 3, 15), "2014-03-15"), (dt.date(2014, 3, 5), "2014-03-05"),
+    ("  ３３０８０３ ", "330803"), ("，", ","), ("\u3000", None), ("", None), (None, None),
+])
+def test_text_of(value, text):
+    assert cells.text_of(value) == text
+
+
+@pytest.mark.parametrize("text, iso", [
+    ("2014/3/15", "2014-03-15"), ("2014.3.5", "2014-03-05"), ("2014年3月15日", "2014-03-15"),
+    ("20140315", "2014-03-15"), ("2014-03-15 00:00:00", "2014-03-15"), ("2014/2/30", "2014/2/30"), ("去年", "去年"),
+])
+def test_iso_dates(text, iso):
+    assert cells.iso_date(text) == iso
+
+
+def test_normalisers_by_column_type():
+    money = template("villages").column("collective_operating_income")
+    wan = cells.normaliser(money, Decimal(10000))
+    assert wan("5.2") == "52000" and wan(5.2001) == "52001" and wan("1,234.5") == "12345000" and wan("abc") == "abc"
+    plain = cells.normaliser(money)
+    assert plain("1,234.50") == "1234.50" and plain("1,2") == "1,2"
+    date = cells.normaliser(template("relocations").column("move_date"))
+    assert date(41713.0) == "2014-03-15" and date("2014/3/15") == "2014-03-15"
+    ident = cells.normaliser(template("households").column("head_id_number"))
+    assert ident("33080319650302001x") == "33080319650302001X"
+    assert ident("3.30803E+17") == "3.30803E+17"      # not judged here: validation rejects it
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_csv_encodings(tmp_path, encoding):
+    path = write_csv(tmp_path / "f.csv", table(households(3), "households"), encoding=encoding)
+    rs, out = stream(path)
+    assert rs.template.name == "households"
+    assert [r["head_name"] for r in as_dicts(rs, out)] == ["张1", "张2", "张3"]
+    assert [r[0] for r in out] == [2, 3, 4]
+
+
+def test_csv_gbk_byte_far_down_the_file_is_found(tmp_path):
+    lines = table(households(2000), "households", style="en")
+    lines[-1][6] = "欧阳"
+    path = write_csv(tmp_path / "f.csv", lines, encoding="gbk")
+    assert readers.detect_encoding(path) == "gb18030"
+
+
+def test_csv_semicolon_and_tab_delimiters(tmp_path):
+    for delimiter in (";", "\t"):
+        lines = table(households(2), "households")
+        path = tmp_path / f"f{ord(delimiter)}.csv"
+        path.write_text("\n".join(delimiter.join(str(v) for v in line) for line in lines), encoding="utf-8")
+        rs, out = stream(path)
+        assert len(out) == 2 and rs.template.name == "households"
+
+
+def test_csv_blank_total_and_footer_rows_are_not_data(tmp_path):
+    lines = table(households(3), "households")
+    lines.insert(2, [""] * len(lines[0]))
+    lines.insert(3, [])
+    lines.append(["合计", "", "", "", "", "", "", "", 6])
+    lines.append(["填表人：王五", "", "联系电话：123"])
+    path = write_csv(tmp_path / "f.csv", lines)
+    rs, out = stream(path)
+    assert [r[0] for r in out] == [2, 5, 6]            # the county's line numbers, blanks skipped
+    assert rs.tally.rows_read == 3 and rs.tally.blank == 2 and rs.tally.not_data == 2
+
+
+def test_csv_full_width_digits_and_punctuation(tmp_path):
+    rows = households(1)
+    rows[0]["village_code"] = "３３０８０３１００２０１"
+    rows[0]["household_size"] = "２"
+    rows[0]["household_id"] = "Ｈ００００１"
+    path = write_csv(tmp_path / "f.csv", table(rows, "households", headers={"county_code": "县（市、区）代码"}))
+    rs, out = stream(path)
+    row = as_dicts(rs, out)[0]
+    assert (row["village_code"], row["household_size"], row["household_id"]) == ("330803100201", "2", "H00001")
+
+
+def test_csv_id_number_mangled_by_excel_stays_text(tmp_path):
+    rows = households(1)
+    rows[0]["head_id_number"] = "3.30803E+17"
+    rs, out = stream(write_csv(tmp_path / "f.csv", table(rows, "households")))
+    assert as_dicts(rs, out)[0]["head_id_number"] == "3.30803E+17"
+
+
+def test_pseudonyms_are_the_keyed_hashes_of_the_normalised_codes(tmp_path):
+    rows = households(1)
+    rows[0]["household_id"] = " H00001 "
+    rs, out = stream(write_csv(tmp_path / "f.csv", table(rows, "households")))
+    row = as_dicts(rs, out)[0]
+    assert row["household_key"] == keyed_hash("k", COUNTY, "H00001")
+    assert row["head_person_key"] == keyed_hash("k", row["head_id_number"])
+
+
+def test_csv_with_a_thousand_columns_is_refused(tmp_path):
+    path = write_csv(tmp_path / "wide.csv", [[f"c{i}" for i in range(1000)], ["1"] * 1000])
+    err = rejected(path)
+    assert err.code == "too_many_columns"
+    assert err.reason == "表头有1000列，超过允许的200列，请只保留模板中的列后重新上报"
+
+
+def test_csv_line_without_end_is_refused_not_read_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "MAX_LINE_CHARS", 1000)
+    path = tmp_path / "long.csv"
+    lines = [",".join(map(str, line)) for line in table(households(40), "households")]
+    path.write_text("\n".join(lines) + "\n" + "x" * 5000, encoding="utf-8")
+    tbl = readers.open_table(path)
+    with pytest.raises(FileRejected) as caught:
+        list(tbl.data_rows())
+    tbl.close()
+    assert caught.value.code == "unreadable"
+
+
+def test_empty_and_whitespace_files(tmp_path):
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(b"")
+    assert rejected(empty).reason == "文件为空（0字节），请重新导出后上报"
+    blank = tmp_path / "b.csv"
+    blank.write_bytes(b"\xef\xbb\xbf\r\n\r\n")
+    assert rejected(blank).code == "empty"
+
+
+def test_undecodable_bytes(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes(",".join(table(households(1), "households")[0]).encode() + b"\n\x80\x80\xff\xfe,1\n")
+    assert rejected(path).code == "unreadable"
+
+
+def test_text_without_a_template_header(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("hello,world\n1,2\n", encoding="utf-8")
+    err = rejected(path)
+    assert err.code == "no_template"
+    assert err.reason == "未能识别报表类型：前30行中没有与任何上报模板相符的表头，请使用省里下发的模板填报"
+
+
+# --- workbooks -----------------------------------------------------------------------------------
+
+def test_xlsx_title_unit_row_blank_rows_total_and_numbers(tmp_path):
+    lines = table(households(3), "households")
+    lines[1][7] = 330803196503020011.0            # an ID number Excel stored as a number
+    lines[2][8] = 2.0                              # an integer stored as a float
+    sheet = [["衢江区2014年低收入农户登记表"], ["单位:户、人"], *lines[:2], [None] * 14, *lines[2:],
+             ["合计", None, None, None, None, None, None, None, 6]]
+    path = write_xlsx(tmp_path / "f.xlsx", [("登记表", sheet)], merges={"登记表": ["A1:N1"]})
+    rs, out = stream(path)
+    got = as_dicts(rs, out)
+    assert [r["_source_row"] for r in got] == [4, 6, 7]
+    assert got[0]["head_id_number"] == "3.3080319650302E+17"
+    assert got[1]["household_size"] == "2" and got[0]["year"] == "2014"
+
+
+def test_xlsx_data_sheet_is_not_the_first_and_explanation_sheet(tmp_path):
+    path = write_xlsx(tmp_path / "f.xlsx", [
+        ("填表说明", [["本表由县扶贫办汇总填报"], ["数据见第二个工作表"]]),
+        ("上报说明", [["户数比上年减少，因整村搬迁"]]),
+        ("Sheet3", table(incomes(2), "household_income")),
+    ])
+    tbl = readers.open_table(path)
+    try:
+        assert tbl.sheet == "Sheet3"
+        assert tbl.explanation == "户数比上年减少，因整村搬迁"
+        assert tbl.match.template.name == "household_income"
+    finally:
+        tbl.close()
+
+
+def test_xlsx_merged_two_row_header(tmp_path):
+    head = table(incomes(2), "household_income")
+    top = list(head[0])
+    sub = [None] * len(top)
+    for i in range(4, 8):
+        sub[i], top[i] = top[i], ("收入构成" if i == 4 else None)
+    sheet = [["标题"], top, sub, *head[1:]]
+    merges = ["E2:H2"] + [f"{c}2:{c}3" for c in "ABCDIJKLMNOPQ"]
+    rs, out = stream(write_xlsx(tmp_path / "f.xlsx", [("收入", sheet)], merges={"收入": merges}))
+    assert [r[0] for r in out] == [4, 5]
+    assert as_dicts(rs, out)[0]["wage_income"] == "3001"
+
+
+def test_xlsx_wan_yuan_header_is_scaled(tmp_path):
+    lines = table(villages(1), "villages", headers={"collective_operating_income": "村集体经营性收入（万元）"})
+    lines[1][6] = 5.2001
+    rs, out = stream(write_xlsx(tmp_path / "f.xlsx", [("村", lines)]))
+    assert as_dicts(rs, out)[0]["collective_operating_income"] == "52001"
+
+
+def test_binary_junk_named_xlsx(tmp_path):
+    path = tmp_path / "junk.xlsx"
+    path.write_bytes(os.urandom(4096).replace(b"PK", b"pk"))
+    err = rejected(path)
+    assert err.code == "not_a_workbook"
+    assert err.reason == "文件扩展名是Excel，但内容不是Excel工作簿，请用Excel打开后另存为.xlsx再上报"
+
+
+def test_truncated_workbook(tmp_path):
+    good = write_xlsx(tmp_path / "good.xlsx", [("s", table(households(50), "households"))])
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    err = rejected(cut)
+    assert err.code == "unreadable"
+    assert err.reason == "文件无法读取（工作簿已损坏或不完整），请用Excel重新导出为.xlsx或.csv后上报"
+
+
+def test_zip_bomb_is_refused_from_the_directory(tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as entry:
+            block = b"\0" * (1 << 20)
+            for _ in range(200):                     # 200 MB of zeros, ~200 KB compressed
+                entry.write(block)
+    assert path.stat().st_size < 1_000_000
+    err = rejected(path)
+    assert err.code == "zip_bomb"
+    assert err.reason.startswith("文件解压后的大小异常（压缩比超过150:1）")
+
+
+def test_workbook_content_in_a_csv_name_is_read_as_a_workbook(tmp_path):
+    xlsx = write_xlsx(tmp_path / "a.xlsx", [("s", table(households(2), "households"))])
+    renamed = tmp_path / "a.csv"
+    renamed.write_bytes(xlsx.read_bytes())
+    rs, out = stream(renamed)
+    assert rs.table.kind == "xlsx" and len(out) == 2
+
+
+# --- names, reasons, feedback cells ----------------------------------------------------------------
+
+def test_name_hints():
+    assert names.hint_from_name("330803_household_income_2014.xlsx") == names.NameHint(
+        "330803", None, 2014, "household_income")
+    hint = names.hint_from_name("衢江区2014年低收入农户收入监测表.xlsx")
+    assert (hint.county_code, hint.year, hint.template) == ("330803", 2014, "household_income")
+    assert names.hint_from_name("全省指标2014.csv").county_code == "330000"
+    assert names.hint_from_name("x.csv").group == "unknown"
+
+
+def test_name_contradictions():
+    hint = names.hint_from_name("330803_households_2013.csv")
+    assert names.contradiction(hint, template="households", county_code=COUNTY, year=2014) == (
+        "year_mismatch", {"name_year": 2013, "content_year": 2014})
+    code, params = names.contradiction(names.hint_from_name("景宁畲族自治县2014年低收入农户登记表.csv"),
+                                       template="households", county_code=COUNTY, year=2014)
+    assert code == "name_contradicts_content"
+    assert reason(code, **params) == ("文件名与文件内容不一致：文件名中的县是景宁畲族自治县，内容中的县代码是330803（衢江区），"
+                                      "请核对后重新上报")
+    assert names.contradiction(names.hint_from_name("anything.csv"), template="households",
+                               county_code=COUNTY, year=2014) is None
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd.csv", "..\\..\\x.csv", "a/../../b", "\n\t.csv", "..", ".",
+                                  "x" * 500 + ".csv"])
+def test_safe_names_never_leave_the_folder(tmp_path, name):
+    safe = names.safe_name(name)
+    assert "/" not in safe and "\\" not in safe and not safe.startswith(".") and len(safe) <= names.MAX_NAME
+    assert tmp_path.resolve() in names.inside(tmp_path, safe).parents
+    with pytest.raises(ValueError):
+        names.inside(tmp_path, "..", "x")
+
+
+def test_display_name_of_non_utf8_bytes(tmp_path):
+    gbk = tmp_path / os.fsdecode("衢江区2014.csv".encode("gbk"))
+    gbk.write_text("x")
+    assert names.display_name(gbk) == "衢江区2014.csv"
+    junk = tmp_path / os.fsdecode(b"\xff\xfe\xfa.csv")
+    junk.write_text("x")
+    assert names.display_name(junk) == "\\xff\\xfe\\xfa.csv"
+
+
+def test_reasons_shared_with_validation_carry_the_same_words():
+    validation = yaml.safe_load((REASONS_FILE.parent / "validation.yaml").read_text(encoding="utf-8"))["rules"]
+    for code in ("missing_column", "no_rows"):
+        assert reason_table()[code] == validation[code]["reason"], code
+
+
+def test_every_reason_formats():
+    params = dict(detail="x", columns=1, limit=2, rows=3, column_zh="户编号", county_code="110101", name_year=1,
+                  content_year=2, duplicate_of=4, label="备注")
+    for code in reason_table():
+        assert reason(code, **params)
+
+
+@pytest.mark.parametrize("cell, safe", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-500", "'-500"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tx", "'\tx"), ("\rx", "'\rx"), ("正常", "正常"), (12, 12), (None, None),
+])
+def test_formula_injection_is_neutralised(cell, safe):
+    assert neutralise(cell) == safe
