@@ -39,6 +39,9 @@ def airflow_environment(cfg: Settings) -> dict[str, str]:
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__SCHEDULER__CATCHUP_BY_DEFAULT": "False",
+        # No telemetry: cosmos would otherwise try an outside host on every task.
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DO_NOT_TRACK": "1",
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": cfg.warehouse_url(),
         f"AIRFLOW_CONN_{HMAC_CONN_ID.upper()}": json.dumps(
             {"conn_type": "generic", "password": cfg.hmac_key()}

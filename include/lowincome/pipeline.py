@@ -36,6 +36,10 @@ def prepare(cfg: Settings) -> None:
     ensure_ready(cfg)
     airflow_env.apply(cfg)
     airflow_env.migrate_metadata(cfg)
+    from lowincome.transform import ensure_manifest
+
+    # The warehouse DAG renders from this manifest; building it here keeps DAG parsing cheap.
+    ensure_manifest(cfg)
 
 
 def load_dags(cfg: Settings) -> dict:

@@ -93,7 +93,8 @@ def test_merged_header_wan_yuan_and_full_width(empty_warehouse):
     vil[1][6], vil[2][6] = "5.2", 0.35
     write_xlsx(land / "villages.xlsx", [("村", vil)])
     full = households(1, start=3)
-    full[0].update(village_code="３３０８０３１０１２０３", household_size="４", household_id="Ｈ００００３",
+    # Another year: the same county-year would supersede the register the income file is checked against.
+    full[0].update(year="２０１５", village_code="３３０８０３１０１２０３", household_size="４", household_id="Ｈ００００３",
                    township_name="樟潭街道（东）")
     write_csv(land / "fullwidth.csv", table(full, "households", headers={"household_size": "家庭人口（人）"}))
     outcomes = ingest(cfg)
