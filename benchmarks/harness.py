@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import statistics
 import time
@@ -25,8 +26,9 @@ from lowincome.config import Settings, with_database
 
 BENCH_DB = "lowincome_bench"
 AIRFLOW_BENCH_DB = "airflow_bench"
-# Pseudonyms in the bench database are keyed with a fixed, public key: nothing here is real data.
-BENCH_HMAC_KEY = "benchmark-key-not-a-secret"
+# Pseudonyms in the bench database are keyed afresh for each run: nothing here is real data, and no
+# key, even a throwaway one, is written into the repository.
+BENCH_HMAC_KEY = secrets.token_hex(32)
 NIGHT_BUDGET_SECONDS = 600.0
 
 
@@ -34,9 +36,41 @@ class Skip(Exception):  # noqa: N818 - a skip is an outcome, not an error
     """A section cannot run yet: the message names the part of the project it needs."""
 
 
+RELATIONS: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b,
+    "≤": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    "≥": lambda a, b: a >= b,
+}
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A target on a ratio: met when ``ratio <relation> bound`` (``label`` writes the bound, e.g. "1/3")."""
+
+    relation: str
+    bound: float
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if self.relation not in RELATIONS:
+            raise ValueError(f"relation must be one of {' '.join(RELATIONS)}, not {self.relation!r}")
+
+    @property
+    def text(self) -> str:
+        return f"{self.relation} {self.label or f'{self.bound:g}'}"
+
+    def met(self, ratio: float) -> bool:
+        return RELATIONS[self.relation](ratio, self.bound)
+
+
 @dataclass
 class Result:
-    """One row of the table: the project's figure beside its reference, the ratio and the target."""
+    """One row of the table: the project's figure beside its reference, the ratio and the target.
+
+    With a ``goal`` the verdict is the goal applied to ``ratio`` (met / missed), unless ``passed`` is
+    given; without one the row is for information.
+    """
 
     section: str
     measure: str
@@ -46,11 +80,18 @@ class Result:
     reference_value: float | None = None
     ratio: float | None = None
     target: str = ""
-    passed: bool | None = None          # None: informational, or skipped
+    passed: bool | None = None          # None: informational, skipped, or no ratio to judge
     note: str = ""
     skipped: str | None = None          # why the section did not run (names the missing part)
     error: str | None = None            # the section ran and failed: no number, the reason
     details: dict[str, Any] = field(default_factory=dict)
+    goal: Goal | None = None
+
+    def __post_init__(self) -> None:
+        if self.goal is not None:
+            self.target = self.target or self.goal.text
+            if self.passed is None and self.ratio is not None and not (self.error or self.skipped):
+                self.passed = self.goal.met(self.ratio)
 
     @property
     def status(self) -> str:
@@ -59,8 +100,8 @@ class Result:
         if self.skipped:
             return "SKIP"
         if self.passed is None:
-            return "info"
-        return "PASS" if self.passed else "MISS"
+            return "no ratio" if self.goal is not None else "info"
+        return "met" if self.passed else "missed"
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -107,6 +148,8 @@ class Bench:
     quick: bool = False
     five_year_scale: float | None = None        # the incremental/marts warehouse (None: scale)
     five_year_counties: int = 0                 # 0: all counties
+    night_counties: int = 0                     # 0: all counties (a province-year); tests use a few
+    workloads_root: Path | None = None          # generated inputs (default: <out>/workloads)
     warehouse_db: str = BENCH_DB
     airflow_db: str | None = AIRFLOW_BENCH_DB   # None: keep the Airflow metadata database already configured
     log: Callable[[str], None] = print
@@ -166,7 +209,7 @@ class Bench:
     @property
     def workloads_dir(self) -> Path:
         """Generated input files, kept between runs (generation is not what is measured)."""
-        return self.out / "workloads"
+        return self.workloads_root or self.out / "workloads"
 
     def scratch(self, name: str) -> Path:
         """An empty folder under out/scratch (a landing folder, say)."""
@@ -332,3 +375,14 @@ def run_dags(bench: Bench, landing: Path | None, dag_ids: tuple[str, ...], label
     started = time.perf_counter()
     outcomes = run_nightly(bench.cfg, landing=landing, logfile=logs / f"{label}.log", dag_ids=dag_ids)
     return time.perf_counter() - started, outcomes
+
+
+def county_spread(count: int) -> list[str] | None:
+    """None for all counties (``count`` 0), else an even spread of ``count`` county codes."""
+    if not count:
+        return None
+    from lowincome.generator.counties import load_counties
+
+    codes = [c.code for c in load_counties()]
+    step = max(1, len(codes) // count)
+    return codes[::step][:count]

@@ -10,7 +10,7 @@ at most 1.25× the 250k one; the issue gives no number for "flat").
 from __future__ import annotations
 
 from benchmarks import workloads
-from benchmarks.harness import Bench, Result, missing_module, require_loaded, run_child
+from benchmarks.harness import Bench, Goal, Result, missing_module, require_loaded, run_child
 from benchmarks.throughput import rows_at
 
 SECTION = "memory"
@@ -56,7 +56,11 @@ def run(bench: Bench) -> list[Result]:
         series = ", ".join(f"{r:,}: {peaks[r]:,.0f}" for r in sizes)
         results.append(Result(
             SECTION, f"{fmt.upper()} peak RSS ({sizes[-1]:,} rows)", largest, "MiB", "1 GiB limit", LIMIT_MIB,
-            largest / LIMIT_MIB, "< 1 (and flat)", largest < LIMIT_MIB and growth <= FLAT,
-            note=f"MiB by rows {series}; {sizes[-1]:,}/{sizes[0]:,} = {growth:.2f}x (flat: ≤ {FLAT}x)",
-            details={"peaks_mib": peaks, "growth": growth}))
+            largest / LIMIT_MIB, goal=Goal("<", 1.0),
+            note=f"MiB by rows {series}", details={"peaks_mib": peaks}))
+        results.append(Result(
+            SECTION, f"{fmt.upper()} peak RSS growth ({sizes[0]:,} to {sizes[-1]:,} rows)", largest, "MiB",
+            f"peak at {sizes[0]:,} rows", smallest, growth, goal=Goal("≤", FLAT, f"{FLAT} (flat; derived)"),
+            note=f"the issue asks for flat, gives no number; {FLAT}x for {sizes[-1] // max(1, sizes[0])}x the rows",
+            details={"growth": growth}))
     return results

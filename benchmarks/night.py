@@ -16,7 +16,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks import workloads
-from benchmarks.harness import NIGHT_BUDGET_SECONDS, Bench, Result, missing_module, run_dags, task_timings
+from benchmarks.harness import (
+    NIGHT_BUDGET_SECONDS,
+    Bench,
+    Goal,
+    Result,
+    county_spread,
+    missing_module,
+    run_dags,
+    task_timings,
+)
 from benchmarks.per_file import dag_maps_ingestion
 from lowincome.pipeline import NIGHTLY_DAGS
 
@@ -61,7 +70,8 @@ def night(bench: Bench, landing: Path, label: str) -> dict:
 
 
 def run(bench: Bench) -> list[Result]:
-    source = workloads.province(bench.workloads_dir, [YEAR], bench.scale)
+    counties = county_spread(bench.night_counties)
+    source = workloads.province(bench.workloads_dir, [YEAR], bench.scale, counties)
     rows = workloads.province_rows(source)
     landing = bench.scratch("night")
     files = workloads.stage(source, landing)
@@ -78,11 +88,12 @@ def run(bench: Bench) -> list[Result]:
                        sorted(found["stages"].items(), key=lambda kv: -kv[1]))
     found.update(files=len(files), files_loaded=loaded[0], rows_loaded=loaded[1], rows_generated=rows)
     return [
-        Result(SECTION, f"night wall time (scale {bench.scale:g}, {len(files)} files)", wall, "s",
-               "10-minute budget", NIGHT_BUDGET_SECONDS, wall / NIGHT_BUDGET_SECONDS, "≤ 1", wall <= NIGHT_BUDGET_SECONDS,
+        Result(SECTION, f"night wall time (scale {bench.scale:g}, {len(files)} files"
+               + (f", {len(counties)} counties only)" if counties else ")"), wall, "s",
+               "10-minute budget", NIGHT_BUDGET_SECONDS, wall / NIGHT_BUDGET_SECONDS, goal=Goal("≤", 1.0),
                note=f"{shares}, Airflow {overhead:.0%}; {loaded[0]} files loaded, {loaded[1]:,} rows",
                details=found),
         Result(SECTION, "Airflow's own overhead", found["airflow_overhead"], "s", "night wall time", wall, overhead,
-               "< 0.10", overhead < OVERHEAD_TARGET,
+               goal=Goal("<", OVERHEAD_TARGET),
                note=f"{found['task_instances']} task instances; wall {wall:.0f}s, in tasks {found['task_seconds']:.0f}s"),
     ]

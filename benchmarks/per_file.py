@@ -22,6 +22,7 @@ from __future__ import annotations
 from benchmarks import workloads
 from benchmarks.harness import (
     Bench,
+    Goal,
     Result,
     missing_module,
     require_loaded,
@@ -39,6 +40,8 @@ FILES_PER_COUNTY = 6
 NIGHT_FILES = 540
 BUDGET_SECONDS = 60.0  # 10% of the 10-minute night
 INGEST_DAG = "ingest_county_submissions"
+# The smoke test turns the Airflow half off (it has a slow test of its own).
+WITH_AIRFLOW = True
 
 
 def needs(bench: Bench) -> str | None:
@@ -81,16 +84,20 @@ def run(bench: Bench) -> list[Result]:
     results = [
         Result(SECTION, "ingest_folder: seconds per file beyond row cost", overhead, "s/file",
                f"budget: {NIGHT_FILES} files ≤ {BUDGET_SECONDS:.0f}s", per_file_budget, overhead / per_file_budget,
-               f"≤ {per_file_budget:.2f} s (derived)", overhead <= per_file_budget,
+               goal=Goal("≤", 1.0, f"1 (≤ {per_file_budget:.2f} s, derived)"),
                note=f"{files} files {many_run['seconds']:.1f}s vs one file {one_run['seconds']:.1f}s; "
                     f"process start + imports {many_run['import_seconds']:.1f}s per process",
                details={"many": _brief(many_run), "one": _brief(one_run)}),
     ]
-    missing = dag_maps_ingestion(bench)
+    missing = dag_maps_ingestion(bench) or (None if WITH_AIRFLOW else "Airflow mapping not requested in this run")
     if missing:
         results.append(Result(SECTION, "Airflow: per-file vs per-county mapping", skipped=missing))
         return results
-    results += _airflow(bench, files)
+    try:
+        results += _airflow(bench, files)
+    except Exception as err:  # noqa: BLE001 - keep the ingest_folder figure; say why this half has none
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        results.append(Result(SECTION, "Airflow: per-file vs per-county mapping", error=f"{type(err).__name__}: {first}"))
     return results
 
 

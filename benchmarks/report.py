@@ -66,6 +66,22 @@ def rows_of(results: list[Result]) -> list[tuple[str, ...]]:
     return rows
 
 
+def summary(results: list[Result]) -> str:
+    """One line: how many targets were met and missed, and how many rows have no figure."""
+    counts = {status: sum(1 for r in results if r.status == status)
+              for status in ("met", "missed", "no ratio", "ERROR", "SKIP")}
+    judged = counts["met"] + counts["missed"]
+    parts = [f"targets: {counts['met']} of {judged} met, {counts['missed']} missed"]
+    parts += [f"{n} {label}" for label, n in (("without a ratio", counts["no ratio"]), ("failed", counts["ERROR"]),
+                                                ("skipped", counts["SKIP"])) if n]
+    return "; ".join(parts)
+
+
+def _notes(results: list[Result], template: str) -> list[str]:
+    return [template.format(section=r.section, measure=r.measure, text=r.error or r.skipped or r.note)
+            for r in results if r.error or r.skipped or r.note]
+
+
 def text_table(results: list[Result]) -> str:
     rows = [HEAD, *rows_of(results)]
     widths = [min(max(len(row[i]) for row in rows), 64) for i in range(len(HEAD))]
@@ -74,18 +90,16 @@ def text_table(results: list[Result]) -> str:
         lines.append("  ".join(cell[:widths[i]].ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
-    notes = [f"  [{r.section}] {r.measure}: {r.error or r.skipped or r.note}" for r in results
-             if r.error or r.skipped or r.note]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    notes = _notes(results, "  [{section}] {measure}: {text}")
+    return "\n".join([*lines, "", summary(results), *([""] + notes if notes else [])])
 
 
 def markdown_table(results: list[Result]) -> str:
     rows = rows_of(results)
     out = ["| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    notes = [f"- **{r.section} / {r.measure}**: {r.error or r.skipped or r.note}" for r in results
-             if r.error or r.skipped or r.note]
-    return "\n".join(out + ([""] + notes if notes else []))
+    notes = [line.replace("|", "\\|") for line in _notes(results, "- **{section} / {measure}**: {text}")]
+    return "\n".join([*out, "", summary(results) + ".", *([""] + notes if notes else [])])
 
 
 def write(out: Path, results: list[Result], meta: dict[str, Any]) -> tuple[Path, Path]:

@@ -34,7 +34,7 @@ def ingest_county_submissions():
     # (each a scheduling round-trip, a process, imports and GX set-up); ~90 counties x 5 make ~450, and a
     # county's files share one connection and one GX context. benchmarks/ measures per-county against per-file.
     @task(map_index_template="{{ county }}")
-    def parse_county(batch: dict) -> dict:
+    def parse_county(batch: dict):  # no `-> dict`: TaskFlow would split a dict into one XCom per key
         return runner.parse_batch(batch)
 
     # all_done: one county's failure must not hold up the others (check_counties reports it at the end)
@@ -49,17 +49,17 @@ def ingest_county_submissions():
     @task_group
     def wave(batch: dict):
         @task(map_index_template="{{ county }}")
-        def validate_county(parsed: dict) -> dict:
+        def validate_county(parsed: dict):
             return runner.validate_batch(parsed)
 
         @task(map_index_template="{{ county }}")
-        def load_county(validated: dict) -> dict:
+        def load_county(validated: dict):
             return runner.load_batch(validated)
 
         return load_county(validate_county(batch))
 
     @task(outlets=[RAW], trigger_rule="all_done")
-    def publish_raw(registers: list[dict], dependents: list[dict], outlet_events=None) -> dict:
+    def publish_raw(registers: list[dict], dependents: list[dict], outlet_events=None):
         return runner.publish_summary(outlet_events[RAW], registers, dependents)
 
     @task(trigger_rule="all_done")

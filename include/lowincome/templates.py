@@ -125,7 +125,10 @@ def raw_table_ddl(tpl: Template) -> str:
     # A contract that gained a column reaches tables created under the old one.
     evolve = "".join(f"alter table raw.{tpl.name} add column if not exists {col.strip()};\n"
                      for col in cols if "not null" not in col)
+    # Cross-file validation looks households up by key (an income row must be in the register).
+    keyed = (f"create index if not exists {tpl.name}_household_key_idx on raw.{tpl.name} (household_key);\n"
+             if "household_key" in tpl.pseudonyms else "")
     return (
         f"create table if not exists raw.{tpl.name} (\n" + ",\n".join(cols) + "\n);\n" + evolve +
-        f"create index if not exists {tpl.name}_submission_idx on raw.{tpl.name} (_submission_id);\n"
+        f"create index if not exists {tpl.name}_submission_idx on raw.{tpl.name} (_submission_id);\n" + keyed
     )

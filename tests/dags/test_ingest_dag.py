@@ -45,9 +45,8 @@ def test_declaration(dag):
 
 
 def _raw_events(cfg, since: dt.datetime) -> list:
-    from sqlalchemy import text
-
     from airflow.settings import Session
+    from sqlalchemy import text
 
     with Session() as session:
         return session.execute(text(

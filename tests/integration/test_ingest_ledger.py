@@ -105,7 +105,7 @@ def test_rows_read_is_loaded_plus_rejected_and_every_rejected_row_is_listed(empt
     accounting_holds(cfg)
 
 
-def test_one_bad_file_never_stops_the_others(empty_warehouse, monkeypatch):
+def test_one_bad_file_never_stops_the_others(empty_warehouse, monkeypatch, caplog):
     cfg = empty_warehouse
     land = cfg.landing_dir
     for i, county in enumerate(("330803", "330802", "330822")):
@@ -114,7 +114,7 @@ def test_one_bad_file_never_stops_the_others(empty_warehouse, monkeypatch):
 
     def crashing_reader(path: Path):
         if path.name.startswith("330802"):
-            raise IndexError("a reader bug on a strange file")
+            raise IndexError("a reader bug quoting a cell: 330802196503020011")
         return real(path)
 
     monkeypatch.setattr(readers, "_open_csv", crashing_reader)
@@ -124,6 +124,7 @@ def test_one_bad_file_never_stops_the_others(empty_warehouse, monkeypatch):
         "330802_households_2014.csv": ("rejected", "unreadable"),
         "330822_households_2014.csv": ("loaded", None)}
     assert outcomes["330802_households_2014.csv"].reason == "文件无法读取（文件内容无法解析），请用Excel重新导出为.xlsx或.csv后上报"
+    assert "IndexError" in caplog.text and "330802196503020011" not in caplog.text   # no cell values in logs
 
 
 def test_an_unexpected_error_leaves_the_file_for_the_next_run(empty_warehouse, monkeypatch):
@@ -180,3 +181,21 @@ def test_status_on_an_empty_ledger(empty_warehouse, county):
 
     with connect(empty_warehouse) as conn:
         assert status_report(conn, county=county).startswith("Ledger for 330803 衢江区: no files received yet")
+
+
+def test_a_file_rejected_for_its_name_can_be_resent_under_the_right_name(empty_warehouse):
+    cfg = empty_warehouse
+    lines = table(households(3), "households")
+    write_csv(cfg.landing_dir / "330803_households_2013.csv", lines)
+    assert ingest(cfg)["330803_households_2013.csv"].reason_code == "year_mismatch"
+    write_csv(cfg.landing_dir / "330803_households_2014.csv", lines)        # the same bytes, renamed
+    assert ingest(cfg)["330803_households_2014.csv"].status == "loaded"
+
+
+def test_the_same_bytes_rejected_for_their_content_stay_a_duplicate(empty_warehouse):
+    cfg = empty_warehouse
+    (cfg.landing_dir).mkdir(parents=True)
+    (cfg.landing_dir / "a.xlsx").write_bytes(b"junk")
+    assert ingest(cfg)["a.xlsx"].status == "rejected"
+    (cfg.landing_dir / "b.xlsx").write_bytes(b"junk")
+    assert ingest(cfg)["b.xlsx"].status == "duplicate"

@@ -33,6 +33,14 @@ def as_dicts(rs: RowStream, out: list[tuple]) -> list[dict]:
     return [dict(zip(["_source_row", *rs.load_columns], r, strict=True)) for r in out]
 
 
+@pytest.fixture(params=["calamine", "streamed"])
+def xlsx_reader(request, monkeypatch) -> str:
+    """Every workbook test runs through both readers: calamine, and the streaming one for big sheets."""
+    if request.param == "streamed":
+        monkeypatch.setattr(readers, "STREAM_ABOVE", 0)
+    return request.param
+
+
 def rejected(path: Path) -> FileRejected:
     with pytest.raises(FileRejected) as caught:
         tbl = readers.open_table(path)
@@ -239,7 +247,11 @@ def test_empty_and_whitespace_files(tmp_path):
     assert rejected(empty).reason == "文件为空（0字节），请重新导出后上报"
     blank = tmp_path / "b.csv"
     blank.write_bytes(b"\xef\xbb\xbf\r\n\r\n")
-    assert rejected(blank).code == "empty"
+    assert rejected(blank).reason == "文件中只有空格和空行，没有任何内容，请重新导出后上报"
+    # blank lines first, the table after: read, not refused as blank
+    late = tmp_path / "late.csv"
+    late.write_bytes(b"\r\n" * 5000 + "县代码,年度\r\n".encode())
+    assert rejected(late).code != "blank"
 
 
 def test_undecodable_bytes(tmp_path):
@@ -258,7 +270,7 @@ def test_text_without_a_template_header(tmp_path):
 
 # --- workbooks -----------------------------------------------------------------------------------
 
-def test_xlsx_title_unit_row_blank_rows_total_and_numbers(tmp_path):
+def test_xlsx_title_unit_row_blank_rows_total_and_numbers(tmp_path, xlsx_reader):
     lines = table(households(3), "households")
     lines[1][7] = 330803196503020011.0            # an ID number Excel stored as a number
     lines[2][8] = 2.0                              # an integer stored as a float
@@ -272,7 +284,7 @@ def test_xlsx_title_unit_row_blank_rows_total_and_numbers(tmp_path):
     assert got[1]["household_size"] == "2" and got[0]["year"] == "2014"
 
 
-def test_xlsx_data_sheet_is_not_the_first_and_explanation_sheet(tmp_path):
+def test_xlsx_data_sheet_is_not_the_first_and_explanation_sheet(tmp_path, xlsx_reader):
     path = write_xlsx(tmp_path / "f.xlsx", [
         ("填表说明", [["本表由县扶贫办汇总填报"], ["数据见第二个工作表"]]),
         ("上报说明", [["户数比上年减少，因整村搬迁"]]),
@@ -287,7 +299,7 @@ def test_xlsx_data_sheet_is_not_the_first_and_explanation_sheet(tmp_path):
         tbl.close()
 
 
-def test_xlsx_merged_two_row_header(tmp_path):
+def test_xlsx_merged_two_row_header(tmp_path, xlsx_reader):
     head = table(incomes(2), "household_income")
     top = list(head[0])
     sub = [None] * len(top)
@@ -300,7 +312,7 @@ def test_xlsx_merged_two_row_header(tmp_path):
     assert as_dicts(rs, out)[0]["wage_income"] == "3001"
 
 
-def test_xlsx_wan_yuan_header_is_scaled(tmp_path):
+def test_xlsx_wan_yuan_header_is_scaled(tmp_path, xlsx_reader):
     lines = table(villages(1), "villages", headers={"collective_operating_income": "村集体经营性收入（万元）"})
     lines[1][6] = 5.2001
     rs, out = stream(write_xlsx(tmp_path / "f.xlsx", [("村", lines)]))
@@ -315,7 +327,7 @@ def test_binary_junk_named_xlsx(tmp_path):
     assert err.reason == "文件扩展名是Excel，但内容不是Excel工作簿，请用Excel打开后另存为.xlsx再上报"
 
 
-def test_truncated_workbook(tmp_path):
+def test_truncated_workbook(tmp_path, xlsx_reader):
     good = write_xlsx(tmp_path / "good.xlsx", [("s", table(households(50), "households"))])
     cut = tmp_path / "cut.xlsx"
     cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
@@ -324,7 +336,7 @@ def test_truncated_workbook(tmp_path):
     assert err.reason == "文件无法读取（工作簿已损坏或不完整），请用Excel重新导出为.xlsx或.csv后上报"
 
 
-def test_zip_bomb_is_refused_from_the_directory(tmp_path):
+def test_zip_bomb_is_refused_from_the_directory(tmp_path, xlsx_reader):
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
@@ -338,7 +350,7 @@ def test_zip_bomb_is_refused_from_the_directory(tmp_path):
     assert err.reason.startswith("文件解压后的大小异常（压缩比超过150:1）")
 
 
-def test_workbook_content_in_a_csv_name_is_read_as_a_workbook(tmp_path):
+def test_workbook_content_in_a_csv_name_is_read_as_a_workbook(tmp_path, xlsx_reader):
     xlsx = write_xlsx(tmp_path / "a.xlsx", [("s", table(households(2), "households"))])
     renamed = tmp_path / "a.csv"
     renamed.write_bytes(xlsx.read_bytes())
@@ -408,3 +420,99 @@ def test_every_reason_formats():
 ])
 def test_formula_injection_is_neutralised(cell, safe):
     assert neutralise(cell) == safe
+
+
+def test_both_workbook_readers_give_the_same_rows(tmp_path, monkeypatch):
+    lines = table(households(30), "households")
+    lines[3][7] = 330803196503020011.0
+    lines[4][8] = 2.0
+    lines[5][2] = "A & B <村> _x000D_"
+    lines[6][11] = dt.date(2013, 5, 1)
+    lines[7][10] = True
+    sheet = [["标题"], ["单位:户"], *lines[:10], [None] * 14, *lines[10:], ["合计"]]
+    path = write_xlsx(tmp_path / "f.xlsx", [("说明", [["见下页"]]), ("数据", sheet)])
+    calamine = stream(path)[1]
+    monkeypatch.setattr(readers, "STREAM_ABOVE", 0)
+    streamed = stream(path)[1]
+    assert streamed == calamine
+    assert len(streamed) == 30
+
+
+def test_streamed_reader_shared_strings_and_dates(tmp_path):
+    """A workbook as Excel writes it: text in the shared-string table, dates as styled serial numbers."""
+    from lowincome.ingest.sheet_stream import Workbook
+
+    path = tmp_path / "excel.xlsx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("xl/workbook.xml", '<workbook><sheets><sheet name="数据" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   '<Relationships><Relationship Id="rId1" Type="x" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/styles.xml", '<styleSheet><numFmts><numFmt numFmtId="176" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/>'
+                   '</numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="176"/></cellXfs></styleSheet>')
+        z.writestr("xl/sharedStrings.xml", '<sst><si><t>县代码</t></si><si><r><t>年</t></r><r><t>度</t></r></si>'
+                   '<si><t xml:space="preserve"> 樟潭 &amp; 街道 </t></si></sst>')
+        z.writestr("xl/worksheets/sheet1.xml",
+                   '<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="C1" t="s"><v>1</v></c></row>'
+                   '<row r="3" spans="1:4"><c r="A3" s="1"><v>41713</v></c><c r="B3" t="s"><v>2</v></c>'
+                   '<c r="C3" s="2"><v>41714.5</v></c><c r="D3" t="b"><v>1</v></c><c r="E3"><f>1+1</f><v>2</v></c>'
+                   '<c t="str" r="F3"><v>x</v></c><c r="G3" t="inlineStr"><is><r><t>a</t></r><r><t>&lt;b</t></r></is></c></row>'
+                   '<row r="4"/><row r="5"><c r="B5" t="inlineStr"><is><t>a&amp;b</t></is></c></row></sheetData></worksheet>')
+    with zipfile.ZipFile(path) as archive:
+        book = Workbook(archive)
+        assert book.sheets == [("数据", "xl/worksheets/sheet1.xml")]
+        assert list(book.rows("xl/worksheets/sheet1.xml")) == [
+            (1, ["县代码", None, "年度"]),
+            (3, [dt.datetime(2014, 3, 15), " 樟潭 & 街道 ", dt.datetime(2014, 3, 16, 12), True, 2.0, "x", "a<b"]),
+            (5, [None, "a&b"])]
+
+
+def test_unit_row_under_the_header_sets_units_and_is_not_data(tmp_path, xlsx_reader):
+    lines = table(villages(2), "villages")
+    units = [None] * len(lines[0])
+    units[6], units[8] = "万元", "（元）"
+    lines[1][6] = 5.2
+    sheet = [lines[0], units, *lines[1:]]
+    rs, out = stream(write_xlsx(tmp_path / "f.xlsx", [("村", sheet)]))
+    got = as_dicts(rs, out)
+    assert [r["_source_row"] for r in got] == [3, 4]
+    assert got[0]["collective_operating_income"] == "52000"
+    assert got[0]["pairing_funds"] == "100000"
+    assert rs.tally.unit_rows == 1 and rs.tally.rows_read == 2
+
+
+def test_a_sheet_of_1048576_rows_mostly_formatted_blanks(tmp_path, xlsx_reader):
+    """Excel's whole-column formatting: rows down to 1,048,576 that hold no value are not data."""
+    from openpyxl.utils import get_column_letter
+
+    lines = table(households(5), "households")
+    path = tmp_path / "tall.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                   '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+                   'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                   '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+                   'officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+                   'officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                   'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+                   '<sheet name="登记表" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                   'relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            sheet.write(b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+            for r, line in enumerate(lines, start=1):
+                cells = "".join(f'<c r="{get_column_letter(i + 1)}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
+                                for i, v in enumerate(line))
+                sheet.write(f'<row r="{r}">{cells}</row>'.encode())
+            block = []
+            for r in range(len(lines) + 1, 1_048_577):
+                block.append(f'<row r="{r}" s="1" customFormat="1"/>')
+                if len(block) == 50_000:
+                    sheet.write("".join(block).encode())
+                    block = []
+            sheet.write(("".join(block) + "</sheetData></worksheet>").encode())
+    rs, out = stream(path)
+    assert len(out) == 5 and out[-1][0] == 6

@@ -23,6 +23,8 @@ from lowincome.templates import Column
 
 # Full-width ASCII (U+FF01-U+FF5E) and the ideographic space -> their half-width forms.
 FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# translate() looks every character up in a dict; a regex scan finds the rare cell that needs it first
+HAS_FULL_WIDTH = re.compile("[\uff01-\uff5e\u3000]")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(:\d{2})?)?$")
@@ -42,7 +44,7 @@ def text_of(value: Any) -> str | None:
         return None
     kind = type(value)
     if kind is str:
-        if not value.isascii():
+        if not value.isascii() and HAS_FULL_WIDTH.search(value):
             value = value.translate(FULL_WIDTH)
         value = value.strip()
         return value or None

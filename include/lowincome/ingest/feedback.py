@@ -59,9 +59,12 @@ def feedback_rows(conn: psycopg.Connection, submission_id: int) -> Iterator[list
            where submission_id = %s and rule is distinct from %s
            union all
            select row_number, column_name, null, reason,
-                  case when accepted then '提示（已说明）' else '提示（已入库）' end, 1, id from ops.row_warnings
+                  case when accepted then '提示（已说明）'
+                       when %s <> 'loaded' or exists (select 1 from ops.rejected_rows r
+                           where r.submission_id = w.submission_id and r.row_number = w.row_number)
+                       then '提示（未入库）' else '提示（已入库）' end, 1, id from ops.row_warnings w
            where submission_id = %s
-           order by 1 nulls first, 6, 7""", (submission_id, code, submission_id))
+           order by 1 nulls first, 6, 7""", (submission_id, code, status, submission_id))
     for row_number, column, value, reason, action, _kind, _id in problems:
         shown = None if column in personal else value
         yield [file_name, row_number if row_number is not None else "", zh.get(column, column or ""),

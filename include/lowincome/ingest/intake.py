@@ -20,6 +20,7 @@ import psycopg
 from lowincome.config import Settings
 from lowincome.ingest import load_tables
 from lowincome.ingest.load_tables import IngestRun
+from lowincome.ingest.loader import earlier_copy
 from lowincome.ingest.names import contradiction, display_name, hint_from_name, in_scope
 from lowincome.ingest.parser import RowStream
 from lowincome.ingest.readers import Table, open_table
@@ -40,14 +41,13 @@ def parse_file(path: Path, cfg: Settings, conn: psycopg.Connection, run: IngestR
         "kind": "parsed", "load_table": None, "rejection": None, "warnings": [], "rows_read": 0,
         "explanation": explanation,
     }
-    existing = conn.execute("select id, file_name, cleared_at from ops.submissions "
-                            "where sha256 = %s and status <> 'duplicate'", (sha,)).fetchone()
+    existing = earlier_copy(conn, sha, name)
     if existing is not None:
-        if existing[2] is None and existing[1] == name:
+        if existing["cleared_at"] is None and existing["file_name"] == name:
             # committed by a run that died before clearing landing: finish its steps, record nothing new
-            item.update(kind="recover", recover_id=existing[0])
+            item.update(kind="recover", recover_id=existing["id"])
         else:
-            item.update(kind="duplicate", duplicate_of=existing[0])
+            item.update(kind="duplicate", duplicate_of=existing["id"])
         return item
     hint = hint_from_name(name)
     # Until the content says otherwise, the ledger files a file under what its name says (so that a file
@@ -56,19 +56,73 @@ def parse_file(path: Path, cfg: Settings, conn: psycopg.Connection, run: IngestR
                 template=hint.template, year=hint.year)
     try:
         table = open_table(path)
-    except FileRejected as rejected:
-        return _rejected(item, rejected)
-    except (psycopg.Error, MemoryError):
-        raise
-    except Exception as err:  # noqa: BLE001 - any reader failure on content is the file's outcome
-        log.warning("cannot read %s: %s: %s", name, type(err).__name__, err)
-        return _rejected(item, FileRejected("unreadable", detail="文件内容无法解析"))
+    except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
+        return _rejected(item, _or_raise(err, name))
     try:
         _load(item, table, cfg, conn, run, hasher, hint)
     finally:
         table.close()
     item["seconds"] = round(time.perf_counter() - started, 3)
     return item
+
+
+def as_rejection(err: BaseException) -> FileRejected | None:
+    """An exception raised while reading a file, as that file's rejection; None when it is not the file's
+    fault (the warehouse, memory, an interrupt) and must propagate.
+
+    A reader that trips over a strange file (a ValueError deep in a parser, a panic of the Rust workbook
+    reader, which Python sees as a BaseException) is the file's outcome, not a crash of the night.
+    """
+    if isinstance(err, FileRejected):
+        return err
+    if isinstance(err, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+        return None
+    if isinstance(err, psycopg.DataError):   # e.g. a NUL character, which PostgreSQL text cannot hold
+        return FileRejected("unreadable", detail="文件含有无法保存的字符（如空字符）")
+    if isinstance(err, psycopg.Error):
+        return None
+    return FileRejected("unreadable", detail="文件内容无法解析")
+
+
+def _or_raise(err: BaseException, name: str) -> FileRejected:
+    rejection = as_rejection(err)
+    if rejection is None:
+        raise err
+    if not isinstance(err, FileRejected):
+        # the type only: a parser's message may quote a cell, and cells hold names and ID numbers
+        log.warning("cannot read %s: %s in %s", name, type(err).__name__, _where(err))
+    return rejection
+
+
+def _where(err: BaseException) -> str:
+    """Where an exception was raised (file:line of the innermost frame), without its message."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else "?"
+
+
+def describe(err: BaseException) -> str:
+    """An unexpected error for the operator, without cell values: the message only where it cannot quote
+    file content (our own errors, the operating system, the connection), else the type alone."""
+    safe = isinstance(err, RuntimeError | OSError | psycopg.OperationalError | psycopg.InterfaceError)
+    text = f"{type(err).__name__}: {err}" if safe else f"{type(err).__name__} at {_where(err)}"
+    return text.splitlines()[0][:300] if text else type(err).__name__
+
+
+def read_content(path: Path, hasher) -> list[tuple]:
+    """The load-table rows of a file, or its FileRejected: the reading half of :func:`parse_file`, for
+    inspecting a file by hand and for the readers' property tests. Not for big files (keeps every row)."""
+    try:
+        table = open_table(path)
+    except BaseException as err:  # noqa: BLE001
+        raise _or_raise(err, path.name) from err
+    try:
+        return list(RowStream(table, hasher).rows())
+    except BaseException as err:  # noqa: BLE001
+        raise _or_raise(err, path.name) from err
+    finally:
+        table.close()
 
 
 def in_scope_any(county_code: str) -> bool:
@@ -101,19 +155,10 @@ def _load(item: dict, table: Table, cfg: Settings, conn: psycopg.Connection, run
     load_tables.create(conn, name, stream.load_columns, run)
     try:
         load_tables.copy_rows(conn, name, stream.load_columns, stream.rows())
-    except (psycopg.OperationalError, psycopg.InterfaceError, MemoryError):
-        raise
-    except (FileRejected, psycopg.DataError, Exception) as err:  # noqa: BLE001 - content problems
+    except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
+        rejection = _or_raise(err, item["file_name"])
         load_tables.drop(conn, name)
-        if isinstance(err, FileRejected):
-            _rejected(item, err)
-        elif isinstance(err, psycopg.DataError):
-            _rejected(item, FileRejected("unreadable", detail="文件含有无法保存的字符（如空字符）"))
-        elif isinstance(err, psycopg.Error):
-            raise
-        else:
-            log.warning("cannot parse %s: %s: %s", item["file_name"], type(err).__name__, err)
-            _rejected(item, FileRejected("unreadable", detail="文件内容无法解析"))
+        _rejected(item, rejection)
         return
     item["load_table"] = name
     tally = stream.tally

@@ -59,6 +59,25 @@ class FileOutcome:
 
 # Test hook: called inside the finalise transaction after every write and before the commit.
 _before_commit = None
+# Rejections that depend on the file's name, not its bytes: the same bytes under a corrected name are news.
+NAME_REASONS = frozenset({"year_mismatch", "name_contradicts_content"})
+
+
+def earlier_copy(conn: psycopg.Connection, sha: str, file_name: str) -> dict | None:
+    """The submission that makes a file with these bytes a duplicate (or the one to recover), or None.
+
+    The same bytes are a duplicate of any earlier file with them, except of a file rejected only for
+    its name when this one is named differently (the county corrected the name and sent it again).
+    """
+    for row in conn.execute(
+            """select id, file_name, status, reason_code, cleared_at, county_code, template, year
+               from ops.submissions where sha256 = %s and status <> 'duplicate' order by id""", (sha,)).fetchall():
+        found = dict(zip(("id", "file_name", "status", "reason_code", "cleared_at", "county_code", "template",
+                          "year"), row, strict=True))
+        if found["status"] == "rejected" and found["reason_code"] in NAME_REASONS and found["file_name"] != file_name:
+            continue
+        return found
+    return None
 
 
 def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict | None) -> FileOutcome:
@@ -75,13 +94,22 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
         if done:  # a retried load task: this very file was committed by the earlier attempt
             submission_id = done[0]
         else:
-            existing = conn.execute(
-                "select id, county_code, template, year from ops.submissions "
-                "where sha256 = %s and status <> 'duplicate'", (item["sha256"],)).fetchone()
+            existing = earlier_copy(conn, item["sha256"], item["file_name"])
             if existing is not None:
                 submission_id = _record_duplicate(conn, item, existing)
             else:
-                submission_id, superseded = _record_file(conn, item, outcome)
+                try:
+                    with conn.transaction():
+                        submission_id, superseded = _record_file(conn, item, outcome)
+                except psycopg.errors.UniqueViolation:
+                    # ops.sql accepts the same bytes once (index submissions_sha256_accepted); the advisory
+                    # lock above makes this unreachable, but a second accepted copy must stay a duplicate
+                    first = conn.execute("select id, file_name, status, reason_code, cleared_at, county_code, "
+                                         "template, year from ops.submissions where sha256 = %s and "
+                                         "status <> 'duplicate' order by id limit 1", (item["sha256"],)).fetchone()
+                    submission_id = _record_duplicate(conn, item, dict(zip(
+                        ("id", "file_name", "status", "reason_code", "cleared_at", "county_code", "template", "year"),
+                        first, strict=True)))
             if _before_commit is not None:
                 _before_commit(conn, item)
     result = after_commit(conn, cfg, item, submission_id)
@@ -89,8 +117,8 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
     return result
 
 
-def _record_duplicate(conn: psycopg.Connection, item: dict, existing: tuple) -> int:
-    original, county, tpl, year = existing
+def _record_duplicate(conn: psycopg.Connection, item: dict, existing: dict) -> int:
+    original, county, tpl, year = existing["id"], existing["county_code"], existing["template"], existing["year"]
     return conn.execute(
         """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
                reason_code, reason, duplicate_of, archive_path, source_format)

@@ -62,8 +62,8 @@ def compile_normaliser(specs: list[tuple[int, str, Callable | None]]) -> Callabl
     ``specs``: (position in the file row, kind, function) with kind ``text`` (trim, half-width),
     ``number`` (text, then thousands separators dropped) or ``call`` (the function does it all).
     """
-    namespace: dict = {"FW": cell_rules.FULL_WIDTH, "text_of": cell_rules.text_of,
-                       "plain": cell_rules.plain_number}
+    namespace: dict = {"FW": cell_rules.FULL_WIDTH, "has_fw": cell_rules.HAS_FULL_WIDTH.search,
+                       "text_of": cell_rules.text_of, "plain": cell_rules.plain_number}
     lines = ["def normalise(c):"]
     names = []
     for i, (position, kind, func) in enumerate(specs):
@@ -76,7 +76,7 @@ def compile_normaliser(specs: list[tuple[int, str, Callable | None]]) -> Callabl
         lines += [
             f"    {v} = c[{position}]",
             f"    if {v}.__class__ is str:",
-            f"        if not {v}.isascii(): {v} = {v}.translate(FW)",
+            f"        if not {v}.isascii() and has_fw({v}): {v} = {v}.translate(FW)",
             f"        {v} = {v}.strip() or None",
             f"    else: {v} = text_of({v})",
         ]

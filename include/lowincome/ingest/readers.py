@@ -38,6 +38,9 @@ MAX_RATIO = 150
 RATIO_FLOOR = 20 * 1024**2   # below this an entry may compress as well as it likes
 MAX_ENTRIES = 2_000
 MAX_LINE_CHARS = 1 << 20
+# Sheets with more XML than this are streamed (sheet_stream) instead of loaded whole by calamine, which
+# holds ~1.9 bytes of memory per byte of sheet XML: this bounds the reader's memory near 250 MB.
+STREAM_ABOVE = 128 * 1024**2
 CSV_DELIMITERS = (",", "\t", ";", "|")
 EXPLANATION_SHEET = "上报说明"
 _CHUNK = 1 << 20
@@ -83,8 +86,8 @@ def sniff(path: Path) -> str:
         return "xlsx"
     if path.suffix.lower() in WORKBOOK_SUFFIXES:
         raise FileRejected("not_a_workbook")
-    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
-        raise FileRejected("empty")
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf") and size <= len(head):
+        raise FileRejected("blank")
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise FileRejected("unreadable", detail="不是文本文件，也不是Excel工作簿")
     return "csv"
@@ -135,7 +138,8 @@ def _lines(handle: Any) -> Iterator[str]:
 
 
 def _csv_rows(handle: Any, delimiter: str) -> Iterator[Row]:
-    reader = csv.reader(_lines(handle), delimiter=delimiter)
+    # strict: an unclosed quote is an error, not a cell that swallows the rest of the file's rows
+    reader = csv.reader(_lines(handle), delimiter=delimiter, strict=True)
     previous = 0
     try:
         for cells in reader:
@@ -215,6 +219,8 @@ def _open_workbook(path: Path) -> Table:
         magic = handle.read(4)
     if magic == ZIP_MAGIC:
         check_zip(path)
+        if _largest_sheet(path) > STREAM_ABOVE:
+            return _open_streamed(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except PasswordError as err:
@@ -222,7 +228,9 @@ def _open_workbook(path: Path) -> Table:
     except (CalamineError, OSError, ValueError) as err:
         raise _workbook_error(err) from err
     try:
-        return _pick_sheet(workbook)
+        sheets = [(name, lambda n=name: _sheet_rows(workbook.get_sheet_by_name(n)))
+                  for name in workbook.sheet_names]
+        return _pick_sheet(sheets, "xlsx", [workbook.close])
     except FileRejected:
         workbook.close()
         raise
@@ -234,6 +242,27 @@ def _open_workbook(path: Path) -> Table:
         raise _workbook_error(err) from err
 
 
+def _largest_sheet(path: Path) -> int:
+    with zipfile.ZipFile(path) as archive:
+        return max((e.file_size for e in archive.infolist() if e.filename.startswith("xl/worksheets/")), default=0)
+
+
+def _open_streamed(path: Path) -> Table:
+    from lowincome.ingest.sheet_stream import Workbook
+
+    archive = zipfile.ZipFile(path)
+    try:
+        book = Workbook(archive)
+        sheets = [(name, lambda m=member: book.rows(m)) for name, member in book.sheets]
+        return _pick_sheet(sheets, "xlsx", [archive.close])
+    except FileRejected:
+        archive.close()
+        raise
+    except (KeyError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        archive.close()
+        raise FileRejected("unreadable", detail="工作簿已损坏或格式无法识别") from err
+
+
 def _workbook_error(err: Exception) -> FileRejected:
     text = str(err).lower()
     if "password" in text or "encrypt" in text:
@@ -242,21 +271,21 @@ def _workbook_error(err: Exception) -> FileRejected:
 
 
 def _sheet_rows(sheet: Any) -> Iterator[Row]:
+    if sheet.width > 16_384:
+        raise FileRejected("too_many_columns", columns=sheet.width, limit=MAX_COLUMNS)
     # iter_rows starts at the sheet's first row (row 1), whatever the first used row is.
     yield from enumerate(sheet.iter_rows(), start=1)
 
 
-def _pick_sheet(workbook: Any) -> Table:
+def _pick_sheet(sheets: list[tuple[str, Any]], kind: str, closers: list) -> Table:
+    """The sheet whose header matches a template best (the first such sheet on a tie)."""
     explanation = None
     best: tuple[tuple, str, HeaderMatch, list[Row], Iterator[Row]] | None = None
-    for order, name in enumerate(workbook.sheet_names):
+    for order, (name, open_rows) in enumerate(sheets):
         if fold(name) == fold(EXPLANATION_SHEET):
-            explanation = _sheet_text(workbook.get_sheet_by_name(name))
+            explanation = _sheet_text(open_rows())
             continue
-        sheet = workbook.get_sheet_by_name(name)
-        if sheet.width > 16_384:
-            raise FileRejected("too_many_columns", columns=sheet.width, limit=MAX_COLUMNS)
-        rows = _sheet_rows(sheet)
+        rows = open_rows()
         head = _take(rows, HEADER_SCAN_ROWS)
         _check_width(head)
         match = find_header([cells for _n, cells in head])
@@ -268,12 +297,12 @@ def _pick_sheet(workbook: Any) -> Table:
     if best is None:
         raise FileRejected("no_template", rows=HEADER_SCAN_ROWS)
     _rank, name, match, head, rows = best
-    return Table("xlsx", match, head, rows, sheet=name, explanation=explanation, _closers=[workbook.close])
+    return Table(kind, match, head, rows, sheet=name, explanation=explanation, _closers=closers)
 
 
-def _sheet_text(sheet: Any) -> str | None:
+def _sheet_text(rows: Iterator[Row]) -> str | None:
     lines = []
-    for cells in sheet.iter_rows():
+    for _number, cells in rows:
         text = " ".join(str(v).strip() for v in cells if v not in (None, ""))
         if text:
             lines.append(text)

@@ -20,14 +20,13 @@ import datetime as dt
 import logging
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
 from pathlib import Path
 
 import psycopg
 
 from lowincome.config import Settings, settings
 from lowincome.ingest import load_tables
-from lowincome.ingest.intake import parse_file
+from lowincome.ingest.intake import describe, parse_file
 from lowincome.ingest.landing import Arrival, arrivals
 from lowincome.ingest.load_tables import IngestRun, cli_run
 from lowincome.ingest.loader import FileOutcome, finalise
@@ -127,11 +126,13 @@ class _per_file:
             return False
         if isinstance(err, psycopg.OperationalError | psycopg.InterfaceError) or self.conn.closed:
             return False
-        log.error("ingesting %s failed: %s: %s", display_name(self.path), type(err).__name__, err, exc_info=err)
+        reason = describe(err)   # never the raw message of a data error: it may quote a cell
+        log.error("ingesting %s failed: %s; the file stays in landing for the next run", display_name(self.path),
+                  reason)
         if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self.conn.rollback()
         self.outcomes[self.order] = FileOutcome(file_name=display_name(self.path), status="error",
-                                                reason_code="error", reason=f"{type(err).__name__}: {err}"[:300])
+                                                reason_code="error", reason=reason)
         return True
 
 
@@ -241,13 +242,13 @@ def parse_batch(batch: dict, cfg: Settings | None = None) -> dict:
     return {"county": batch["county"], "run_id": batch["run_id"], "items": items}
 
 
-def split_waves(batches: list[dict], parsed: Iterable[dict | None]) -> dict:
+def split_waves(batches: list[dict], parsed: object) -> dict:
     """The parsed files of every county, split into the two waves, each list ordered for loading.
 
     A county's second-wave batch names the load tables of its first wave (``after``): validation of
     its incomes waits until its register of the same night is in the warehouse.
     """
-    done = [p for p in parsed if p]
+    done = task_results(parsed)
     waves: dict[str, list[dict]] = {"registers": [], "dependents": []}
     for batch in done:
         ordered = sorted(batch["items"], key=load_order)
@@ -302,9 +303,20 @@ def load_batch(validated: dict, cfg: Settings | None = None) -> dict:
     return {"county": validated["county"], "outcomes": outcomes, "loaded": loaded}
 
 
-def summarise_night(*results: Iterable[dict | None]) -> dict:
+def task_results(pulled: object) -> list[dict]:
+    """The outputs of a task mapped inside a task group, as Airflow hands them to a task outside it:
+    None when no instance ran (an empty wave), one dict when one did, a sequence when several did;
+    failed instances are simply absent."""
+    if pulled is None:
+        return []
+    if isinstance(pulled, dict):
+        return [pulled]
+    return [r for r in pulled if r]  # type: ignore[attr-defined]
+
+
+def summarise_night(*results: object) -> dict:
     """What the night loaded; ``loaded`` 0 means nothing new reached raw."""
-    done = [r for wave in results for r in wave if r]
+    done = [r for wave in results for r in task_results(wave)]
     outcomes = [o for r in done for o in r["outcomes"]]
     by_status: dict[str, int] = defaultdict(int)
     for o in outcomes:
@@ -313,7 +325,7 @@ def summarise_night(*results: Iterable[dict | None]) -> dict:
             "by_status": dict(by_status), "rows_loaded": sum(o["rows_loaded"] for o in outcomes)}
 
 
-def publish_summary(raw_event, *results: Iterable[dict | None]) -> dict:
+def publish_summary(raw_event, *results: object) -> dict:
     """The RAW asset event's extra; skips the task (no event) when nothing new was loaded."""
     from airflow.sdk.exceptions import AirflowSkipException
 
@@ -324,11 +336,11 @@ def publish_summary(raw_event, *results: Iterable[dict | None]) -> dict:
     return summary
 
 
-def check_batches(waves: dict, *results: Iterable[dict | None]) -> None:
+def check_batches(waves: dict, *results: object) -> None:
     """Fail the run when a county's tasks failed for good (after their retries): not hidden by the rest."""
     failed = list(waves.get("unparsed", []))
     for wave, done in zip(("registers", "dependents"), results, strict=True):
-        finished = {r["county"] for r in done if r}
+        finished = {r["county"] for r in task_results(done)}
         failed += [f"{b['county']} ({wave})" for b in waves.get(wave, []) if b["county"] not in finished]
     if failed:
         raise RuntimeError(f"ingestion failed for {len(failed)} county batch(es): {', '.join(failed)}; "

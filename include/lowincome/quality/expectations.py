@@ -26,6 +26,8 @@ from great_expectations.expectations.metrics.map_metric_provider import (  # noq
 )
 
 ISO_DATE_RE = r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$"
+DECIMAL_RE = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+INTEGER_RE = r"^\s*[-+]?[0-9]+\s*$"
 
 
 def parses_sql(ref: str, pg_type: str) -> str:
@@ -34,8 +36,11 @@ def parses_sql(ref: str, pg_type: str) -> str:
         # PostgreSQL also reads '3/5/2014' as a date (DateStyle-dependent): only ISO is unambiguous.
         return f"({ref} ~ '{ISO_DATE_RE}' and pg_input_is_valid({ref}, 'date'))"
     if pg_type.startswith("numeric"):
-        # numeric accepts 'NaN', which no amount or count can be
-        return f"(pg_input_is_valid({ref}, '{pg_type}') and upper(btrim({ref})) <> 'NAN')"
+        # PostgreSQL's numeric also reads 'NaN', 'Infinity', '0x1F' and '1_000' (PostgreSQL 16): no
+        # county writes an amount that way, so only plain decimals count as numbers
+        return f"({ref} ~ '{DECIMAL_RE}' and pg_input_is_valid({ref}, '{pg_type}'))"
+    if pg_type in ("integer", "smallint", "bigint"):
+        return f"({ref} ~ '{INTEGER_RE}' and pg_input_is_valid({ref}, '{pg_type}'))"
     return f"pg_input_is_valid({ref}, '{pg_type}')"
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from lowincome.config import Settings
@@ -64,8 +66,28 @@ def write_suites(cfg: Settings) -> list[str]:
     written = []
     for name in templates():
         rules = rules_for(name)
+        stored = cfg.project_root / "expectations" / "expectations" / f"{name}.json"
+        before = stored.read_text(encoding="utf-8") if stored.is_file() else None
         suite = gx().ExpectationSuite(name=name, meta={"template": name},
                                       expectations=[expectation_for(rule) for rule in rules])
         context.suites.add_or_update(suite)
+        if before is not None:
+            _keep_ids(stored, before)
         written.append(name)
     return written
+
+
+def _keep_ids(stored: Path, before: str) -> None:
+    """Unchanged expectations keep the ids they had (GX draws new ones): a rewrite shows only real changes."""
+    def key(config: dict) -> tuple:
+        return (config["type"], json.dumps(config["kwargs"], sort_keys=True),
+                json.dumps(config.get("meta"), sort_keys=True))
+
+    old = json.loads(before)
+    new = json.loads(stored.read_text(encoding="utf-8"))
+    ids = {key(e): e["id"] for e in old["expectations"] if e.get("id")}
+    for expectation in new["expectations"]:
+        expectation["id"] = ids.get(key(expectation), expectation.get("id"))
+    new["id"] = old.get("id", new.get("id"))
+    text = json.dumps(new, indent=2, sort_keys=True) + "\n"
+    stored.write_text(before if json.loads(before) == new else text, encoding="utf-8")

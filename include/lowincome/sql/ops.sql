@@ -24,7 +24,11 @@ create table if not exists ops.submissions (
     explanation     text,                     -- 上报说明: accepted warnings (强制上报)
     constraint rows_accounted check (status in ('rejected', 'duplicate') or rows_read = rows_loaded + rows_rejected)
 );
-create unique index if not exists submissions_sha256_once on ops.submissions (sha256) where status <> 'duplicate';
+-- The same bytes are accepted once. A file rejected only for its name may come back, renamed, and load.
+drop index if exists ops.submissions_sha256_once;
+create unique index if not exists submissions_sha256_accepted on ops.submissions (sha256)
+    where status in ('loaded', 'superseded');
+create index if not exists submissions_sha256 on ops.submissions (sha256);
 create index if not exists submissions_county_template_year on ops.submissions (county_code, template, year);
 
 create table if not exists ops.rejected_rows (
