@@ -104,8 +104,15 @@ def conn(cfg) -> Iterator[psycopg.Connection]:
 
 
 @pytest.fixture
-def empty_warehouse(monkeypatch, tmp_path):
-    """A brand-new, bootstrapped warehouse database and data folder for one test; dropped after."""
+def empty_warehouse(request, monkeypatch, tmp_path):
+    """A brand-new, bootstrapped warehouse database and data folder for one test; dropped after.
+
+    At the end the accounting invariant must hold (:func:`lowincome.accounting.violations`): every row of
+    every file the test had ingested is in raw or in ops.rejected_rows, every file in the ledger and the
+    archive. A test that leaves an unfinished state on purpose says why with
+    ``@pytest.mark.accounting_unchecked("why")``. A test that never received a file (no archive folder:
+    the ledger was seeded by hand, or nothing was ingested) has nothing to check.
+    """
     from lowincome import airflow_env
     from lowincome.config import WAREHOUSE_CONN_ID, settings
     from lowincome.warehouse import ensure_ready
@@ -121,6 +128,12 @@ def empty_warehouse(monkeypatch, tmp_path):
             if not key.startswith("AIRFLOW__DATABASE"):
                 monkeypatch.setenv(key, value)
         yield cfg
+        if request.node.get_closest_marker("accounting_unchecked") is None and cfg.archive_dir.exists():
+            from lowincome.accounting import violations
+
+            with psycopg.connect(url, autocommit=True) as check:
+                problems = violations(check, cfg)
+            assert problems == [], "accounting invariant broken at the end of the test:\n" + "\n".join(problems)
     finally:
         drop_database(_SESSION["base"], name)
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lowincome.config import HMAC_CONN_ID, WAREHOUSE_CONN_ID, Settings, sqlalchemy_url
+from lowincome.config import HMAC_CONN_ID, WAREHOUSE_CONN_ID, Settings, redact, sqlalchemy_url
 from lowincome.errors import UserError
 
 
@@ -66,7 +66,7 @@ def migrate_metadata(cfg: Settings) -> None:
     """``airflow db migrate`` in a child process (it configures logging and ORM globally)."""
     env = {**os.environ, **airflow_environment(cfg)}
     marker = cfg.airflow_home / ".migrated"
-    stamp = f"{env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}|{_airflow_version()}"
+    stamp = f"{redact(env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN'])}|{_airflow_version()}"  # no password on disk
     if marker.exists() and marker.read_text() == stamp and not os.environ.get("LOWINCOME_FORCE_MIGRATE"):
         return
     result = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env,

@@ -115,6 +115,25 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """The accounting invariant: exit 0 when every received row and file is accounted for, else 1."""
+    from lowincome.warehouse import connect, ensure_ready
+
+    cfg = ensure_ready()
+    from lowincome.accounting import accounted_files, violations
+
+    with connect(cfg.warehouse_url()) as conn:
+        problems = violations(conn, cfg, waiting=args.landing or [])
+        files = accounted_files(conn)
+    if problems:
+        print(f"accounting: {len(problems)} broken promise(s)")
+        for line in problems:
+            print(f"  {line}")
+        return 1
+    print(f"accounting: every row of {files} files is accounted for")
+    return 0
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     """Airflow itself (api-server, scheduler, dag-processor, triggerer) on the project's warehouse."""
     from lowincome.pipeline import prepare
@@ -173,6 +192,11 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--county")
     st.add_argument("--year", type=int)
     st.set_defaults(func=cmd_status)
+
+    chk = sub.add_parser("check", help="the accounting invariant: every received row and file is accounted for")
+    chk.add_argument("--landing", type=Path, action="append",
+                     help="a landing folder besides the default whose files are still to be ingested")
+    chk.set_defaults(func=cmd_check)
 
     ui = sub.add_parser("ui", help="start Airflow (api-server, scheduler, dag-processor, triggerer)")
     ui.add_argument("--port", type=int, default=8080)

@@ -34,10 +34,7 @@ figures as (
         max(value) filter (where metric = 'li_share_above_8000_excl_dibao') as share_above_8000_excl_dibao_pct,
         max(value) filter (where metric = 'li_relative_gap_to_province') as relative_gap_pct,
         max(trend) filter (where metric = 'li_relative_gap_to_province') as relative_gap_change_pp,
-        bool_or(obs_status = 'R') as any_revised,
-        bool_or(obs_status = 'P') as any_provisional,
-        bool_or(obs_conf = 'C') as any_suppressed,
-        max(vintage) as vintage
+        {{ theme_row_flags() }}
     from indicators
     group by geography_level, geography_code, year
 ),
@@ -59,10 +56,7 @@ verdicts as (
 
 final as (
     select
-        f.geography_level::text as geography_level,
-        f.geography_code::text as geography_code,
-        f.geography_name::text as geography_name,
-        f.year::integer as year,
+        {{ theme_key_columns('f') }},
         f.households_n::integer as households_n,
         f.per_capita_net_income::numeric(12,0) as per_capita_net_income,
         f.ratio_to_2012::numeric(8,3) as ratio_to_2012,
@@ -77,9 +71,7 @@ final as (
         f.relative_gap_pct::numeric(5,1) as relative_gap_pct,
         f.relative_gap_change_pp::numeric(5,1) as relative_gap_change_pp,
         v.gap_narrowed::boolean as gap_narrowed,
-        (case when f.any_revised then 'R' when f.any_provisional then 'P' else 'A' end)::text as obs_status,
-        (case when f.any_suppressed then 'C' else 'F' end)::text as obs_conf,
-        f.vintage::timestamptz as vintage
+        {{ theme_flag_columns('f') }}
     from figures as f
     left join verdicts as v
         on v.geography_level = f.geography_level and v.geography_code = f.geography_code and v.year = f.year

@@ -41,10 +41,7 @@ figures as (
         max(value) filter (where metric = 'key_or_weak_villages') as key_or_weak_villages,
         max(value) filter (where metric = 'villages_collective_income_ge_50000_share') as collective_income_ge_50000_pct,
         max(value) filter (where metric = 'key_villages_pairing_funds_ge_50000_share') as pairing_funds_ge_50000_pct,
-        bool_or(obs_status = 'R') as any_revised,
-        bool_or(obs_status = 'P') as any_provisional,
-        bool_or(obs_conf = 'C') as any_suppressed,
-        max(vintage) as vintage
+        {{ theme_row_flags() }}
     from indicators
     group by geography_level, geography_code, year
 ),
@@ -67,10 +64,7 @@ verdicts as (
 
 final as (
     select
-        f.geography_level::text as geography_level,
-        f.geography_code::text as geography_code,
-        f.geography_name::text as geography_name,
-        f.year::integer as year,
+        {{ theme_key_columns('f') }},
         f.training_participants::integer as training_participants,
         f.trained_per_labourer_pct::numeric(5,1) as trained_per_labourer_pct,
         f.processing_workers::integer as processing_workers,
@@ -95,9 +89,7 @@ final as (
         v.collective_income_met::boolean as collective_income_met,
         f.pairing_funds_ge_50000_pct::numeric(4,1) as pairing_funds_ge_50000_pct,
         v.pairing_funds_met::boolean as pairing_funds_met,
-        (case when f.any_revised then 'R' when f.any_provisional then 'P' else 'A' end)::text as obs_status,
-        (case when f.any_suppressed then 'C' else 'F' end)::text as obs_conf,
-        f.vintage::timestamptz as vintage
+        {{ theme_flag_columns('f') }}
     from figures as f
     left join verdicts as v
         on v.geography_level = f.geography_level and v.geography_code = f.geography_code and v.year = f.year

@@ -31,10 +31,7 @@ figures as (
         max(value) filter (where metric = 'relocation_household_subsidy_per_person') as household_subsidy_per_person,
         max(value) filter (where metric = 'relocation_infra_subsidy_per_person') as county_infra_subsidy_per_person,
         max(value) filter (where metric = 'relocation_land_quota_compliance') as land_within_quota_pct,
-        bool_or(obs_status = 'R') as any_revised,
-        bool_or(obs_status = 'P') as any_provisional,
-        bool_or(obs_conf = 'C') as any_suppressed,
-        max(vintage) as vintage
+        {{ theme_row_flags() }}
     from indicators
     group by geography_level, geography_code, year
 ),
@@ -53,10 +50,7 @@ verdicts as (
 
 final as (
     select
-        f.geography_level::text as geography_level,
-        f.geography_code::text as geography_code,
-        f.geography_name::text as geography_name,
-        f.year::integer as year,
+        {{ theme_key_columns('f') }},
         f.relocated_households::integer as relocated_households,
         f.relocated_persons::integer as relocated_persons,
         (select threshold from targets where target_id = 'R1')::numeric(12,0) as persons_target_29_counties,
@@ -70,9 +64,7 @@ final as (
         v.subsidy_met::boolean as subsidy_met,
         f.land_within_quota_pct::numeric(4,1) as land_within_quota_pct,
         v.land_quota_met::boolean as land_quota_met,
-        (case when f.any_revised then 'R' when f.any_provisional then 'P' else 'A' end)::text as obs_status,
-        (case when f.any_suppressed then 'C' else 'F' end)::text as obs_conf,
-        f.vintage::timestamptz as vintage
+        {{ theme_flag_columns('f') }}
     from figures as f
     left join verdicts as v
         on v.geography_level = f.geography_level and v.geography_code = f.geography_code and v.year = f.year

@@ -32,10 +32,7 @@ figures as (
         max(value) filter (where metric = 'li_edu_med_gap_to_local') as edu_med_gap_to_local_pp,
         max(trend) filter (where metric = 'li_edu_med_gap_to_local') as edu_med_gap_change_pp,
         max(value) filter (where metric = 'li_employment_rate') as employment_rate_pct,
-        bool_or(obs_status = 'R') as any_revised,
-        bool_or(obs_status = 'P') as any_provisional,
-        bool_or(obs_conf = 'C') as any_suppressed,
-        max(vintage) as vintage
+        {{ theme_row_flags() }}
     from indicators
     group by geography_level, geography_code, year
 ),
@@ -54,10 +51,7 @@ verdicts as (
 
 final as (
     select
-        f.geography_level::text as geography_level,
-        f.geography_code::text as geography_code,
-        f.geography_name::text as geography_name,
-        f.year::integer as year,
+        {{ theme_key_columns('f') }},
         f.dibao_standard::numeric(10,0) as dibao_standard,
         f.dibao_min_topup::numeric(10,0) as dibao_min_topup,
         v.dibao_met::boolean as dibao_met,
@@ -71,9 +65,7 @@ final as (
         f.edu_med_gap_change_pp::numeric(5,1) as edu_med_gap_change_pp,
         v.edu_med_gap_narrowed::boolean as edu_med_gap_narrowed,
         f.employment_rate_pct::numeric(4,1) as employment_rate_pct,
-        (case when f.any_revised then 'R' when f.any_provisional then 'P' else 'A' end)::text as obs_status,
-        (case when f.any_suppressed then 'C' else 'F' end)::text as obs_conf,
-        f.vintage::timestamptz as vintage
+        {{ theme_flag_columns('f') }}
     from figures as f
     left join verdicts as v
         on v.geography_level = f.geography_level and v.geography_code = f.geography_code and v.year = f.year

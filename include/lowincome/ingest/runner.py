@@ -39,6 +39,7 @@ APPLICATION = "lowincome-ingest"
 # the household register (incomes, programmes, relocations), villages (relocations) and the province's
 # benchmark rate (loan rates). County indicators depend on nothing and load with them.
 REGISTERS = frozenset({"households", "villages", "province_indicators", "county_indicators"})
+SHOWN_VIOLATIONS = 10   # accounting lines in the failing task's message (the rest: `lowincome check`)
 
 
 def connect(cfg: Settings) -> psycopg.Connection:
@@ -336,8 +337,9 @@ def publish_summary(raw_event, *results: object) -> dict:
     return summary
 
 
-def check_batches(waves: dict, *results: object) -> None:
-    """Fail the run when a county's tasks failed for good (after their retries): not hidden by the rest."""
+def check_batches(waves: dict, *results: object, cfg: Settings | None = None) -> None:
+    """Fail the run when a county's tasks failed for good (after their retries): not hidden by the rest;
+    then when the accounting invariant (:func:`lowincome.accounting.violations`) does not hold."""
     failed = list(waves.get("unparsed", []))
     for wave, done in zip(("registers", "dependents"), results, strict=True):
         finished = {r["county"] for r in task_results(done)}
@@ -345,6 +347,20 @@ def check_batches(waves: dict, *results: object) -> None:
     if failed:
         raise RuntimeError(f"ingestion failed for {len(failed)} county batch(es): {', '.join(failed)}; "
                            "their files stay in landing for the next run (see the task logs)")
+    from lowincome.accounting import violations
+
+    cfg = cfg or settings()
+    # an archived copy of a file still waiting in this run's landing folder is in flight, not lost
+    landing = {Path(i["path"]).parent for wave in ("registers", "dependents") for b in waves.get(wave, [])
+               for i in b["items"]}
+    with connect(cfg) as conn:
+        problems = violations(conn, cfg, waiting=sorted(landing))
+    if problems:
+        shown = problems[:SHOWN_VIOLATIONS]
+        more = f"\n… and {len(problems) - len(shown)} more (`lowincome check` lists them all)" \
+            if len(problems) > len(shown) else ""
+        raise RuntimeError(f"accounting: {len(problems)} broken promise(s) after the load:\n" + "\n".join(shown)
+                           + more)
 
 
 def _name_map_index(county: str) -> None:
