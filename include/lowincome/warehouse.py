@@ -124,6 +124,22 @@ def _ensure_roles(conn: psycopg.Connection) -> None:
                 s, sql.SQL(privilege), r))
             if privilege != "select":
                 conn.execute(sql.SQL("grant usage on all sequences in schema {} to {}").format(s, r))
+    # Personal data (names, ID numbers) is readable by the owner only: a role that reads raw reads every
+    # column but those (column privileges; the personal columns are the contract's `personal: true`).
+    for role, per_schema in ROLE_GRANTS.items():
+        if per_schema.get("raw") != "select" or not conn.execute(
+                "select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+            continue
+        for tpl in templates().values():
+            if not tpl.personal_columns:
+                continue
+            table = sql.Identifier("raw", tpl.name)
+            others = [c for (c,) in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'raw' and table_name = %s"
+                " order by ordinal_position", (tpl.name,)) if c not in tpl.personal_columns]
+            conn.execute(sql.SQL("revoke select on {} from {}").format(table, sql.Identifier(role)))
+            conn.execute(sql.SQL("grant select ({}) on {} to {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, others)), table, sql.Identifier(role)))
     # Nobody gets raw or ops through PUBLIC.
     for schema in SCHEMAS:
         conn.execute(sql.SQL("revoke all on schema {} from public").format(sql.Identifier(schema)))

@@ -9,7 +9,7 @@ from psycopg import sql
 
 pytestmark = pytest.mark.slow
 
-SCANNED_SCHEMAS = ("staging", "intermediate", "warehouse", "snapshots", "marts")
+SCANNED_SCHEMAS = ("ops", "staging", "intermediate", "warehouse", "snapshots", "marts")
 PERSONAL_COLUMNS = {"head_name", "head_id_number", "household_id", "relocation_id"}
 
 
@@ -58,3 +58,25 @@ def test_the_scan_catches_a_leak(built_warehouse):
         finally:
             conn.execute("drop view intermediate.leak_probe")
     assert leaks == ["intermediate.leak_probe.note", "intermediate.leak_probe.remark"]
+
+
+def test_published_pages_hold_no_name_or_id_number(built_warehouse):
+    """The HTML report and the dbt docs site (its catalog and manifest) quote no name or ID number."""
+    from lowincome.publish import write_report
+    from lowincome.transform import build_docs
+
+    cfg = built_warehouse.cfg
+    pages = [write_report(cfg), build_docs(cfg)]
+    files = [f for page in pages for f in page.parent.rglob("*") if f.is_file()
+             and f.suffix in (".html", ".json", ".js", ".svg", ".csv")]
+    assert any(f.name == "index.html" for f in files) and len(files) >= 2
+    with built_warehouse.connect() as conn:
+        names, id_numbers = raw_fixture.personal_values(conn)
+        counties = {r[0] for r in conn.execute(
+            "select distinct c.county_name from warehouse.dim_county c"
+            " join warehouse.fct_household_income f on f.county_code = c.county_code")}
+    report = pages[0].read_text(encoding="utf-8")
+    assert counties and any(c in report for c in counties), "the scan reads a report of the fixture's counties"
+    leaks = [f"{f.name}: {value}" for f in files for text in [f.read_text(encoding="utf-8", errors="replace")]
+             for value in sorted(names | id_numbers) if value in text]
+    assert leaks == []

@@ -2,8 +2,14 @@
 -- Names, ID numbers and the county's household number stay in raw: the household and its head are
 -- identified by the loader's keyed hashes.
 
+-- The columns are named, never `*`: the transformer role may read every column of raw.households but
+-- the head's name and ID number (column privileges, lowincome.warehouse.ROLE_GRANTS).
 with source as (
-    select * from {{ source('raw', 'households') }}
+    select
+        household_key, head_person_key, county_code, year, township_name, village_code, village_name,
+        household_size, labour_count, is_dibao, identified_year, poverty_cause, status,
+        _submission_id, _source_row
+    from {{ source('raw', 'households') }}
 ),
 
 current_submissions as (
