@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fixtures.county_files import households, incomes, table, write_csv, write_xlsx
+from fixtures.mutations import mutate, mutation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,27 +26,6 @@ def originals(tmp_path_factory) -> dict[str, bytes]:
     return {".csv": csv_path.read_bytes(), ".xlsx": xlsx_path.read_bytes()}
 
 
-mutation = st.tuples(st.sampled_from(["flip", "delete", "insert", "truncate", "duplicate"]),
-                     st.floats(0, 1), st.binary(min_size=1, max_size=16))
-
-
-def mutate(data: bytes, steps: list[tuple[str, float, bytes]]) -> bytes:
-    for kind, where, payload in steps:
-        at = int(where * len(data))
-        if kind == "flip" and data:
-            at = min(at, len(data) - 1)
-            data = data[:at] + bytes([data[at] ^ payload[0]]) + data[at + 1:]
-        elif kind == "delete":
-            data = data[:at] + data[at + len(payload):]
-        elif kind == "insert":
-            data = data[:at] + payload + data[at:]
-        elif kind == "truncate":
-            data = data[:at]
-        else:
-            data = data[:at] + data[at: at + 64] * 3 + data[at:]
-    return data
-
-
 @settings(max_examples=150, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(suffix=st.sampled_from([".csv", ".xlsx"]), steps=st.lists(mutation, min_size=1, max_size=4))
 def test_damaged_files_are_read_or_refused_never_crash(tmp_path, originals, suffix, steps):
@@ -54,7 +34,7 @@ def test_damaged_files_are_read_or_refused_never_crash(tmp_path, originals, suff
     try:
         rows = read_content(path, make_hasher("k"))
     except FileRejected as rejected:
-        assert rejected.code in {"empty", "unreadable", "not_a_workbook", "encrypted", "zip_bomb",
+        assert rejected.code in {"empty", "blank", "unreadable", "not_a_workbook", "encrypted", "zip_bomb",
                                  "too_many_columns", "no_template", "too_large"}
         assert rejected.reason
         return
