@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import importlib
 import math
@@ -141,7 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             "database": bench.warehouse_db}
     log(f"benchmarks at scale {args.scale} on database {bench.warehouse_db} "
         f"(PostgreSQL {meta['machine']['postgresql']}); outputs in {out}")
-    results = run_sections(bench, sections)
+    # stdout is the table's: what the sections' libraries print (structlog's validation lines, dbt) goes
+    # to stderr with the progress log.
+    with contextlib.redirect_stdout(sys.stderr):
+        results = run_sections(bench, sections)
     meta["finished_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     meta["wall_seconds"] = round((dt.datetime.now().astimezone() - started).total_seconds())
     print(report.text_table(results))
