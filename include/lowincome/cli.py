@@ -68,8 +68,10 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from lowincome.pipeline import run_nightly
+    from lowincome.warehouse import ensure_server
 
     cfg = settings()
+    ensure_server(cfg)  # first: a fresh embedded server may take another port than the default
     logfile = None if args.verbose else cfg.state_dir / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
     started = time.monotonic()
     print(f"running the nightly pipeline on {redact(cfg.warehouse_url())}"

@@ -24,3 +24,10 @@ def test_parts_are_separated_and_blanks_give_no_key():
     assert fast("1", "23") != fast("12", "3")
     assert fast("330803", None) is None
     assert fast("", "H1") is None
+
+
+def test_stable_for_one_key_and_different_for_another():
+    parts = ("330803", "330803196503020011")
+    assert make_hasher("key-a")(*parts) == make_hasher("key-a")(*parts) == keyed_hash("key-a", *parts)
+    assert make_hasher("key-a")(*parts) != make_hasher("key-b")(*parts)
+    assert make_hasher("key-a")(*parts) != hashlib.sha256(SEPARATOR.join(parts).encode()).hexdigest()
