@@ -98,18 +98,9 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
             if existing is not None:
                 submission_id = _record_duplicate(conn, item, existing)
             else:
-                try:
-                    with conn.transaction():
-                        submission_id, superseded = _record_file(conn, item, outcome)
-                except psycopg.errors.UniqueViolation:
-                    # ops.sql accepts the same bytes once (index submissions_sha256_accepted); the advisory
-                    # lock above makes this unreachable, but a second accepted copy must stay a duplicate
-                    first = conn.execute("select id, file_name, status, reason_code, cleared_at, county_code, "
-                                         "template, year from ops.submissions where sha256 = %s and "
-                                         "status <> 'duplicate' order by id limit 1", (item["sha256"],)).fetchone()
-                    submission_id = _record_duplicate(conn, item, dict(zip(
-                        ("id", "file_name", "status", "reason_code", "cleared_at", "county_code", "template", "year"),
-                        first, strict=True)))
+                # ops.sql accepts the same bytes once (index submissions_sha256_accepted); under the
+                # advisory lock above, earlier_copy has already found any accepted copy
+                submission_id, superseded = _record_file(conn, item, outcome)
             if _before_commit is not None:
                 _before_commit(conn, item)
     result = after_commit(conn, cfg, item, submission_id)
