@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from psycopg import sql
 
 from lowincome.templates import templates
 from lowincome.transform import project, sources
@@ -141,6 +142,34 @@ def test_docs_site_is_built_offline(built_warehouse):
     for tag in ("<script src=\"http", "<link href=\"http", "src=\"//"):
         assert tag not in page
     assert not os.environ.get("LOWINCOME_DBT_HOST")
+
+
+@pytest.mark.slow
+def test_docs_are_generated_again_only_when_the_project_or_the_warehouse_shape_changed(built_warehouse):
+    from lowincome.transform import build_docs
+    from lowincome.transform.runs import docs_fingerprint
+
+    cfg = built_warehouse.cfg
+    index = build_docs(cfg)
+    generated = index.stat().st_mtime_ns
+    before = docs_fingerprint(cfg)
+    assert build_docs(cfg) == index and index.stat().st_mtime_ns == generated  # a night that changed nothing
+    with built_warehouse.connect() as conn:
+        comment = conn.execute("select col_description(attrelid, attnum) from pg_attribute where attrelid ="
+                               " 'warehouse.dim_county'::regclass and attname = 'county_code'").fetchone()[0]
+        conn.execute("create view intermediate.docs_probe as select 1 as probe")
+        try:
+            # a new relation, a changed column comment: the catalog would differ
+            assert docs_fingerprint(cfg) != before
+            conn.execute("drop view intermediate.docs_probe")
+            assert docs_fingerprint(cfg) == before
+            conn.execute("comment on column warehouse.dim_county.county_code is 'probe'")
+            assert docs_fingerprint(cfg) != before
+        finally:
+            conn.execute("drop view if exists intermediate.docs_probe")
+            conn.execute(sql.SQL("comment on column warehouse.dim_county.county_code is {}").format(sql.Literal(comment)))
+    assert docs_fingerprint(cfg) == before
+    assert build_docs(cfg, force=True) == index and index.stat().st_mtime_ns > generated
 
 
 @pytest.mark.slow

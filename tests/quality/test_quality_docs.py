@@ -43,3 +43,36 @@ def test_data_docs_render_offline(cfg, load_table):
             assert (page.parent / url.split("?")[0]).resolve().exists(), f"{page.relative_to(site)}: {url}"
     assert (site / "static" / "vendor" / "jquery" / "jquery.min.js").exists()
     assert any((site / "static" / "vendor" / "font-awesome" / "webfonts").iterdir())
+
+
+def _validate_one(cfg, load_table, number: int) -> None:
+    validate_load_table(cfg, load_table=load_table("households", [good_row("households", number)]),
+                        template="households", county_code=COUNTY, year=YEAR, columns=columns_of("households"),
+                        explanation=None)
+
+
+def test_a_night_renders_only_the_results_it_added(cfg, load_table):
+    """Result pages never change once written: a rebuild renders the new results, the suites and the
+    index, and leaves the pages of earlier nights alone (cost grows with the night, not the history)."""
+    _validate_one(cfg, load_table, 1)
+    build_data_docs(cfg)
+    site = cfg.docs_dir / "validation"
+    earlier = {page: page.stat().st_mtime_ns for page in (site / "validations").rglob("*.html")}
+    assert earlier
+    _validate_one(cfg, load_table, 2)
+    index = build_data_docs(cfg)
+    pages = set((site / "validations").rglob("*.html"))
+    added = pages - set(earlier)
+    assert len(added) == 1, added
+    assert all(page.stat().st_mtime_ns == mtime for page, mtime in earlier.items())
+    assert "https://" not in next(iter(added)).read_text(encoding="utf-8").split("<body")[0]
+    links = index.read_text(encoding="utf-8")
+    for page in pages:  # the index lists every result, old and new
+        assert page.relative_to(site).as_posix() in links, page
+
+    lost = next(iter(earlier))
+    lost.unlink()  # a page gone missing (a cleaned-up site) is rendered again
+    build_data_docs(cfg)
+    assert lost.is_file()
+    full = build_data_docs(cfg, full=True)
+    assert full == index and set((site / "validations").rglob("*.html")) == pages

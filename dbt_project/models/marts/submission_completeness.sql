@@ -17,7 +17,8 @@ counties as not materialized (
 ),
 
 publication as (
-    select '{{ var("published_at", run_started_at.isoformat()) }}'::timestamptz as published_at
+    -- set by lowincome.publish.refresh_marts (see target_attainment_history)
+    select '{{ env_var("LOWINCOME_PUBLISHED_AT", "") or run_started_at.isoformat() }}'::timestamptz as published_at
 ),
 
 years_reported as (

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -24,6 +26,9 @@ from lowincome.transform.project import (
     run_dir,
     write_profiles,
 )
+from lowincome.warehouse import SCHEMAS, connect
+
+log = logging.getLogger(__name__)
 
 # Folders dbt writes into; their files are outputs, not inputs of the manifest.
 _GENERATED = {"target", "logs", "dbt_packages"}
@@ -77,18 +82,27 @@ def ensure_manifest(cfg: Settings) -> Path:
     return manifest
 
 
-def run_dbt(cfg: Settings, args: list[str]) -> None:
+# Environment variables the dbt project reads (env_var) that only the caller of a run may set.
+RUN_ENV = ("LOWINCOME_PUBLISHED_AT",)
+
+
+def run_dbt(cfg: Settings, args: list[str], env: dict[str, str] | None = None) -> None:
     """Run a dbt command on the warehouse of ``cfg``; a failure raises UserError with one line.
 
-    dbt runs as a child process: its adapters, flags and logging are process-global.
+    dbt runs as a child process: its adapters, flags and logging are process-global. ``env`` sets the
+    project's run variables (:data:`RUN_ENV`); they are never inherited from this process.
     """
+    unknown = set(env or ()) - set(RUN_ENV)
+    if unknown:
+        raise ValueError(f"run_dbt: {sorted(unknown)} are not run variables of the dbt project ({RUN_ENV})")
     profiles = write_profiles(cfg)
     runs = run_dir(cfg)
     argv = [str(dbt_executable()), *args, "--project-dir", str(project_dir(cfg)),
             "--profiles-dir", str(profiles.parent), "--log-path", str(runs / "logs"), "--no-use-colors"]
     if "--target-path" not in args:
         argv += ["--target-path", str(runs / "target")]
-    env = {**os.environ, **profile_env(cfg), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    inherited = {k: v for k, v in os.environ.items() if k not in RUN_ENV}
+    env = {**inherited, **profile_env(cfg), **(env or {}), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     started = time.time()
     result = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=project_dir(cfg))
     if result.returncode != 0:
@@ -125,20 +139,59 @@ def _strip_time(line: str) -> str:
     return rest.strip() if head.count(":") == 2 and head.replace(":", "").isdigit() else line.strip()
 
 
-def build_docs(cfg: Settings) -> Path:
+# What dbt's catalog reads of the warehouse (relations, columns, types, comments, owners): when neither
+# this nor the manifest changed, the docs site would come out the same (the postgres catalog holds no
+# row counts or other statistics that move with the data).
+_CATALOG_SHAPE = """
+select n.nspname, c.relname, c.relkind, pg_get_userbyid(c.relowner), obj_description(c.oid, 'pg_class'),
+       a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), col_description(c.oid, a.attnum)
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+where n.nspname = any(%s) and c.relkind in ('r', 'v', 'm', 'p', 'f')
+order by 1, 2, 6
+"""
+# ops holds the scratch load tables of ingestion, which dbt never documents
+_DOCUMENTED_SCHEMAS = [name for name in SCHEMAS if name != "ops"]
+
+
+def docs_fingerprint(cfg: Settings) -> str:
+    """sha256 of what the docs site is made of: dbt's version, the manifest and the catalog's shape."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"dbt-core {version('dbt-core')}\n".encode())
+    digest.update(ensure_manifest(cfg).read_bytes())
+    with connect(cfg.warehouse_url()) as conn:
+        for row in conn.execute(_CATALOG_SHAPE, (_DOCUMENTED_SCHEMAS,)):
+            digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def build_docs(cfg: Settings, *, force: bool = False) -> Path:
     """``dbt docs generate --static`` into ``$LOWINCOME_DATA_DIR/docs/dbt/``; returns its index.html.
 
     dbt's static page embeds the manifest and catalog and all its scripts; the one thing it could load
     from the network (usage tracking) is off in dbt_project.yml and stripped here, so the page works
     with no network at all.
+
+    Generating costs a full parse, a compile of every node and the catalog queries (~20 s), whatever
+    the night changed; the site only changes with the project or the warehouse's shape, so a night
+    whose :func:`docs_fingerprint` matches the site's keeps it (``force`` regenerates).
     """
     out = docs_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
+    index, stamp = out / "index.html", out / ".fingerprint"
+    fingerprint = docs_fingerprint(cfg)
+    if not force and index.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
+        log.info("dbt docs: project and warehouse unchanged since %s was generated; kept", index)
+        return index
+    stamp.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="docs-") as scratch:
         run_dbt(cfg, ["docs", "generate", "--static", "--target-path", scratch])
         page = (Path(scratch) / "static_index.html").read_text(encoding="utf-8")
         page = page.replace('i.src="//d1fc8wv8zag5ca.cloudfront.net/2.9.0/sp.js"', 'i.src=""')
-        (out / "index.html").write_text(page, encoding="utf-8")
+        index.write_text(page, encoding="utf-8")
         for name in ("manifest.json", "catalog.json"):
             shutil.copyfile(Path(scratch) / name, out / name)
-    return out / "index.html"
+    stamp.write_text(fingerprint)
+    return index

@@ -33,7 +33,8 @@ calendar as not materialized (
 ),
 
 publication as (
-    select '{{ var("published_at", run_started_at.isoformat()) }}'::timestamptz as published_at
+    -- set by lowincome.publish.refresh_marts (see target_attainment_history)
+    select '{{ env_var("LOWINCOME_PUBLISHED_AT", "") or run_started_at.isoformat() }}'::timestamptz as published_at
 ),
 
 pairs as (
