@@ -32,6 +32,23 @@ def test_bootstrap_twice_changes_nothing(conn):
     assert {s for (s,) in conn.execute("select nspname from pg_namespace")} >= set(SCHEMAS)
 
 
+def _household_key_indexes(conn) -> dict[str, str]:
+    return dict(conn.execute("""select tablename, indexdef from pg_indexes
+                                where schemaname = 'raw' and indexname like '%%household_key_idx'""").fetchall())
+
+
+def test_household_key_lookups_use_hash_indexes_and_an_older_btree_is_replaced(conn):
+    indexes = _household_key_indexes(conn)
+    assert set(indexes) == {"households", "household_income", "program_participation", "relocations"}
+    assert all("USING hash (household_key)" in d for d in indexes.values()), indexes
+    # a warehouse bootstrapped by an earlier version has a btree there
+    conn.execute("drop index raw.households_household_key_idx")
+    conn.execute("create index households_household_key_idx on raw.households (household_key)")
+    assert "USING btree" in _household_key_indexes(conn)["households"]
+    bootstrap(conn)
+    assert _household_key_indexes(conn) == indexes
+
+
 def test_every_role_exists(conn):
     present = {r for (r,) in conn.execute("select rolname from pg_roles where rolname like 'lowincome_%%'")}
     assert set(ROLE_GRANTS) <= present

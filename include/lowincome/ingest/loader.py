@@ -276,8 +276,7 @@ def _insert_raw(tpl: Any, columns: list[str], table: sql.Composable) -> sql.Comp
     values += [sql.Placeholder("sid"), sql.SQL("l._source_row")]
     return sql.SQL(
         """insert into raw.{} ({}) select {} from {} l
-           where not exists (select 1 from _rejected r where r.source_row = l._source_row)
-           order by l._source_row""").format(
+           where not exists (select 1 from _rejected r where r.source_row = l._source_row)""").format(
         sql.Identifier(tpl.name), sql.SQL(", ").join(targets), sql.SQL(", ").join(values), table)
 
 
