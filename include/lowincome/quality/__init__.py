@@ -37,6 +37,10 @@ The file is already in the warehouse: ingestion streams it with ``COPY`` into an
   contexts and SQLAlchemy engine are created once (:mod:`lowincome.quality.context`); suites are
   cached per (template, columns present); the per-file GX overhead is then a table asset and one
   validation call.
+* In that call GX rebuilt each expectation's configuration ~70 times (:mod:`lowincome.quality.memo`
+  builds it once per validation): 26 small files validated in 7.25 s without, 5.4 s with it, same
+  results. What remains per file is GX planning ~60 metric graphs (~0.2 s on this machine): the
+  fixed cost of a file is GX's, not the rows'.
 """
 
 from __future__ import annotations

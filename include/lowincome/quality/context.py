@@ -46,6 +46,9 @@ def gx() -> Any:
     import great_expectations.validator.validator  # noqa: F401
 
     logging.captureWarnings(capturing)
+    from lowincome.quality.memo import install
+
+    install(great_expectations)
     # GX logs every metric at INFO; our logs should say what we did, not what GX computed.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     return great_expectations

@@ -30,6 +30,7 @@ from psycopg import sql
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.quality.context import LOAD_SCHEMA, _lock, runner
+from lowincome.quality.memo import memoised_configurations
 from lowincome.quality.outcome import ExpectationResult, RowFinding, ValidationOutcome
 from lowincome.quality.policy import Policy, policy
 from lowincome.quality.results import store_validation_result
@@ -125,8 +126,9 @@ def _run_suite(cfg: Settings, suite: Any, table: str, template: str, county_code
         asset = run.datasource.add_table_asset(name=asset_name, table_name=table)
     try:
         batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
-        return batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters={
-            "file_county_code": [county_code], "file_year": [str(year)]})
+        with memoised_configurations():
+            return batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters={
+                "file_county_code": [county_code], "file_year": [str(year)]})
     finally:
         with _lock:
             run.datasource.delete_asset(asset_name)
