@@ -207,3 +207,13 @@ def test_write_records_results_and_verdicts(tmp_path):
     text = md_path.read_text()
     assert "`python -m benchmarks --quick`" in text and "nproc 2" in text
     assert "| ingest | XLSX ingest+validate (1,000,000 rows) |" in text
+
+
+def test_validating_is_judged_against_everything_else_of_the_same_run():
+    from benchmarks.throughput import validation_share
+
+    stages = {"parse_copy": 10.0, "validate": 7.5, "load_raw_feedback": 5.0}
+    row = validation_share({"stages": stages}, "1,000,000 rows")
+    assert (row.value, row.reference_value, row.ratio, row.passed) == (7.5, 15.0, 0.5, True)
+    slow = validation_share({"stages": stages | {"validate": 16.0}}, "1,000,000 rows")
+    assert slow.passed is False and slow.target == "≤ 1"
