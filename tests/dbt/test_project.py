@@ -206,3 +206,15 @@ def test_a_template_is_stale_until_every_county_sent_the_latest_due_year(new_war
     fresh = statuses()
     assert fresh["households"] == "pass"
     assert fresh["villages"] == "error"
+
+
+def test_run_variables_are_passed_only_by_the_caller_of_a_run(cfg, monkeypatch):
+    from lowincome.transform.runs import dbt_command
+
+    monkeypatch.setenv("LOWINCOME_PUBLISHED_AT", "2000-01-01T00:00:00+08:00")  # left over in this process
+    argv, env = dbt_command(cfg, ["build", "--select", "path:models/marts"])
+    assert "LOWINCOME_PUBLISHED_AT" not in env and argv[1:4] == ["build", "--select", "path:models/marts"]
+    _, env = dbt_command(cfg, ["build"], env={"LOWINCOME_PUBLISHED_AT": "2018-05-10T12:00:00+08:00"})
+    assert env["LOWINCOME_PUBLISHED_AT"] == "2018-05-10T12:00:00+08:00"
+    with pytest.raises(ValueError, match="LOWINCOME_SOMETHING"):
+        dbt_command(cfg, ["build"], env={"LOWINCOME_SOMETHING": "x"})

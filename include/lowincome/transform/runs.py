@@ -86,11 +86,11 @@ def ensure_manifest(cfg: Settings) -> Path:
 RUN_ENV = ("LOWINCOME_PUBLISHED_AT",)
 
 
-def run_dbt(cfg: Settings, args: list[str], env: dict[str, str] | None = None) -> None:
-    """Run a dbt command on the warehouse of ``cfg``; a failure raises UserError with one line.
+def dbt_command(cfg: Settings, args: list[str], env: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment of a dbt command on the warehouse of ``cfg`` (what :func:`run_dbt` runs).
 
-    dbt runs as a child process: its adapters, flags and logging are process-global. ``env`` sets the
-    project's run variables (:data:`RUN_ENV`); they are never inherited from this process.
+    ``env`` sets the project's run variables (:data:`RUN_ENV`); they are never inherited from this
+    process, so a run without them uses the project's defaults.
     """
     unknown = set(env or ()) - set(RUN_ENV)
     if unknown:
@@ -102,9 +102,18 @@ def run_dbt(cfg: Settings, args: list[str], env: dict[str, str] | None = None) -
     if "--target-path" not in args:
         argv += ["--target-path", str(runs / "target")]
     inherited = {k: v for k, v in os.environ.items() if k not in RUN_ENV}
-    env = {**inherited, **profile_env(cfg), **(env or {}), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return argv, {**inherited, **profile_env(cfg), **(env or {}), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def run_dbt(cfg: Settings, args: list[str], env: dict[str, str] | None = None) -> None:
+    """Run a dbt command (:func:`dbt_command`); a failure raises UserError with one line.
+
+    dbt runs as a child process: its adapters, flags and logging are process-global.
+    """
+    argv, environment = dbt_command(cfg, args, env)
+    runs = run_dir(cfg)
     started = time.time()
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=project_dir(cfg))
+    result = subprocess.run(argv, env=environment, capture_output=True, text=True, cwd=project_dir(cfg))
     if result.returncode != 0:
         target = Path(args[args.index("--target-path") + 1]) if "--target-path" in args else runs / "target"
         raise UserError(f"dbt {args[0]} failed: {_failure_summary(result.stdout, target, started)}; "
