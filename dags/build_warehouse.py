@@ -3,26 +3,26 @@
 Scheduled on the raw-layer Asset (ingestion publishes it), not on a clock. cosmos renders dbt_project/
 (without the marts) from the manifest parsed ahead of time (lowincome.transform.ensure_manifest): one
 task per node running it and its tests, retried alone when it fails; the register snapshot runs right
-after the staged register. On success the readers' grants are re-applied and the warehouse Asset is
-published, which schedules publish_monitoring.
+after the staged register. ``plan_build`` first decides which nodes have anything new upstream since
+the last finished build (lowincome.transform.plan); the others are skipped before dbt starts, so a
+night that brings one county's correction runs the few nodes that read it, not the whole project.
+Trigger a run with ``{"scope": "all"}`` to run every node. On success the build is recorded, the
+readers' grants are re-applied and the warehouse Asset is published, which schedules
+publish_monitoring.
 """
 
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import Param, dag, task
 from cosmos import DbtTaskGroup
 
 from lowincome.assets import RAW, WAREHOUSE
 from lowincome.config import settings
 from lowincome.transform import execution_config, profile_config, project_config, render_config
+from lowincome.transform.plan import PLAN_TASK_ID, SCOPES, skip_unless_planned
 
-# Execution, measured with dag.test() on the test fixture (2 counties x 4 years, 2 shared cores; one plain
-# `dbt build` of it: ~20 s): local, one `dbt build --select <node>` task per node = 68 tasks, 563 s with
-# the marts (50 tasks, 198 s without: they are built by publish_monitoring); local, node + tests as two
-# tasks = 108 tasks, 694 s; cosmos watcher (one build + a sensor per node) hangs under dag.test(), and
-# rewired to run the sensors after the build took 330 s but fails on XCom keys longer than Airflow allows.
-# Chosen: local, a task per node with its tests (details: lowincome.transform.project.execution_config).
+# Why a task per node, and what it costs: lowincome.transform.project.execution_config.
 
 
 @dag(
@@ -33,16 +33,38 @@ from lowincome.transform import execution_config, profile_config, project_config
     max_active_runs=1,
     default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=1)},
     tags=["warehouse", "dbt", "lowincome"],
+    params={"scope": Param("changes", enum=list(SCOPES),
+                           description="changes: the nodes downstream of what changed since the last "
+                                       "finished build; all: every node")},
 )
 def build_warehouse():
+    @task(task_id=PLAN_TASK_ID)
+    def plan_build(params=None, run_id=None) -> dict:
+        from lowincome.config import settings
+        from lowincome.transform import ensure_manifest
+        from lowincome.transform.plan import plan_build
+
+        cfg = settings()
+        return plan_build(cfg, ensure_manifest(cfg), scope=(params or {}).get("scope", "changes"),
+                          run_id=run_id).to_xcom()
+
+    plan = plan_build()
     dbt = DbtTaskGroup(
         group_id="dbt",
         project_config=project_config(settings()),
         profile_config=profile_config(),
         execution_config=execution_config(),
         render_config=render_config(),
-        operator_args={"install_deps": False},
+        # a node left out of the plan is skipped; its dependants still run when they are planned
+        operator_args={"install_deps": False, "pre_execute": skip_unless_planned, "trigger_rule": "none_failed"},
     )
+
+    @task(trigger_rule="none_failed")
+    def record_build(plan: dict) -> None:
+        from lowincome.config import settings
+        from lowincome.transform.plan import BuildPlan, record_build
+
+        record_build(settings(), BuildPlan.from_xcom(plan))
 
     @task(outlets=[WAREHOUSE])
     def grant_readers() -> None:
@@ -52,7 +74,7 @@ def build_warehouse():
         with connect(settings().warehouse_url()) as conn:
             reapply_grants(conn)
 
-    dbt >> grant_readers()
+    plan >> dbt >> record_build(plan) >> grant_readers()
 
 
 build_warehouse()

@@ -25,7 +25,11 @@ def test_dag_is_one_task_per_node_scheduled_on_the_raw_asset(cfg):
     assert all(t.retries >= 1 and t.owner == "data-engineering" for t in dag.tasks)
 
 
-def test_dag_runs_green(empty_warehouse, run_dag):
+def _states(run) -> dict[str, str]:
+    return {ti.task_id: str(getattr(ti.state, "value", ti.state)) for ti in run.get_task_instances()}
+
+
+def test_dag_runs_green_then_only_what_a_correction_touches(empty_warehouse, run_dag):
     with psycopg.connect(empty_warehouse.warehouse_url(), autocommit=True) as conn:
         raw_fixture.load_demo(conn, years=(2012, 2013))
     run = run_dag("build_warehouse")
@@ -35,3 +39,24 @@ def test_dag_runs_green(empty_warehouse, run_dag):
         snapshot_rows = conn.execute("select count(*) from snapshots.snp_household_register").fetchone()[0]
     assert households == len(raw_fixture.LIFECYCLES) + len(raw_fixture.XIAOSHAN_HOUSEHOLDS)
     assert snapshot_rows > 0
+    assert all(state == "success" for state in _states(run).values())
+
+    # one county corrects its 2013 income file: the next build runs the nodes that read it, skips the rest
+    with psycopg.connect(empty_warehouse.warehouse_url(), autocommit=True) as conn:
+        raw_fixture.load_submission(conn, "household_income", raw_fixture.QUJIANG, 2013,
+                                    raw_fixture.income_rows(raw_fixture.QUJIANG, 2013, scale=2))
+    states = _states(run_dag("build_warehouse"))
+    ran = {t for t, state in states.items() if state == "success"}
+    assert {"plan_build", "dbt.stg_raw__household_income_model_build", "dbt.stg_ops__submissions_model_build",
+            "dbt.fct_household_income_model_build", "record_build", "grant_readers"} <= ran
+    assert {states[t] for t in ("dbt.dim_village_model_build", "dbt.fct_relocation_model_build",
+                                "dbt.snp_household_register_snapshot_build", "dbt.counties_seed_build")} == {"skipped"}
+    assert set(states.values()) == {"success", "skipped"} and len(ran) < len(states) / 3
+    with psycopg.connect(empty_warehouse.warehouse_url(), autocommit=True) as conn:
+        builds = conn.execute("select scope, nodes_planned, finished_at is not null from ops.warehouse_builds "
+                              "order by id").fetchall()
+        wage = conn.execute("select sum(wage_income) from warehouse.fct_household_income "
+                            "where county_code = %s and year = 2013", (raw_fixture.QUJIANG,)).fetchone()[0]
+    assert [(b[0], b[2]) for b in builds] == [("all", True), ("changes", True)]
+    expected = sum(r["wage_income"] for r in raw_fixture.income_rows(raw_fixture.QUJIANG, 2013, scale=2))
+    assert wage == expected

@@ -105,3 +105,19 @@ create table if not exists ops.load_tables (
     created_at      timestamptz not null default now(),
     outcome         jsonb                       -- the ValidationOutcome, between the validate and load tasks
 );
+
+-- --- warehouse builds (include/lowincome/transform/plan.py) ---------------------------------------
+-- One row per build of the warehouse: what it planned to run and why; finished_at only when every
+-- planned dbt node succeeded. The next build plans what changed since the last finished one.
+create table if not exists ops.warehouse_builds (
+    id                  bigserial primary key,
+    run_id              text,                      -- the DAG run (or what ran dbt outside Airflow)
+    planned_at          timestamptz not null default now(),
+    finished_at         timestamptz,
+    scope               text not null check (scope in ('all', 'changes')),
+    reason              text not null,
+    project_fingerprint text not null,             -- dbt version + nodes, sources and macros
+    loaded_submissions  bigint[] not null,         -- ops.submissions 'loaded' when planned
+    changed_templates   text[] not null default '{}',
+    nodes_planned       integer                    -- null when scope = 'all'
+);

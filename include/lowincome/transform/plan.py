@@ -1,0 +1,268 @@
+"""What a warehouse build has to run: the dbt nodes downstream of what changed since the last build.
+
+The warehouse DAG renders every seed, snapshot and model as a task (cosmos). Starting dbt for a node
+costs seconds whatever the node does, so a night that brings one county's corrected file would pay
+for ~50 nodes although only the few that read that template have anything to do. A build therefore
+starts with a plan (``plan_build``) and every dbt task whose node is not in it is skipped before dbt
+starts (``skip_unless_planned``, the tasks' ``pre_execute`` hook).
+
+A node is in the plan when it is downstream (models, snapshots and tests, through the manifest's
+``child_map``) of
+
+* the raw table of a template whose set of current submissions changed since the last finished build
+  (a file loaded, a file superseded by its correction) - dbt's ``source_status:fresher+``, computed
+  from the ledger instead of from freshness timestamps, so it is exact;
+* ``ops.submissions``, for the nodes fed by it alone (``stg_ops__submissions``); a node that also
+  reads raw data reads the ledger only for its own templates and is planned through its raw tables,
+  so a new income file does not rebuild the villages (``triggered_by_templates``);
+* a relation that does not exist in the warehouse (dropped by hand, a new model).
+
+Everything is planned when there is no finished build on record, when the dbt project changed since
+it (``project_fingerprint``: dbt's version, every node's and macro's checksum and config), or when the
+run asks for it (``params.scope = "all"``). The incremental models still decide which rows to rebuild
+(``macros/incremental_vintages.sql``); the plan only spares starting dbt for nodes with no work.
+
+Builds are recorded in ``ops.warehouse_builds``: planned when the plan is made, finished only when
+every planned node succeeded (``record_build``). The next plan compares with the last *finished*
+build, so a failed night is replanned in full the next time, never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from lowincome.config import Settings
+from lowincome.transform.project import MARTS_PATH
+from lowincome.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("changes", "all")
+# The task that makes the plan; the dbt tasks read it from its XCom.
+PLAN_TASK_ID = "plan_build"
+BUILT_RESOURCES = ("model", "seed", "snapshot")
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    build_id: int
+    scope: str                     # "all" or "changes"
+    reason: str                    # why, in one line (the task log and ops.warehouse_builds say it)
+    nodes: frozenset[str] = field(default_factory=frozenset)  # unique_ids to run when scope is "changes"
+
+    def includes(self, unique_id: str) -> bool:
+        return self.scope == "all" or unique_id in self.nodes
+
+    def to_xcom(self) -> dict[str, Any]:
+        return {"build_id": self.build_id, "scope": self.scope, "reason": self.reason, "nodes": sorted(self.nodes)}
+
+    @classmethod
+    def from_xcom(cls, value: dict[str, Any]) -> BuildPlan:
+        return cls(int(value["build_id"]), value["scope"], value["reason"], frozenset(value.get("nodes") or ()))
+
+
+# --- the manifest ---------------------------------------------------------------------------------
+def load_manifest(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def project_fingerprint(manifest: dict[str, Any]) -> str:
+    """Changes whenever a build could produce something else from the same data.
+
+    dbt's version, and each node's, seed's, snapshot's and test's checksum and config, each source's
+    definition and each macro's SQL. Not the manifest as a whole: it carries generation times and paths.
+    """
+    digest = hashlib.sha256()
+    digest.update(metadata.version("dbt-core").encode())
+    for uid in sorted(manifest["nodes"]):
+        node = manifest["nodes"][uid]
+        digest.update(json.dumps([uid, node.get("checksum"), node.get("config"), node.get("depends_on"),
+                                  node.get("test_metadata")], sort_keys=True, default=str).encode())
+    for uid in sorted(manifest.get("sources", {})):
+        source = manifest["sources"][uid]
+        digest.update(json.dumps([uid, source.get("relation_name"), sorted(source.get("columns", {}))],
+                                 sort_keys=True).encode())
+    for uid in sorted(manifest.get("macros", {})):
+        digest.update(uid.encode())
+        digest.update(manifest["macros"][uid].get("macro_sql", "").encode())
+    return digest.hexdigest()
+
+
+def downstream(manifest: dict[str, Any], roots: set[str]) -> set[str]:
+    """``roots`` and every node below them (models, snapshots, seeds' dependants, tests)."""
+    children = manifest.get("child_map", {})
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        uid = stack.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        stack.extend(children.get(uid, ()))
+    return seen
+
+
+def _sources(manifest: dict[str, Any], source_name: str) -> dict[str, str]:
+    """table name -> source unique_id, for one dbt source (``raw`` or ``ops``)."""
+    return {s["name"]: uid for uid, s in manifest.get("sources", {}).items() if s["source_name"] == source_name}
+
+
+def upstream(manifest: dict[str, Any], uid: str) -> set[str]:
+    """Every node and source above ``uid``."""
+    parents = manifest.get("parent_map", {})
+    seen: set[str] = set()
+    stack = list(parents.get(uid, ()))
+    while stack:
+        up = stack.pop()
+        if up not in seen:
+            seen.add(up)
+            stack.extend(parents.get(up, ()))
+    return seen
+
+
+def triggered_by_templates(manifest: dict[str, Any], templates: set[str]) -> set[str] | None:
+    """The nodes with new input when the submissions of ``templates`` changed (None: plan everything).
+
+    The ledger (``ops.submissions``) changes with every file, but a node that reads raw data reads the
+    ledger only for the templates it reads (``macros/incremental_vintages.sql``: which submission of
+    *its* template is current); such a node is planned through its raw tables. Only the nodes fed by
+    the ledger alone (``stg_ops__submissions`` and its tests) are planned for any template.
+    """
+    if not templates:
+        return set()
+    raw = _sources(manifest, "raw")
+    if not templates <= set(raw):
+        return None
+    raw_ids = set(raw.values())
+    planned = downstream(manifest, {raw[t] for t in templates})
+    for ledger in _sources(manifest, "ops").values():
+        planned |= {uid for uid in downstream(manifest, {ledger}) if not raw_ids & upstream(manifest, uid)}
+    return planned - set(manifest.get("sources", {}))
+
+
+def relations(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """unique_id -> (schema, name) of every relation the warehouse build makes (not the marts)."""
+    found = {}
+    for uid, node in manifest["nodes"].items():
+        if (node["resource_type"] in BUILT_RESOURCES and node.get("config", {}).get("materialized") != "ephemeral"
+                and not node.get("original_file_path", "").startswith(MARTS_PATH + "/")):
+            found[uid] = (node["schema"], node.get("alias") or node["name"])
+    return found
+
+
+def _built_here(manifest: dict[str, Any], nodes: set[str]) -> set[str]:
+    """Leave out the marts' nodes: the publishing DAG builds those, whatever changed."""
+    found = manifest["nodes"]
+    return {uid for uid in nodes
+            if uid in found and not found[uid].get("original_file_path", "").startswith(MARTS_PATH + "/")}
+
+
+# --- the warehouse ----------------------------------------------------------------------------------
+def _missing(conn, wanted: dict[str, tuple[str, str]]) -> set[str]:
+    present = set(conn.execute(
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where c.relkind in ('r', 'v', 'm', 'p', 'f')").fetchall())
+    return {uid for uid, relation in wanted.items() if relation not in present}
+
+
+def _last_finished(conn) -> tuple[int, str, list[int]] | None:
+    row = conn.execute(
+        "select id, project_fingerprint, loaded_submissions from ops.warehouse_builds "
+        "where finished_at is not null order by id desc limit 1").fetchone()
+    return (row[0], row[1], list(row[2])) if row else None
+
+
+def _changed_templates(conn, before: list[int], now: list[int]) -> set[str]:
+    changed = sorted(set(before) ^ set(now))
+    if not changed:
+        return set()
+    return {r[0] for r in conn.execute(
+        "select distinct template from ops.submissions where id = any(%s)", (changed,)).fetchall()}
+
+
+def plan_build(cfg: Settings, manifest_file: Path, *, scope: str = "changes", run_id: str | None = None) -> BuildPlan:
+    """Decide what this build runs and record it as planned in ``ops.warehouse_builds``."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, not {scope!r}")
+    manifest = load_manifest(manifest_file)
+    fingerprint = project_fingerprint(manifest)
+    with connect(cfg.warehouse_url()) as conn:
+        # the submissions whose rows the warehouse shows: the ledger's 'loaded' files
+        loaded = [r[0] for r in conn.execute(
+            "select id from ops.submissions where status = 'loaded' order by id").fetchall()]
+        last = _last_finished(conn)
+        nodes: set[str] = set()
+        templates: set[str] = set()
+        if scope == "all":
+            reason = "asked for a full build (params.scope = all)"
+        elif last is None:
+            scope, reason = "all", "no finished build on record"
+        elif last[1] != fingerprint:
+            scope, reason = "all", f"the dbt project changed since build #{last[0]}"
+        else:
+            templates = _changed_templates(conn, last[2], loaded)
+            triggered = triggered_by_templates(manifest, templates)
+            missing = _missing(conn, relations(manifest))
+            if triggered is None:
+                scope, reason = "all", f"templates without a raw source changed: {sorted(templates)}"
+            else:
+                nodes = _built_here(manifest, triggered | downstream(manifest, missing))
+                parts = [f"new or superseded submissions of {', '.join(sorted(templates))}" if templates
+                         else "no new submissions"]
+                if missing:
+                    parts.append(f"{len(missing)} relation(s) missing: "
+                                 + ", ".join(sorted(".".join(relations(manifest)[m]) for m in missing)[:5]))
+                reason = f"since build #{last[0]}: " + "; ".join(parts)
+        build_id = conn.execute(
+            "insert into ops.warehouse_builds (run_id, scope, reason, project_fingerprint, loaded_submissions, "
+            "changed_templates, nodes_planned) values (%s, %s, %s, %s, %s, %s, %s) returning id",
+            (run_id, scope, reason, fingerprint, loaded, sorted(templates),
+             None if scope == "all" else len(nodes))).fetchone()[0]
+    plan = BuildPlan(build_id, scope, reason, frozenset(nodes))
+    log.info("warehouse build #%s: %s (%s)", build_id,
+             "every node" if scope == "all" else f"{len(nodes)} node(s) planned", reason)
+    return plan
+
+
+def record_build(cfg: Settings, plan: BuildPlan) -> None:
+    """Mark the build finished: the next plan compares with what it saw."""
+    with connect(cfg.warehouse_url()) as conn:
+        updated = conn.execute("update ops.warehouse_builds set finished_at = now() where id = %s",
+                               (plan.build_id,)).rowcount
+    if updated != 1:
+        raise RuntimeError(f"warehouse build #{plan.build_id} is not in ops.warehouse_builds")
+
+
+def build_everything(cfg: Settings, manifest_file: Path, args: list[str] | None = None) -> None:
+    """One ``dbt build`` of the whole project outside Airflow, recorded like a build of the DAG."""
+    from lowincome.transform.runs import run_dbt
+
+    plan = plan_build(cfg, manifest_file, scope="all", run_id="dbt build (outside Airflow)")
+    run_dbt(cfg, ["build", *(args or [])])
+    record_build(cfg, plan)
+
+
+# --- the hook on cosmos's tasks ---------------------------------------------------------------------
+def node_of(task: Any) -> str | None:
+    """The dbt unique_id a cosmos task runs (cosmos puts the node into the task's extra context)."""
+    config = (getattr(task, "extra_context", None) or {}).get("dbt_node_config") or {}
+    return config.get("unique_id")
+
+
+def skip_unless_planned(context: Any) -> None:
+    """``pre_execute`` of every dbt task: skip (before dbt starts) a node the build's plan leaves out."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    uid = node_of(context["task"])
+    value = context["ti"].xcom_pull(task_ids=PLAN_TASK_ID)
+    if uid is None or value is None:
+        return  # not a node task, or run outside the DAG: run it
+    plan = BuildPlan.from_xcom(value)
+    if not plan.includes(uid):
+        raise AirflowSkipException(f"{uid}: nothing new upstream of it in build #{plan.build_id} ({plan.reason})")

@@ -1,0 +1,156 @@
+"""The warehouse build's plan: which dbt nodes have anything new upstream since the last finished build."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import raw_fixture
+
+from lowincome.transform.plan import (
+    BuildPlan,
+    downstream,
+    plan_build,
+    project_fingerprint,
+    record_build,
+    triggered_by_templates,
+)
+
+RAW_INCOME = "source.p.raw.household_income"
+RAW_VILLAGES = "source.p.raw.villages"
+LEDGER = "source.p.ops.submissions"
+
+
+def _manifest() -> dict:
+    """A project shaped like ours: two raw templates, the ledger, staging views, facts and a test."""
+    sources = {uid: {"name": uid.split(".")[-1], "source_name": uid.split(".")[-2], "relation_name": uid}
+               for uid in (RAW_INCOME, RAW_VILLAGES, LEDGER)}
+    parents = {
+        "model.p.stg_income": [RAW_INCOME, LEDGER],
+        "model.p.stg_villages": [RAW_VILLAGES, LEDGER],
+        "model.p.stg_submissions": [LEDGER],
+        "model.p.fct_income": ["model.p.stg_income", "model.p.stg_submissions"],
+        "model.p.dim_village": ["model.p.stg_villages"],
+        "model.p.fct_village": ["model.p.stg_villages", "model.p.stg_submissions"],
+        "test.p.not_null_submissions": ["model.p.stg_submissions"],
+        "test.p.relationships_income_village": ["model.p.fct_income", "model.p.dim_village"],
+        "seed.p.counties": [],
+    }
+    children: dict[str, list[str]] = {uid: [] for uid in [*sources, *parents]}
+    for child, ups in parents.items():
+        for up in ups:
+            children[up].append(child)
+    nodes = {uid: {"resource_type": uid.split(".")[0], "checksum": {"checksum": uid}, "config": {},
+                   "depends_on": {"nodes": ups}, "schema": "s", "name": uid.split(".")[-1]}
+             for uid, ups in parents.items()}
+    return {"nodes": nodes, "sources": sources, "child_map": children, "parent_map": parents,
+            "macros": {"macro.p.m": {"macro_sql": "select 1"}}}
+
+
+def test_a_template_plans_its_readers_and_what_reads_only_the_ledger():
+    planned = triggered_by_templates(_manifest(), {"household_income"})
+    # fct_village reads the ledger too, but only for the villages' submissions: not planned
+    assert planned == {"model.p.stg_income", "model.p.stg_submissions", "model.p.fct_income",
+                       "test.p.relationships_income_village", "test.p.not_null_submissions"}
+
+
+def test_models_read_the_ledger_only_for_the_templates_they_read():
+    """The rule the plan relies on: a model fed by raw data names no other template's submissions."""
+    from lowincome.config import settings
+    from lowincome.templates import templates
+    from lowincome.transform import ensure_manifest
+    from lowincome.transform.plan import load_manifest, upstream
+
+    manifest = load_manifest(ensure_manifest(settings()))
+    raw = {uid: s["name"] for uid, s in manifest["sources"].items() if s["source_name"] == "raw"}
+    checked = 0
+    for uid, node in manifest["nodes"].items():
+        above = upstream(manifest, uid)
+        reads = {raw[s] for s in above & set(raw)}
+        if node["resource_type"] != "model" or not reads or "model.lowincome.stg_ops__submissions" not in above:
+            continue
+        named = {t for t in templates() if f"'{t}'" in node["raw_code"]}
+        assert named <= reads, f"{uid} reads the ledger for {sorted(named - reads)} but not their raw tables"
+        checked += 1
+    assert checked >= 5
+
+
+def test_nothing_changed_plans_nothing_and_an_unknown_template_plans_everything():
+    assert triggered_by_templates(_manifest(), set()) == set()
+    assert triggered_by_templates(_manifest(), {"a_template_without_a_source"}) is None
+
+
+def test_downstream_follows_every_child_once():
+    below = downstream(_manifest(), {"model.p.stg_villages"})
+    assert below == {"model.p.stg_villages", "model.p.dim_village", "model.p.fct_village",
+                     "test.p.relationships_income_village"}
+
+
+def test_the_fingerprint_follows_code_not_manifest_noise():
+    manifest = _manifest()
+    same = copy.deepcopy(manifest)
+    same["metadata"] = {"generated_at": "another time"}
+    assert project_fingerprint(manifest) == project_fingerprint(same)
+    edited = copy.deepcopy(manifest)
+    edited["nodes"]["model.p.fct_income"]["checksum"] = {"checksum": "edited"}
+    macro = copy.deepcopy(manifest)
+    macro["macros"]["macro.p.m"]["macro_sql"] = "select 2"
+    config = copy.deepcopy(manifest)
+    config["nodes"]["model.p.dim_village"]["config"] = {"materialized": "table"}
+    assert len({project_fingerprint(m) for m in (manifest, edited, macro, config)}) == 4
+
+
+def test_the_plan_travels_through_xcom_unchanged():
+    plan = BuildPlan(7, "changes", "because", frozenset({"model.p.a", "test.p.b"}))
+    assert BuildPlan.from_xcom(plan.to_xcom()) == plan
+    assert plan.includes("model.p.a") and not plan.includes("model.p.c")
+    assert BuildPlan(8, "all", "first").includes("model.p.c")
+
+
+@pytest.mark.slow
+def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
+    from lowincome.transform import ensure_manifest
+
+    warehouse = new_warehouse()
+    cfg = warehouse.cfg
+    manifest = ensure_manifest(cfg)
+    with warehouse.connect() as conn:
+        raw_fixture.load_demo(conn, years=(2012, 2013))
+
+    first = plan_build(cfg, manifest, run_id="t1")
+    assert first.scope == "all" and "no finished build" in first.reason
+    warehouse.dbt("build", "--exclude", "path:models/marts")
+    record_build(cfg, first)
+
+    quiet = plan_build(cfg, manifest, run_id="t2")
+    assert (quiet.scope, quiet.nodes) == ("changes", frozenset())
+    assert "no new submissions" in quiet.reason
+    record_build(cfg, quiet)
+
+    with warehouse.connect() as conn:   # one county corrects its 2013 income file
+        raw_fixture.load_submission(conn, "household_income", raw_fixture.QUJIANG, 2013,
+                                    raw_fixture.income_rows(raw_fixture.QUJIANG, 2013, scale=1.1))
+    corrected = plan_build(cfg, manifest, run_id="t3")
+    names = {uid.split(".")[-1] for uid in corrected.nodes if uid.startswith("model.")}
+    assert {"stg_raw__household_income", "stg_ops__submissions", "fct_household_income"} <= names
+    assert not names & {"stg_raw__villages", "dim_village", "fct_relocation", "dim_household"}
+    assert not any(uid.startswith("seed.") for uid in corrected.nodes)
+    # that build fails (never recorded): the next plan still holds the correction
+    again = plan_build(cfg, manifest, run_id="t4")
+    assert again.nodes == corrected.nodes
+    warehouse.dbt("build", "--exclude", "path:models/marts")
+    record_build(cfg, again)
+
+    with warehouse.connect() as conn:   # a relation dropped by hand is rebuilt, with what reads it
+        conn.execute("drop table warehouse.dim_village cascade")
+    dropped = plan_build(cfg, manifest, run_id="t5")
+    assert "model.lowincome.dim_village" in dropped.nodes and "1 relation(s) missing" in dropped.reason
+    assert "model.lowincome.fct_household_income" not in dropped.nodes
+    assert plan_build(cfg, manifest, scope="all", run_id="t6").scope == "all"
+    with warehouse.connect() as conn:
+        recorded = conn.execute("select run_id, scope, finished_at is not null, nodes_planned "
+                                "from ops.warehouse_builds order by id").fetchall()
+    assert [(r[0], r[1], r[2]) for r in recorded] == [
+        ("t1", "all", True), ("t2", "changes", True), ("t3", "changes", False), ("t4", "changes", True),
+        ("t5", "changes", False), ("t6", "all", False)]
+    assert recorded[1][3] == 0 and recorded[2][3] == len(corrected.nodes)
