@@ -19,8 +19,8 @@ from cosmos import DbtTaskGroup
 
 from lowincome.assets import RAW, WAREHOUSE
 from lowincome.config import settings
-from lowincome.transform import execution_config, profile_config, project_config, render_config
-from lowincome.transform.plan import PLAN_TASK_ID, SCOPES, skip_unless_planned
+from lowincome.transform import execution_config, operator_args, profile_config, project_config, render_config
+from lowincome.transform.plan import PLAN_TASK_ID, SCOPES
 
 # Why a task per node, and what it costs: lowincome.transform.project.execution_config.
 
@@ -55,8 +55,7 @@ def build_warehouse():
         profile_config=profile_config(),
         execution_config=execution_config(),
         render_config=render_config(),
-        # a node left out of the plan is skipped; its dependants still run when they are planned
-        operator_args={"install_deps": False, "pre_execute": skip_unless_planned, "trigger_rule": "none_failed"},
+        operator_args=operator_args(),
     )
 
     @task(trigger_rule="none_failed")

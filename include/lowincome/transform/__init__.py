@@ -6,6 +6,7 @@ Importing this package does not import cosmos or Airflow; the cosmos configs imp
 from lowincome.transform.project import (
     execution_config,
     manifest_path,
+    operator_args,
     profile_config,
     project_config,
     render_config,
@@ -18,6 +19,7 @@ __all__ = [
     "ensure_manifest",
     "execution_config",
     "manifest_path",
+    "operator_args",
     "profile_config",
     "project_config",
     "render_config",

@@ -1,0 +1,58 @@
+"""dbt in cosmos's tasks: the behaviour-flag source lookup gives the same answer without inspect.stack()."""
+
+from __future__ import annotations
+
+import pytest
+from dbt_common import behavior_flags
+
+from lowincome.transform import inprocess
+
+FLAG = {"name": "some_flag", "default": False, "description": "a flag without a source of its own"}
+
+
+@pytest.fixture
+def shipped():
+    """The lookup as dbt-common ships it, restored after the test (install() is process-wide)."""
+    cls = behavior_flags.BehaviorFlagRendered
+    original = cls.__dict__["_default_source"]
+    installed = inprocess._installed
+    inprocess._installed = False
+    yield cls
+    cls._default_source = original
+    inprocess._installed = installed
+
+
+def _source() -> str:
+    return behavior_flags.Behavior([FLAG], {})._flags[0]._behavior_change_event.flag_source
+
+
+def _from_a_deep_stack(depth: int) -> str:
+    return _source() if depth == 0 else _from_a_deep_stack(depth - 1)
+
+
+def test_the_installed_lookup_names_the_same_module_as_dbts(shipped):
+    original = shipped.__dict__["_default_source"]
+    before = _from_a_deep_stack(40)
+    assert before == __name__
+    assert inprocess.install()
+    assert shipped.__dict__["_default_source"] is not original and _from_a_deep_stack(40) == before
+    assert inprocess.install()      # once per process: a second call changes nothing
+    assert _source() == before
+
+
+def test_another_dbt_common_is_left_as_shipped(shipped, monkeypatch):
+    monkeypatch.setattr(inprocess, "CHECKED_FOR", ("0.0.",))
+    original = shipped.__dict__["_default_source"]
+    assert inprocess.install() is False
+    assert shipped.__dict__["_default_source"] is original
+
+
+def test_the_dag_tasks_write_no_json_and_plan_first(cfg):
+    from lowincome.pipeline import load_dags
+
+    dag = load_dags(cfg)["build_warehouse"]
+    nodes = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
+    assert nodes and all(t.dbt_cmd_global_flags == ["--no-write-json"] for t in nodes)
+    assert all(t.trigger_rule == "none_failed" for t in nodes)
+    assert all("plan_build" in t.upstream_task_ids or t.upstream_task_ids & {n.task_id for n in nodes}
+               for t in nodes)
