@@ -101,8 +101,9 @@ def test_the_fingerprint_follows_code_not_manifest_noise():
 
 
 def test_the_plan_travels_through_xcom_unchanged():
-    plan = BuildPlan(7, "changes", "because", frozenset({"model.p.a", "test.p.b"}))
-    assert BuildPlan.from_xcom(plan.to_xcom()) == plan
+    plan = BuildPlan(7, "changes", "because", frozenset({"model.p.a", "test.p.b"}), ("330109", "330803"))
+    assert BuildPlan.from_xcom(plan.to_xcom()) == plan and plan.to_xcom()["test_counties"] == "330109,330803"
+    assert BuildPlan(9, "changes", "no counties", frozenset(), ()).test_counties == ""
     assert plan.includes("model.p.a") and not plan.includes("model.p.c")
     assert BuildPlan(8, "all", "first").includes("model.p.c")
 
@@ -135,6 +136,7 @@ def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
     assert {"stg_raw__household_income", "stg_ops__submissions", "fct_household_income"} <= names
     assert not names & {"stg_raw__villages", "dim_village", "fct_relocation", "dim_household"}
     assert not any(uid.startswith("seed.") for uid in corrected.nodes)
+    assert first.test_counties == "*" and corrected.test_counties == raw_fixture.QUJIANG
     # that build fails (never recorded): the next plan still holds the correction
     again = plan_build(cfg, manifest, run_id="t4")
     assert again.nodes == corrected.nodes
@@ -146,6 +148,7 @@ def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
     dropped = plan_build(cfg, manifest, run_id="t5")
     assert "model.lowincome.dim_village" in dropped.nodes and "1 relation(s) missing" in dropped.reason
     assert "model.lowincome.fct_household_income" not in dropped.nodes
+    assert dropped.test_counties == "*"     # a rebuilt relation may change any county's rows
     assert plan_build(cfg, manifest, scope="all", run_id="t6").scope == "all"
     with warehouse.connect() as conn:
         recorded = conn.execute("select run_id, scope, finished_at is not null, nodes_planned "
@@ -154,3 +157,36 @@ def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
         ("t1", "all", True), ("t2", "changes", True), ("t3", "changes", False), ("t4", "changes", True),
         ("t5", "changes", False), ("t6", "all", False)]
     assert recorded[1][3] == 0 and recorded[2][3] == len(corrected.nodes)
+
+
+@pytest.mark.slow
+def test_tests_read_the_counties_of_the_build(built_warehouse):
+    """test_counties (macros/test_scope.sql): only those counties' rows of relations keyed by submission."""
+    from lowincome.errors import UserError
+
+    quijang, xiaoshan = raw_fixture.QUJIANG, raw_fixture.XIAOSHAN
+    view = ["test", "--select", "stg_raw__household_income"]
+    with built_warehouse.connect() as conn:
+        rows = {county: conn.execute(
+            "select _submission_id, _source_row, household_key from raw.household_income where county_code = %s "
+            "order by 1, 2 limit 1", (county,)).fetchone() for county in (quijang, xiaoshan)}
+        # a Xiaoshan row loses its key
+        conn.execute("update raw.household_income set household_key = null where _submission_id = %s "
+                     "and _source_row = %s", rows[xiaoshan][:2])
+    try:
+        built_warehouse.dbt(*view, "--vars", f"{{test_counties: '{quijang}'}}")        # not read
+        for scope in ([], ["--vars", f"{{test_counties: '{xiaoshan}'}}"]):
+            with pytest.raises(UserError, match="not_null_stg_raw__household_income_household_key"):
+                built_warehouse.dbt(*view, *scope)
+        with built_warehouse.connect() as conn:   # a row without a county is read whatever the counties
+            conn.execute("update raw.household_income set county_code = null where _submission_id = %s "
+                         "and _source_row = %s", rows[quijang][:2])
+        with pytest.raises(UserError, match="not_null_stg_raw__household_income_county_code"):
+            built_warehouse.dbt(*view, "--vars", "{test_counties: '330999'}")
+    finally:
+        with built_warehouse.connect() as conn:
+            conn.execute("update raw.household_income set county_code = %s where _submission_id = %s "
+                         "and _source_row = %s", (quijang, *rows[quijang][:2]))
+            conn.execute("update raw.household_income set household_key = %s where _submission_id = %s "
+                         "and _source_row = %s", (rows[xiaoshan][2], *rows[xiaoshan][:2]))
+    built_warehouse.dbt(*view)

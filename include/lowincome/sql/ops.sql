@@ -121,3 +121,4 @@ create table if not exists ops.warehouse_builds (
     changed_templates   text[] not null default '{}',
     nodes_planned       integer                    -- null when scope = 'all'
 );
+alter table ops.warehouse_builds add column if not exists test_counties text;  -- '*' or the counties tests read

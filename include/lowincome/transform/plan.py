@@ -22,6 +22,12 @@ it (``project_fingerprint``: dbt's version, every node's and macro's checksum an
 run asks for it (``params.scope = "all"``). The incremental models still decide which rows to rebuild
 (``macros/incremental_vintages.sql``); the plan only spares starting dbt for nodes with no work.
 
+The plan also bounds the data tests: a build that brings some counties' files can change only those
+counties' rows of the relations keyed by submission (staging views, incremental facts: they have
+``county_code`` and ``submission_id``), so their tests read those counties' rows only
+(``BuildPlan.test_counties``, dbt's ``test_counties`` var, ``macros/test_scope.sql``). Every other
+relation, and every relation in a build of everything, is tested whole.
+
 Builds are recorded in ``ops.warehouse_builds``: planned when the plan is made, finished only when
 every planned node succeeded (``record_build``). The next plan compares with the last *finished*
 build, so a failed night is replanned in full the next time, never lost.
@@ -29,9 +35,11 @@ build, so a failed night is replanned in full the next time, never lost.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -47,6 +55,7 @@ SCOPES = ("changes", "all")
 # The task that makes the plan; the dbt tasks read it from its XCom.
 PLAN_TASK_ID = "plan_build"
 BUILT_RESOURCES = ("model", "seed", "snapshot")
+COUNTY_CODE = re.compile(r"\d{6}")
 
 
 @dataclass(frozen=True)
@@ -55,16 +64,27 @@ class BuildPlan:
     scope: str                     # "all" or "changes"
     reason: str                    # why, in one line (the task log and ops.warehouse_builds say it)
     nodes: frozenset[str] = field(default_factory=frozenset)  # unique_ids to run when scope is "changes"
+    # the counties whose rows the build can change; None: any (tests then read whole relations)
+    counties: tuple[str, ...] | None = None
 
     def includes(self, unique_id: str) -> bool:
         return self.scope == "all" or unique_id in self.nodes
 
+    @property
+    def test_counties(self) -> str:
+        """dbt's ``test_counties`` var (macros/test_scope.sql): ``*`` or comma-separated county codes."""
+        return "*" if self.scope == "all" or self.counties is None else ",".join(self.counties)
+
     def to_xcom(self) -> dict[str, Any]:
-        return {"build_id": self.build_id, "scope": self.scope, "reason": self.reason, "nodes": sorted(self.nodes)}
+        return {"build_id": self.build_id, "scope": self.scope, "reason": self.reason, "nodes": sorted(self.nodes),
+                "counties": None if self.counties is None else list(self.counties),
+                "test_counties": self.test_counties}
 
     @classmethod
     def from_xcom(cls, value: dict[str, Any]) -> BuildPlan:
-        return cls(int(value["build_id"]), value["scope"], value["reason"], frozenset(value.get("nodes") or ()))
+        counties = value.get("counties")
+        return cls(int(value["build_id"]), value["scope"], value["reason"], frozenset(value.get("nodes") or ()),
+                   None if counties is None else tuple(counties))
 
 
 # --- the manifest ---------------------------------------------------------------------------------
@@ -178,12 +198,14 @@ def _last_finished(conn) -> tuple[int, str, list[int]] | None:
     return (row[0], row[1], list(row[2])) if row else None
 
 
-def _changed_templates(conn, before: list[int], now: list[int]) -> set[str]:
+def _changes(conn, before: list[int], now: list[int]) -> tuple[set[str], set[str | None]]:
+    """(templates, counties) of the submissions loaded or no longer loaded between two builds."""
     changed = sorted(set(before) ^ set(now))
     if not changed:
-        return set()
-    return {r[0] for r in conn.execute(
-        "select distinct template from ops.submissions where id = any(%s)", (changed,)).fetchall()}
+        return set(), set()
+    rows = conn.execute("select distinct template, county_code from ops.submissions where id = any(%s)",
+                        (changed,)).fetchall()
+    return {r[0] for r in rows}, {r[1] for r in rows}
 
 
 def plan_build(cfg: Settings, manifest_file: Path, *, scope: str = "changes", run_id: str | None = None) -> BuildPlan:
@@ -199,6 +221,7 @@ def plan_build(cfg: Settings, manifest_file: Path, *, scope: str = "changes", ru
         last = _last_finished(conn)
         nodes: set[str] = set()
         templates: set[str] = set()
+        counties: tuple[str, ...] | None = None
         if scope == "all":
             reason = "asked for a full build (params.scope = all)"
         elif last is None:
@@ -206,25 +229,29 @@ def plan_build(cfg: Settings, manifest_file: Path, *, scope: str = "changes", ru
         elif last[1] != fingerprint:
             scope, reason = "all", f"the dbt project changed since build #{last[0]}"
         else:
-            templates = _changed_templates(conn, last[2], loaded)
+            templates, touched = _changes(conn, last[2], loaded)
             triggered = triggered_by_templates(manifest, templates)
             missing = _missing(conn, relations(manifest))
             if triggered is None:
                 scope, reason = "all", f"templates without a raw source changed: {sorted(templates)}"
             else:
                 nodes = _built_here(manifest, triggered | downstream(manifest, missing))
+                # a rebuilt relation may change any county's rows; so may a code that is not a county's
+                if not missing and all(c is not None and COUNTY_CODE.fullmatch(c) for c in touched):
+                    counties = tuple(sorted(touched))
                 parts = [f"new or superseded submissions of {', '.join(sorted(templates))}" if templates
                          else "no new submissions"]
                 if missing:
                     parts.append(f"{len(missing)} relation(s) missing: "
                                  + ", ".join(sorted(".".join(relations(manifest)[m]) for m in missing)[:5]))
                 reason = f"since build #{last[0]}: " + "; ".join(parts)
+        plan = BuildPlan(0, scope, reason, frozenset(nodes), counties)
         build_id = conn.execute(
             "insert into ops.warehouse_builds (run_id, scope, reason, project_fingerprint, loaded_submissions, "
-            "changed_templates, nodes_planned) values (%s, %s, %s, %s, %s, %s, %s) returning id",
+            "changed_templates, nodes_planned, test_counties) values (%s, %s, %s, %s, %s, %s, %s, %s) returning id",
             (run_id, scope, reason, fingerprint, loaded, sorted(templates),
-             None if scope == "all" else len(nodes))).fetchone()[0]
-    plan = BuildPlan(build_id, scope, reason, frozenset(nodes))
+             None if scope == "all" else len(nodes), plan.test_counties)).fetchone()[0]
+    plan = dataclasses.replace(plan, build_id=build_id)
     log.info("warehouse build #%s: %s (%s)", build_id,
              "every node" if scope == "all" else f"{len(nodes)} node(s) planned", reason)
     return plan

@@ -199,12 +199,15 @@ def operator_args() -> dict[str, Any]:
     """Arguments of every cosmos task of the warehouse DAG.
 
     A node left out of the plan is skipped before dbt starts; its dependants still run when they are
-    planned (``none_failed``). dbt writes no JSON artifacts into the task's scratch project.
+    planned (``none_failed``). The plan's counties bound the tests (``test_counties``, rendered from the
+    plan's XCom when the task starts). dbt writes no JSON artifacts into the task's scratch project.
     """
     from lowincome.transform.inprocess import GLOBAL_FLAGS
+    from lowincome.transform.plan import PLAN_TASK_ID
 
     return {"install_deps": False, "pre_execute": before_node, "trigger_rule": "none_failed",
-            "dbt_cmd_global_flags": list(GLOBAL_FLAGS)}
+            "dbt_cmd_global_flags": list(GLOBAL_FLAGS),
+            "vars": {"test_counties": f"{{{{ ti.xcom_pull(task_ids='{PLAN_TASK_ID}')['test_counties'] }}}}"}}
 
 
 def execution_config(mode: str = "local") -> ExecutionConfig:
