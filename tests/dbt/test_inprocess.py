@@ -56,3 +56,23 @@ def test_the_dag_tasks_write_no_json_and_plan_first(cfg):
     assert all(t.trigger_rule == "none_failed" for t in nodes)
     assert all("plan_build" in t.upstream_task_ids or t.upstream_task_ids & {n.task_id for n in nodes}
                for t in nodes)
+
+
+class _TaskInstance:
+    def __init__(self, plan):
+        self.plan = plan
+
+    def xcom_pull(self, task_ids):
+        assert task_ids == "plan_build"
+        return self.plan
+
+
+def test_the_test_counties_var_comes_from_the_plan_or_reads_everything():
+    import jinja2
+
+    from lowincome.transform import operator_args
+
+    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
+        operator_args()["vars"]["test_counties"])
+    assert template.render(ti=_TaskInstance({"test_counties": "330109,330803"})) == "330109,330803"
+    assert template.render(ti=_TaskInstance(None)) == "*"      # a task cleared from a run without a plan
