@@ -7,8 +7,9 @@ information). Then one county (a CSV sender) corrects its 2017 income file: one 
 consumption expenditure +1 yuan, so the file is new (another sha256) and valid. Measured:
 
 * the incremental night: ``run_nightly`` on a landing folder holding that one file (all three DAGs:
-  the new submission supersedes the old one, dbt's incremental models replace that county-year only,
-  the marts are published again);
+  the new submission supersedes the old one, build_warehouse runs only the nodes downstream of the
+  income template (lowincome.transform.plan) and tests that county's rows, dbt's incremental models
+  replace that county-year only, the marts are published again);
 * a full rebuild of the same warehouse: ``dbt build --full-refresh`` (``lowincome.transform.run_dbt``)
   followed by the publish DAG.
 
