@@ -4,7 +4,7 @@ The warehouse DAG renders every seed, snapshot and model as a task (cosmos). Sta
 costs seconds whatever the node does, so a night that brings one county's corrected file would pay
 for ~50 nodes although only the few that read that template have anything to do. A build therefore
 starts with a plan (``plan_build``) and every dbt task whose node is not in it is skipped before dbt
-starts (``skip_unless_planned``, the tasks' ``pre_execute`` hook).
+starts (``skip_unless_planned``, called by the tasks' ``pre_execute`` hook, ``project.before_node``).
 
 A node is in the plan when it is downstream (models, snapshots and tests, through the manifest's
 ``child_map``) of
@@ -114,18 +114,21 @@ def project_fingerprint(manifest: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def downstream(manifest: dict[str, Any], roots: set[str]) -> set[str]:
-    """``roots`` and every node below them (models, snapshots, seeds' dependants, tests)."""
-    children = manifest.get("child_map", {})
+def _reachable(edges: dict[str, list[str]], start: list[str]) -> set[str]:
+    """``start`` and everything reachable from it along ``edges`` (the manifest's child or parent map)."""
     seen: set[str] = set()
-    stack = list(roots)
+    stack = list(start)
     while stack:
         uid = stack.pop()
-        if uid in seen:
-            continue
-        seen.add(uid)
-        stack.extend(children.get(uid, ()))
+        if uid not in seen:
+            seen.add(uid)
+            stack.extend(edges.get(uid, ()))
     return seen
+
+
+def downstream(manifest: dict[str, Any], roots: set[str]) -> set[str]:
+    """``roots`` and every node below them (models, snapshots, seeds' dependants, tests)."""
+    return _reachable(manifest.get("child_map", {}), list(roots))
 
 
 def _sources(manifest: dict[str, Any], source_name: str) -> dict[str, str]:
@@ -136,14 +139,7 @@ def _sources(manifest: dict[str, Any], source_name: str) -> dict[str, str]:
 def upstream(manifest: dict[str, Any], uid: str) -> set[str]:
     """Every node and source above ``uid``."""
     parents = manifest.get("parent_map", {})
-    seen: set[str] = set()
-    stack = list(parents.get(uid, ()))
-    while stack:
-        up = stack.pop()
-        if up not in seen:
-            seen.add(up)
-            stack.extend(parents.get(up, ()))
-    return seen
+    return _reachable(parents, list(parents.get(uid, ())))
 
 
 def triggered_by_templates(manifest: dict[str, Any], templates: set[str]) -> set[str] | None:
@@ -166,21 +162,25 @@ def triggered_by_templates(manifest: dict[str, Any], templates: set[str]) -> set
     return planned - set(manifest.get("sources", {}))
 
 
+def _is_mart(node: dict[str, Any]) -> bool:
+    """The publishing DAG builds the marts' nodes, whatever changed; the warehouse build never does."""
+    return node.get("original_file_path", "").startswith(MARTS_PATH + "/")
+
+
 def relations(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """unique_id -> (schema, name) of every relation the warehouse build makes (not the marts)."""
     found = {}
     for uid, node in manifest["nodes"].items():
         if (node["resource_type"] in BUILT_RESOURCES and node.get("config", {}).get("materialized") != "ephemeral"
-                and not node.get("original_file_path", "").startswith(MARTS_PATH + "/")):
+                and not _is_mart(node)):
             found[uid] = (node["schema"], node.get("alias") or node["name"])
     return found
 
 
 def _built_here(manifest: dict[str, Any], nodes: set[str]) -> set[str]:
-    """Leave out the marts' nodes: the publishing DAG builds those, whatever changed."""
+    """``nodes`` without the marts' (and without anything that is not a node)."""
     found = manifest["nodes"]
-    return {uid for uid in nodes
-            if uid in found and not found[uid].get("original_file_path", "").startswith(MARTS_PATH + "/")}
+    return {uid for uid in nodes if uid in found and not _is_mart(found[uid])}
 
 
 # --- the warehouse ----------------------------------------------------------------------------------
@@ -231,7 +231,8 @@ def plan_build(cfg: Settings, manifest_file: Path, *, scope: str = "changes", ru
         else:
             templates, touched = _changes(conn, last[2], loaded)
             triggered = triggered_by_templates(manifest, templates)
-            missing = _missing(conn, relations(manifest))
+            wanted = relations(manifest)
+            missing = _missing(conn, wanted)
             if triggered is None:
                 scope, reason = "all", f"templates without a raw source changed: {sorted(templates)}"
             else:
@@ -243,7 +244,7 @@ def plan_build(cfg: Settings, manifest_file: Path, *, scope: str = "changes", ru
                          else "no new submissions"]
                 if missing:
                     parts.append(f"{len(missing)} relation(s) missing: "
-                                 + ", ".join(sorted(".".join(relations(manifest)[m]) for m in missing)[:5]))
+                                 + ", ".join(sorted(".".join(wanted[m]) for m in missing)[:5]))
                 reason = f"since build #{last[0]}: " + "; ".join(parts)
         plan = BuildPlan(0, scope, reason, frozenset(nodes), counties)
         build_id = conn.execute(
