@@ -28,12 +28,12 @@ class Warehouse:
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(self.url, autocommit=True)
 
-    def dbt(self, *args: str) -> dict:
-        """Run dbt on this warehouse; returns run_results.json of the run."""
+    def dbt(self, *args: str, env: dict[str, str] | None = None) -> dict:
+        """Run dbt on this warehouse (with these extra environment variables); returns run_results.json."""
         from lowincome.transform import run_dbt
         from lowincome.transform.project import run_dir
 
-        run_dbt(self.cfg, list(args))
+        run_dbt(self.cfg, list(args), env=env)
         return json.loads((run_dir(self.cfg) / "target" / "run_results.json").read_text())
 
     def rows(self, relation: str, exclude: tuple[str, ...] = ()) -> list[tuple]:

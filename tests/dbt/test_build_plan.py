@@ -160,8 +160,10 @@ def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
 
 @pytest.mark.slow
 def test_tests_read_the_counties_of_the_build(built_warehouse):
-    """test_counties (macros/test_scope.sql): only those counties' rows of relations keyed by submission."""
+    """LOWINCOME_TEST_COUNTIES or the test_counties var (macros/test_scope.sql): only those counties' rows
+    of relations keyed by submission; the var wins over the environment."""
     from lowincome.errors import UserError
+    from lowincome.transform.project import TEST_COUNTIES_ENV, run_dir
 
     quijang, xiaoshan = raw_fixture.QUJIANG, raw_fixture.XIAOSHAN
     view = ["test", "--select", "stg_raw__household_income"]
@@ -173,9 +175,16 @@ def test_tests_read_the_counties_of_the_build(built_warehouse):
         conn.execute("update raw.household_income set household_key = null where _submission_id = %s "
                      "and _source_row = %s", rows[xiaoshan][:2])
     try:
-        built_warehouse.dbt(*view, "--vars", f"{{test_counties: '{quijang}'}}")        # not read
+        built_warehouse.dbt(*view, env={TEST_COUNTIES_ENV: quijang})        # not read
+        log = run_dir(built_warehouse.cfg) / "logs" / "dbt.log"
+        logged = log.stat().st_size
         with pytest.raises(UserError, match="not_null_stg_raw__household_income_household_key"):
-            built_warehouse.dbt(*view, "--vars", f"{{test_counties: '{xiaoshan}'}}")     # read
+            built_warehouse.dbt(*view, env={TEST_COUNTIES_ENV: xiaoshan})     # read
+        with log.open("rb") as handle:    # other counties, and dbt did not parse the project again
+            assert b"no changes found, skipping parsing" in handle.read()[logged:]
+        with pytest.raises(UserError, match="not_null_stg_raw__household_income_household_key"):
+            built_warehouse.dbt(*view, "--vars", f"{{test_counties: '{xiaoshan}'}}")     # the var, by hand
+        built_warehouse.dbt(*view, "--vars", f"{{test_counties: '{quijang}'}}", env={TEST_COUNTIES_ENV: xiaoshan})
         with built_warehouse.connect() as conn:   # a row without a county is read whatever the counties
             conn.execute("update raw.household_income set county_code = null where _submission_id = %s "
                          "and _source_row = %s", rows[quijang][:2])

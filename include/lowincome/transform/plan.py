@@ -25,7 +25,8 @@ run asks for it (``params.scope = "all"``). The incremental models still decide 
 The plan also bounds the data tests: a build that brings some counties' files can change only those
 counties' rows of the relations keyed by submission (staging views, incremental facts: they have
 ``county_code`` and ``submission_id``), so their tests read those counties' rows only
-(``BuildPlan.test_counties``, dbt's ``test_counties`` var, ``macros/test_scope.sql``). Every other
+(``BuildPlan.test_counties``, passed to dbt as ``LOWINCOME_TEST_COUNTIES``, read by
+``macros/test_scope.sql``). Every other
 relation, and every relation in a build of everything, is tested whole.
 
 Builds are recorded in ``ops.warehouse_builds``: planned when the plan is made, finished only when
@@ -72,7 +73,8 @@ class BuildPlan:
 
     @property
     def test_counties(self) -> str:
-        """dbt's ``test_counties`` var (macros/test_scope.sql): ``*`` or comma-separated county codes."""
+        """``LOWINCOME_TEST_COUNTIES`` of the dbt tasks (macros/test_scope.sql): ``*`` or county codes
+        separated by commas."""
         return "*" if self.scope == "all" or self.counties is None else ",".join(self.counties)
 
     def to_xcom(self) -> dict[str, Any]:

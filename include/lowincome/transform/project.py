@@ -29,6 +29,8 @@ DEFAULT_SCHEMA = "staging"
 THREADS = 4
 # The marts are built by the publishing DAG (lowincome.publish.marts), not by the warehouse build.
 MARTS_PATH = "models/marts"
+# The counties whose rows a build's tests read (dbt_project/macros/test_scope.sql).
+TEST_COUNTIES_ENV = "LOWINCOME_TEST_COUNTIES"
 # The password travels in a DBT_ENV_SECRET_ variable: dbt scrubs those from its logs.
 PROFILE_ENV = {
     "host": "LOWINCOME_DBT_HOST",
@@ -199,8 +201,9 @@ def operator_args() -> dict[str, Any]:
     """Arguments of every cosmos task of the warehouse DAG.
 
     A node left out of the plan is skipped before dbt starts; its dependants still run when they are
-    planned (``none_failed``). The plan's counties bound the tests (``test_counties``, rendered from the
-    plan's XCom when the task starts). dbt writes no JSON artifacts into the task's scratch project.
+    planned (``none_failed``). The plan's counties bound the tests (``LOWINCOME_TEST_COUNTIES``, rendered
+    from the plan's XCom when the task starts; in the environment, not ``--vars``, which would make every
+    task re-parse the project). dbt writes no JSON artifacts into the task's scratch project.
     """
     from lowincome.transform.inprocess import GLOBAL_FLAGS
     from lowincome.transform.plan import PLAN_TASK_ID
@@ -208,8 +211,8 @@ def operator_args() -> dict[str, Any]:
     return {"install_deps": False, "pre_execute": before_node, "trigger_rule": "none_failed",
             "dbt_cmd_global_flags": list(GLOBAL_FLAGS),
             # a run without a plan (cleared from before plans existed) tests whole relations
-            "vars": {"test_counties": "{{ (ti.xcom_pull(task_ids='" + PLAN_TASK_ID + "') or {})"
-                                      ".get('test_counties', '*') }}"}}
+            "env": {TEST_COUNTIES_ENV: "{{ (ti.xcom_pull(task_ids='" + PLAN_TASK_ID + "') or {})"
+                                       ".get('test_counties', '*') }}"}}
 
 
 def execution_config(mode: str = "local") -> ExecutionConfig:

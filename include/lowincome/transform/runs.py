@@ -18,6 +18,7 @@ from pathlib import Path
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.transform.project import (
+    TEST_COUNTIES_ENV,
     dbt_executable,
     docs_dir,
     manifest_path,
@@ -83,7 +84,7 @@ def ensure_manifest(cfg: Settings) -> Path:
 
 
 # Environment variables the dbt project reads (env_var) that only the caller of a run may set.
-RUN_ENV = ("LOWINCOME_PUBLISHED_AT",)
+RUN_ENV = ("LOWINCOME_PUBLISHED_AT", TEST_COUNTIES_ENV)
 
 
 def dbt_command(cfg: Settings, args: list[str], env: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
