@@ -2,13 +2,12 @@
 
 Scheduled on the raw-layer Asset (ingestion publishes it), not on a clock. cosmos renders dbt_project/
 (without the marts) from the manifest parsed ahead of time (lowincome.transform.ensure_manifest): one
-task per node running it and its tests, retried alone when it fails; the register snapshot runs right
-after the staged register. ``plan_build`` first decides which nodes have anything new upstream since
-the last finished build (lowincome.transform.plan); the others are skipped before dbt starts, so a
-night that brings one county's correction runs the few nodes that read it, not the whole project.
+task per node running it and its own tests, retried alone when it fails. ``plan_build`` first decides
+which nodes have anything new upstream since the last finished build (lowincome.transform.plan); the
+others are skipped before dbt starts, so a night that brings one county's correction runs the few
+nodes that read it. The planned tests of two relations (relationships) run after every node, together.
 Trigger a run with ``{"scope": "all"}`` to run every node. On success the build is recorded, the
-readers' grants are re-applied and the warehouse Asset is published, which schedules
-publish_monitoring.
+readers' grants are re-applied and the warehouse Asset is published (schedules publish_monitoring).
 """
 
 from datetime import timedelta
@@ -17,10 +16,10 @@ import pendulum
 from airflow.sdk import Param, dag, task
 from cosmos import DbtTaskGroup
 
+import lowincome.transform.plan as planning
 from lowincome.assets import RAW, WAREHOUSE
 from lowincome.config import settings
 from lowincome.transform import execution_config, operator_args, profile_config, project_config, render_config
-from lowincome.transform.plan import PLAN_TASK_ID, SCOPES
 
 # Why a task per node, and what it costs: lowincome.transform.project.execution_config.
 
@@ -33,22 +32,17 @@ from lowincome.transform.plan import PLAN_TASK_ID, SCOPES
     max_active_runs=1,
     default_args={"owner": "data-engineering", "retries": 2, "retry_delay": timedelta(minutes=1)},
     tags=["warehouse", "dbt", "lowincome"],
-    params={"scope": Param("changes", enum=list(SCOPES),
+    params={"scope": Param("changes", enum=list(planning.SCOPES),
                            description="changes: the nodes downstream of what changed since the last "
                                        "finished build; all: every node")},
 )
 def build_warehouse():
-    @task(task_id=PLAN_TASK_ID)
+    @task(task_id=planning.PLAN_TASK_ID)
     def plan_build(params=None, run_id=None) -> dict:
-        from lowincome.config import settings
-        from lowincome.transform import ensure_manifest
-        from lowincome.transform.plan import plan_build
+        scope = (params or {}).get("scope", "changes")
+        return planning.plan_build(settings(), scope=scope, run_id=run_id).to_xcom()
 
-        cfg = settings()
-        return plan_build(cfg, ensure_manifest(cfg), scope=(params or {}).get("scope", "changes"),
-                          run_id=run_id).to_xcom()
-
-    plan = plan_build()
+    made = plan_build()
     dbt = DbtTaskGroup(
         group_id="dbt",
         project_config=project_config(settings()),
@@ -59,11 +53,12 @@ def build_warehouse():
     )
 
     @task(trigger_rule="none_failed")
-    def record_build(plan: dict) -> None:
-        from lowincome.config import settings
-        from lowincome.transform.plan import BuildPlan, record_build
+    def cross_model_tests(made: dict) -> None:
+        planning.run_cross_model_tests(settings(), planning.BuildPlan.from_xcom(made))
 
-        record_build(settings(), BuildPlan.from_xcom(plan))
+    @task(trigger_rule="none_failed")
+    def record_build(made: dict) -> None:
+        planning.record_build(settings(), planning.BuildPlan.from_xcom(made))
 
     @task(outlets=[WAREHOUSE])
     def grant_readers() -> None:
@@ -73,7 +68,7 @@ def build_warehouse():
         with connect(settings().warehouse_url()) as conn:
             reapply_grants(conn)
 
-    plan >> dbt >> record_build(plan) >> grant_readers()
+    made >> dbt >> cross_model_tests(made) >> record_build(made) >> grant_readers()
 
 
 build_warehouse()

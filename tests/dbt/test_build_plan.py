@@ -9,6 +9,7 @@ import raw_fixture
 
 from lowincome.transform.plan import (
     BuildPlan,
+    cross_model_tests,
     downstream,
     plan_build,
     project_fingerprint,
@@ -84,6 +85,13 @@ def test_downstream_follows_every_child_once():
     below = downstream(_manifest(), {"model.p.stg_villages"})
     assert below == {"model.p.stg_villages", "model.p.dim_village", "model.p.fct_village",
                      "test.p.relationships_income_village"}
+
+
+def test_the_tests_of_two_relations_are_the_cross_model_tests_but_the_marts():
+    manifest = _manifest()
+    assert cross_model_tests(manifest) == {"test.p.relationships_income_village": "relationships_income_village"}
+    manifest["nodes"]["test.p.relationships_income_village"]["original_file_path"] = "models/marts/m.yml"
+    assert cross_model_tests(manifest) == {}
 
 
 def test_the_fingerprint_follows_code_not_manifest_noise():
@@ -196,3 +204,33 @@ def test_tests_read_the_counties_of_the_build(built_warehouse):
                          "and _source_row = %s", (quijang, *rows[quijang][:2]))
             conn.execute("update raw.household_income set household_key = %s where _submission_id = %s "
                          "and _source_row = %s", (rows[xiaoshan][2], *rows[xiaoshan][:2]))
+
+
+@pytest.mark.slow
+def test_cross_model_tests_run_together_on_the_plan_and_its_counties(built_warehouse):
+    """run_cross_model_tests: every relationship test in a build of everything, one dbt invocation; in a
+    build of some counties, the planned tests on those counties' rows of the child relation."""
+    import dataclasses
+
+    from lowincome.errors import UserError
+    from lowincome.transform import ensure_manifest
+    from lowincome.transform.plan import load_manifest, run_cross_model_tests
+
+    cfg, manifest_file = built_warehouse.cfg, ensure_manifest(built_warehouse.cfg)
+    every = run_cross_model_tests(cfg, BuildPlan(1, "all", "a build of everything"), manifest_file)
+    assert every == sorted(cross_model_tests(load_manifest(manifest_file))) and len(every) >= 20
+    income = BuildPlan(2, "changes", "income files", frozenset(u for u in every if ".relationships_fct_household_income_" in u),
+                       (raw_fixture.QUJIANG,))
+    assert len(income.nodes) == 3
+    with built_warehouse.connect() as conn:   # Xiaoshan leaves the county dimension
+        conn.execute("create table public.saved_county as select * from warehouse.dim_county where county_code = %s",
+                     (raw_fixture.XIAOSHAN,))
+        conn.execute("delete from warehouse.dim_county where county_code = %s", (raw_fixture.XIAOSHAN,))
+    try:
+        assert run_cross_model_tests(cfg, income, manifest_file) == sorted(income.nodes)     # Qujiang's rows
+        with pytest.raises(UserError, match="relationships_fct_household_income_county_code"):
+            run_cross_model_tests(cfg, dataclasses.replace(income, counties=(raw_fixture.XIAOSHAN,)), manifest_file)
+    finally:
+        with built_warehouse.connect() as conn:
+            conn.execute("insert into warehouse.dim_county select * from public.saved_county")
+            conn.execute("drop table public.saved_county")

@@ -19,6 +19,10 @@ def test_dag_is_one_task_per_node_scheduled_on_the_raw_asset(cfg):
     assert {"dbt.fct_household_income_model_build", "dbt.dim_household_model_build",
             "dbt.snp_household_register_snapshot_build", "dbt.counties_seed_build", "grant_readers"} <= ids
     assert not any(".geography" in i or "target_attainment" in i for i in ids)     # marts: publish DAG
+    assert not any("relationships_" in i for i in ids)          # tests of two relations: cross_model_tests
+    assert dag.get_task("cross_model_tests").upstream_task_ids >= {"dbt.dim_household_model_build",
+                                                                   "dbt.fct_household_income_model_build"}
+    assert all(getattr(t, "indirect_selection", "cautious") == "cautious" for t in dag.tasks)
     snapshot = dag.get_task("dbt.snp_household_register_snapshot_build")
     assert "dbt.stg_raw__households_model_build" in snapshot.upstream_task_ids
     assert [o.uri for o in dag.get_task("grant_readers").outlets] == [WAREHOUSE.uri]
@@ -48,7 +52,7 @@ def test_dag_runs_green_then_only_what_a_correction_touches(empty_warehouse, run
     states = _states(run_dag("build_warehouse"))
     ran = {t for t, state in states.items() if state == "success"}
     assert {"plan_build", "dbt.stg_raw__household_income_model_build", "dbt.stg_ops__submissions_model_build",
-            "dbt.fct_household_income_model_build", "record_build", "grant_readers"} <= ran
+            "dbt.fct_household_income_model_build", "cross_model_tests", "record_build", "grant_readers"} <= ran
     assert {states[t] for t in ("dbt.dim_village_model_build", "dbt.fct_relocation_model_build",
                                 "dbt.snp_household_register_snapshot_build", "dbt.counties_seed_build")} == {"skipped"}
     assert set(states.values()) == {"success", "skipped"} and len(ran) < len(states) / 3
