@@ -90,8 +90,10 @@ def test_downstream_follows_every_child_once():
 def test_the_tests_of_two_relations_are_the_cross_model_tests_but_the_marts():
     manifest = _manifest()
     assert cross_model_tests(manifest) == {"test.p.relationships_income_village": "relationships_income_village"}
+    manifest["nodes"]["test.p.not_null_submissions"]["depends_on"]["nodes"].append(LEDGER)    # and a source
+    assert set(cross_model_tests(manifest)) == {"test.p.relationships_income_village", "test.p.not_null_submissions"}
     manifest["nodes"]["test.p.relationships_income_village"]["original_file_path"] = "models/marts/m.yml"
-    assert cross_model_tests(manifest) == {}
+    assert set(cross_model_tests(manifest)) == {"test.p.not_null_submissions"}
 
 
 def test_the_fingerprint_follows_code_not_manifest_noise():
