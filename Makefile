@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 # The demo night: the 15 counties of Quzhou and Lishui (all in the 26/29-county groups), 2012-2014, ~270
-# files, about ten minutes on 2 cores. `make demo DEMO_COUNTIES=all` generates the whole province
+# files, 3–5 minutes on 2 cores. `make demo DEMO_COUNTIES=all` generates the whole province
 # (~1,500 files for three years; validation costs ~0.5 s a file, see benchmarks/RESULTS.md).
 DEMO_COUNTIES ?= 330802,330803,330822,330824,330825,330881,331102,331121,331122,331123,331124,331125,331126,331127,331181
 
