@@ -58,7 +58,10 @@ def create(conn: psycopg.Connection, name: str, columns: list[str], run: IngestR
     cols = [sql.SQL("_source_row integer not null")]
     cols += [sql.SQL("{} text").format(sql.Identifier(c)) for c in columns]
     with conn.transaction():
-        conn.execute(sql.SQL("create unlogged table {} ({})").format(ident(name), sql.SQL(", ").join(cols)))
+        # No autovacuum: the table is analyzed once it is filled and dropped within minutes, and a DROP
+        # that finds autovacuum working on it waits deadlock_timeout (1 s) before autovacuum is cancelled.
+        conn.execute(sql.SQL("create unlogged table {} ({}) with (autovacuum_enabled = false, "
+                             "toast.autovacuum_enabled = false)").format(ident(name), sql.SQL(", ").join(cols)))
         conn.execute("insert into ops.load_tables (name, run_id, batch, owner_lock) values (%s, %s, %s, %s)",
                      (name, run.run_id, run.batch, run.owner_lock))
 

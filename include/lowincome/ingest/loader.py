@@ -30,8 +30,8 @@ from lowincome.templates import contract, template
 log = logging.getLogger(__name__)
 
 LOCK_SHA = 7303          # advisory (7303, hashtext(sha)): one file finalised at a time
-LOCK_SUBMISSION = 7302
-ANALYZE_AFTER = 1_000    # rows loaded into raw in one file that make its statistics worth refreshing   # advisory (7302, hashtext(county|template|year)): supersede in arrival order
+LOCK_SUBMISSION = 7302   # advisory (7302, hashtext(county|template|year)): supersede in arrival order
+ANALYZE_AFTER = 1_000    # rows loaded into raw in one file that make its statistics worth refreshing
 
 
 @dataclass
