@@ -1,7 +1,8 @@
-"""Two column map expectations GX lacks for a table of text: "parses as <PostgreSQL type>" and "between,
-once parsed". Being column *map* expectations they join GX's single bundled aggregate query with the
-built-in ones (not null, regex, value set) and get GX's ``unexpected_index_query``; written as
-``UnexpectedRowsExpectation`` each would cost two more scans of the load table per column.
+"""Column map expectations GX lacks for a table of text: "parses as <PostgreSQL type>", "between, once
+parsed" and "matches a code pattern" (a regex, tested the way PostgreSQL does it fast). Being column
+*map* expectations they join GX's single bundled aggregate query with the built-in ones (not null,
+value set) and get GX's ``unexpected_index_query``; written as ``UnexpectedRowsExpectation`` each would
+cost two more scans of the load table per column.
 
 The SQL of each condition comes from :func:`parses_sql` / :func:`typed_sql`, the same functions that
 write the casts in the rows rules (:mod:`lowincome.quality.rules`): one definition of "parses".
@@ -14,6 +15,8 @@ from typing import Any, ClassVar, Union
 from lowincome.quality.context import gx
 
 gx()  # GX imported our way (warnings, analytics) before its modules below
+
+import re  # noqa: E402
 
 import sqlalchemy as sa  # noqa: E402
 from great_expectations.compatibility import pydantic  # noqa: E402
@@ -59,6 +62,59 @@ def between_sql(ref: str, pg_type: str, low: float | None, high: float | None) -
     return f"(case when {parses_sql(ref, pg_type)} then {bounds} else true end)"
 
 
+_ATOM = re.compile(r"\\[dw]|\[(?:\\.|[^\]\\])+\]|[0-9A-Za-z_-]")
+_COUNT = re.compile(r"\{(\d+)(?:,(\d+))?\}")
+
+
+def length_form(pattern: str) -> tuple[int, int, str] | None:
+    """``(min length, max length, unbounded regex)`` equivalent to an anchored code pattern, or None.
+
+    PostgreSQL's regex engine expands a bounded repetition into that many states: on a 1,000,000-row load
+    table ``x ~ '^[0-9A-Za-z_-]{1,32}$'`` took 1.9 s and ``length(x) <= 32 and x ~ '^[0-9A-Za-z_-]+$'``
+    0.36 s; ``^\\d{17}[\\dX]$`` 1.0 s against 0.36 s. The two are the same test when the pattern is
+    ``^…$`` over single-character atoms (a class, ``\\d``, a letter or digit) of which at most one is
+    repeated: every other atom takes exactly one character, so the repeated one takes the rest, and the
+    string's length alone decides whether its count is within bounds. Any other pattern returns None
+    and is tested as written.
+    """
+    if not (pattern.startswith("^") and pattern.endswith("$")) or pattern.endswith("\\$"):
+        return None
+    body, position, atoms = pattern[1:-1], 0, []
+    while position < len(body):
+        atom = _ATOM.match(body, position)
+        if atom is None:
+            return None
+        position = atom.end()
+        count = _COUNT.match(body, position)
+        if count:
+            low = int(count.group(1))
+            high = low if count.group(2) is None else int(count.group(2))
+            position = count.end()
+        else:
+            low = high = 1
+        atoms.append((atom.group(0), low, high))
+    repeated = [i for i, (_atom, low, high) in enumerate(atoms) if (low, high) != (1, 1)]
+    if len(repeated) != 1:
+        return None
+    fixed = len(atoms) - 1
+    atom, low, high = atoms[repeated[0]]
+    if high < low:
+        return None
+    parts = [a if i != repeated[0] else a + ("+" if low else "*") for i, (a, _l, _h) in enumerate(atoms)]
+    return fixed + low, fixed + high, "^" + "".join(parts) + "$"
+
+
+def matches_sql(ref: str, pattern: str) -> str:
+    """SQL: the text in ``ref`` matches the regex ``pattern`` (PostgreSQL's regex dialect)."""
+    quoted = pattern.replace("'", "''")
+    form = length_form(pattern)
+    if form is None:
+        return f"({ref} ~ '{quoted}')"
+    low, high, unbounded = form
+    size = f"length({ref}) = {low}" if low == high else f"length({ref}) between {low} and {high}"
+    return f"({size} and {ref} ~ '{unbounded}')"
+
+
 def _quoted(column: Any) -> str:
     return '"' + str(column.name).replace('"', '""') + '"'
 
@@ -79,6 +135,32 @@ class ColumnValuesBetweenOnceParsed(ColumnMapMetricProvider):
     @column_condition_partial(engine=SqlAlchemyExecutionEngine)
     def _sqlalchemy(cls, column, pg_type, min_value, max_value, **kwargs):
         return sa.literal_column(between_sql(_quoted(column), pg_type, min_value, max_value), type_=sa.Boolean)
+
+
+class ColumnValuesMatchPattern(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.lowincome_match_pattern"
+    condition_value_keys = ("regex",)
+
+    @column_condition_partial(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(cls, column, regex, **kwargs):
+        return sa.literal_column(matches_sql(_quoted(column), regex), type_=sa.Boolean)
+
+
+class ExpectColumnValuesToMatchPattern(ColumnMapExpectation):
+    """Expect each non-null text value to match the regex (PostgreSQL dialect), as a code pattern.
+
+    GX's ``expect_column_values_to_match_regex`` with the test written for PostgreSQL's speed: a length
+    check and an unbounded regex where :func:`length_form` proves them the same, the regex as given
+    otherwise.
+    """
+
+    regex: str = pydantic.Field(description="regular expression (PostgreSQL) each value must match")
+
+    map_metric: ClassVar[str] = "column_values.lowincome_match_pattern"
+    success_keys: ClassVar[tuple[str, ...]] = ("regex", "mostly")
+    args_keys: ClassVar[tuple[str, ...]] = ("column", "regex")
+    library_metadata: ClassVar[dict[str, Any]] = {"maturity": "experimental", "tags": ["lowincome"],
+                                                   "contributors": ["lowincome"]}
 
 
 class ExpectColumnValuesToParseAs(ColumnMapExpectation):

@@ -11,6 +11,7 @@ from lowincome.config import Settings
 from lowincome.quality.context import gx, project_context
 from lowincome.quality.expectations import (
     ExpectColumnValuesToBeBetweenOnceParsed,
+    ExpectColumnValuesToMatchPattern,
     ExpectColumnValuesToParseAs,
     UnexpectedRowsCountExpectation,
 )
@@ -36,7 +37,7 @@ def expectation_for(rule: Rule) -> Any:
     if rule.gx_type == "not_null":
         return gxe.ExpectColumnValuesToNotBeNull(column=rule.column, **common)
     if rule.gx_type == "match_regex":
-        return gxe.ExpectColumnValuesToMatchRegex(column=rule.column, regex=rule.gx_kwargs["regex"], **common)
+        return ExpectColumnValuesToMatchPattern(column=rule.column, regex=rule.gx_kwargs["regex"], **common)
     if rule.gx_type == "parses_as":
         return ExpectColumnValuesToParseAs(column=rule.column, pg_type=rule.gx_kwargs["pg_type"], **common)
     if rule.gx_type == "between":
