@@ -222,6 +222,27 @@ def test_pseudonyms_are_the_keyed_hashes_of_the_normalised_codes(tmp_path):
     assert row["head_person_key"] == keyed_hash("k", row["head_id_number"])
 
 
+def test_a_blank_part_makes_no_pseudonym_and_any_hasher_gives_the_same_rows(tmp_path):
+    """The row function writes make_hasher's HMAC inline; a plain hasher function is called instead."""
+    rows = households(3)
+    rows[1]["household_id"] = "  "
+    rows[2]["head_id_number"] = None
+    path = write_csv(tmp_path / "f.csv", table(rows, "households"))
+    rs, out = stream(path)
+    got = as_dicts(rs, out)
+    assert [r["household_key"] is None for r in got] == [False, True, False]
+    assert [r["head_person_key"] is None for r in got] == [False, False, True]
+
+    def plain(*parts):
+        return None if any(p is None or p == "" for p in parts) else keyed_hash("k", *parts)
+
+    tbl = readers.open_table(path)
+    try:
+        assert list(RowStream(tbl, plain).rows()) == out
+    finally:
+        tbl.close()
+
+
 def test_csv_with_a_thousand_columns_is_refused(tmp_path):
     path = write_csv(tmp_path / "wide.csv", [[f"c{i}" for i in range(1000)], ["1"] * 1000])
     err = rejected(path)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from lowincome.ingest import cells as cell_rules
 from lowincome.ingest.headers import column_units_from_row, is_unit_row
 from lowincome.ingest.readers import Table
+from lowincome.pseudonym import SEPARATOR
 
 NOT_DATA = re.compile(r"^(全县|全市|全省|本页|本表|总)?(合计|总计|小计)|^(填表人|制表人|填报人|审核人|负责人|单位负责人|"
                       r"统计负责人|填报单位|填报日期|制表日期|联系电话|注[:：])")
@@ -56,15 +57,22 @@ def _is_not_data(cells: list) -> bool:
     return text[:1] in _NOT_DATA_FIRST and NOT_DATA.match(text) is not None
 
 
-def compile_normaliser(specs: list[tuple[int, str, Callable | None]]) -> Callable[[list], list]:
-    """One function ``cells -> values`` for a file's columns.
+def compile_normaliser(specs: list[tuple[int, str, Callable | None]],
+                       pseudonyms: list[list[int]] = (), hasher: Callable[..., str | None] | None = None
+                       ) -> Callable[[list, int], tuple | None]:
+    """One function ``(cells, row number) -> load-table row`` for a file's columns, None for a blank row.
 
     ``specs``: (position in the file row, kind, function) with kind ``text`` (trim, half-width),
     ``number`` (text, then thousands separators dropped) or ``call`` (the function does it all).
+    ``pseudonyms``: for each pseudonym column, the indexes (into ``specs``) of the values it hashes; a
+    blank part makes no pseudonym. With a hasher from :func:`lowincome.pseudonym.make_hasher` the HMAC
+    is written inline (its two keyed SHA-256 states copied per value), any other hasher is called.
+    The row is ``(row number, *values, *pseudonyms)``.
     """
     namespace: dict = {"FW": cell_rules.FULL_WIDTH, "has_fw": cell_rules.HAS_FULL_WIDTH.search,
-                       "text_of": cell_rules.text_of, "plain": cell_rules.plain_number}
-    lines = ["def normalise(c):"]
+                       "text_of": cell_rules.text_of, "plain": cell_rules.plain_number, "H": hasher,
+                 "SEP": SEPARATOR}
+    lines = ["def normalise(c, n):"]
     names = []
     for i, (position, kind, func) in enumerate(specs):
         v = f"v{i}"
@@ -82,7 +90,30 @@ def compile_normaliser(specs: list[tuple[int, str, Callable | None]]) -> Callabl
         ]
         if kind == "number":
             lines.append(f"    if {v} is not None and ',' in {v}: {v} = plain({v})")
-    lines.append(f"    return [{', '.join(names)}]")
+    if names:
+        lines.append(f"    if not ({' or '.join(names)}): return None")
+    else:
+        lines.append("    return None")
+    states = getattr(hasher, "keyed_states", None)
+    if states is not None:
+        namespace["inner"], namespace["outer"] = states
+    for k, parts in enumerate(pseudonyms):
+        p = f"p{k}"
+        values = [f"v{i}" for i in parts]
+        if states is None:
+            lines.append(f"    {p} = H({', '.join(values)})")
+            names.append(p)
+            continue
+        # blank (None or "") parts make no key, as in make_hasher; values are str or None here
+        message = " + SEP + ".join(values)
+        lines += [
+            f"    if {' and '.join(values)}:",
+            f"        h = inner(); h.update(({message}).encode()); g = outer(); g.update(h.digest())",
+            f"        {p} = g.hexdigest()",
+            f"    else: {p} = None",
+        ]
+        names.append(p)
+    lines.append(f"    return (n, {', '.join(names)})")
     exec("\n".join(lines), namespace)  # noqa: S102 - source built above from our own column specs only
     return namespace["normalise"]
 
@@ -111,7 +142,7 @@ class RowStream:
     def load_columns(self) -> list[str]:
         return self.columns + [key for key, _ in self.pseudonyms]
 
-    def _normaliser(self) -> Callable[[list], list]:
+    def _normaliser(self) -> Callable[[list, int], tuple | None]:
         match = self.table.match
         specs = []
         for name, position in zip(self.columns, self.positions, strict=True):
@@ -123,22 +154,23 @@ class RowStream:
                 specs.append((position, "number", None))
             else:
                 specs.append((position, "text", None))
-        return compile_normaliser(specs)
+        return compile_normaliser(specs, [idx for _key, idx in self.pseudonyms], self.hasher)
 
     def rows(self) -> Iterator[tuple]:
         tally = self.tally
         normalise = self._normaliser()
         width = self.width
-        pseudonyms, hasher = self.pseudonyms, self.hasher
-        county_at, year_at = self._county, self._year
+        # positions in the yielded row, which starts with the row number
+        county_at = None if self._county is None else self._county + 1
+        year_at = None if self._year is None else self._year + 1
         counties, years = tally.counties, tally.years
         not_data_first = _NOT_DATA_FIRST
         below_header = True   # a unit row may sit right under the header
         for number, cells in self.table.data_rows():
             if len(cells) < width:
                 cells = list(cells) + [None] * (width - len(cells))
-            values = normalise(cells)
-            if not any(values):
+            row = normalise(cells, number)
+            if row is None:
                 tally.blank += 1
                 continue
             if below_header:
@@ -156,13 +188,11 @@ class RowStream:
                 continue
             tally.rows_read += 1
             if county_at is not None:
-                value = values[county_at]
+                value = row[county_at]
                 if value in counties or len(counties) < MAX_TALLY:
                     counties[value] += 1
             if year_at is not None:
-                value = values[year_at]
+                value = row[year_at]
                 if value in years or len(years) < MAX_TALLY:
                     years[value] += 1
-            for _key, idx in pseudonyms:
-                values.append(hasher(*[values[i] for i in idx]))
-            yield (number, *values)
+            yield row
