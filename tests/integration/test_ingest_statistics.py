@@ -1,0 +1,31 @@
+"""The loader refreshes a raw table's planner statistics when a file changed a good share of it, not after
+every file (an ANALYZE of a province-year table costs ~0.3 s, and a night brings ~500 files)."""
+
+from __future__ import annotations
+
+from fixtures.county_files import households, table, write_csv
+from fixtures.ingest_support import accounting_holds, ingest, value
+
+from lowincome.ingest.loader import ANALYZE_AFTER, STALE_SHARE
+
+ANALYSED = "select analyze_count from pg_stat_user_tables where relid = 'raw.households'::regclass"
+
+
+def test_statistics_are_refreshed_when_a_share_of_the_table_changed(empty_warehouse):
+    cfg = empty_warehouse
+    land = cfg.landing_dir
+    big, small = 15_000, 1_200
+    assert small >= ANALYZE_AFTER and small < STALE_SHARE * big <= 2 * small
+    write_csv(land / "big.csv", table(households(big, county="330803"), "households"))
+    assert ingest(cfg)["big.csv"].rows_loaded == big
+    assert value(cfg, ANALYSED) == 1            # never analysed: the planner believed it empty
+    write_csv(land / "small1.csv", table(households(small, county="330881"), "households"))
+    assert ingest(cfg)["small1.csv"].rows_loaded == small
+    assert value(cfg, ANALYSED) == 1            # grown by 1,200 rows on 15,000: still fresh
+    write_csv(land / "small2.csv", table(households(small, county="330327"), "households"))
+    assert ingest(cfg)["small2.csv"].rows_loaded == small
+    assert value(cfg, ANALYSED) == 2            # grown by 2,400 since: stale
+    write_csv(land / "tiny.csv", table(households(ANALYZE_AFTER - 1, county="330824"), "households"))
+    assert ingest(cfg)["tiny.csv"].rows_loaded == ANALYZE_AFTER - 1
+    assert value(cfg, ANALYSED) == 2
+    accounting_holds(cfg)
