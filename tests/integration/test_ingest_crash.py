@@ -198,3 +198,16 @@ def test_stale_load_tables_are_dropped_at_the_next_start(empty_warehouse):
         wait_until_gone(cfg, "lowincome-ingest-owner")
         assert load_tables.drop_stale(conn, IngestRun("scheduled__new")) == ["load_live_cli"]
         assert conn.execute(SCRATCH).fetchone()[0] == 0
+
+
+def test_load_tables_are_unlogged_and_left_alone_by_autovacuum(empty_warehouse):
+    """A DROP that finds autovacuum on the table waits deadlock_timeout (1 s) before autovacuum yields."""
+    cfg = empty_warehouse
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn:
+        load_tables.create(conn, "load_options", ["x"], IngestRun("scheduled__options"))
+        found = conn.execute(
+            """select c.relpersistence, c.reloptions, t.reloptions from pg_class c
+               left join pg_class t on t.oid = c.reltoastrelid where c.oid = 'ops.load_options'::regclass""").fetchone()
+        assert found == ("u", ["autovacuum_enabled=false"], ["autovacuum_enabled=false"])
+        load_tables.drop(conn, "load_options")
+
