@@ -15,7 +15,7 @@ from lowincome.templates import template, templates
 
 CONTRACT_PATTERNS = sorted({c.pattern for name in templates() for c in template(name).columns if c.pattern})
 OTHER_PATTERNS = [
-    r"^[A-Z]{2,4}$", r"^R\d{0,3}$", r"^\d{3}-[0-9X]$", r"^a{3}$", r"^[^0-9]{2}x$", r"^\w{1,5}$",
+    r"^[A-Z]{2,4}$", r"^R\d{0,3}$", r"^\d{3}-[0-9X]$", r"^a{3}$", r"^[^0-9]{2}x$", r"^\w{1,5}$", r"^[a']{2}$",
     # not of the rewritten shape: tested as written
     r"^\d{3}[A-Z]{2}$", r"^(ab){2}$", r"^[0-9]+$", r"^\d{6}", r"\d{6}$", r"^a|b{2}$", r"^.{2}$",
 ]
@@ -24,7 +24,7 @@ PROBES = ["", "1", "12", "123", "1234", "123456", "1234567", "12345678901", "123
           "1234567890123456XX", "X23456789012345678", "H0001", "330803-000001", "a" * 31, "a" * 32, "a" * 33,
           "户 1", "户编号", "１２３４５６", "3.30802E+17", "A-_b9", "ab-", "AB", "ABCD", "ABCDE", "aaa", "aaaa",
           "R", "R1", "R123", "R1234", "123-X", "123-4", "123-45", "xyx", "12x", "abx", "abcde", "abcdef", "ABC12",
-          "abab", "ab", "123AB", "bb", "a\nb", "12\n34"]
+          "abab", "ab", "123AB", "bb", "a'", "''", "a\nb", "12\n34"]
 
 
 def test_the_contract_patterns_take_the_fast_form():

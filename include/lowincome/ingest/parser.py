@@ -71,7 +71,7 @@ def compile_normaliser(specs: list[tuple[int, str, Callable | None]],
     """
     namespace: dict = {"FW": cell_rules.FULL_WIDTH, "has_fw": cell_rules.HAS_FULL_WIDTH.search,
                        "text_of": cell_rules.text_of, "plain": cell_rules.plain_number, "H": hasher,
-                 "SEP": SEPARATOR}
+                       "SEP": SEPARATOR}
     lines = ["def normalise(c, n):"]
     names = []
     for i, (position, kind, func) in enumerate(specs):

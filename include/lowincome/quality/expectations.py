@@ -106,13 +106,16 @@ def length_form(pattern: str) -> tuple[int, int, str] | None:
 
 def matches_sql(ref: str, pattern: str) -> str:
     """SQL: the text in ``ref`` matches the regex ``pattern`` (PostgreSQL's regex dialect)."""
-    quoted = pattern.replace("'", "''")
     form = length_form(pattern)
     if form is None:
-        return f"({ref} ~ '{quoted}')"
+        return f"({ref} ~ {_literal(pattern)})"
     low, high, unbounded = form
     size = f"length({ref}) = {low}" if low == high else f"length({ref}) between {low} and {high}"
-    return f"({size} and {ref} ~ '{unbounded}')"
+    return f"({size} and {ref} ~ {_literal(unbounded)})"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quoted(column: Any) -> str:
