@@ -8,6 +8,8 @@ import threading
 
 import pytest
 from conftest import COUNTY, YEAR, columns_of, good_row
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lowincome.quality.validation as validation
 from lowincome.quality import validate_load_table
@@ -65,3 +67,35 @@ def test_every_suite_finds_the_same_with_and_without_the_memo(cfg, load_table, t
     assert with_memo == without
     failed = {r["expectation"] for r in with_memo["results"] if not r["success"]}
     assert len(failed) >= 3, "the rows should break rules of several kinds"
+
+
+def _id_values():
+    import datetime as dt
+    import enum
+    import math
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=8),
+                        st.floats(allow_nan=True, allow_infinity=False),
+                        st.sampled_from([math.nan, dt.date(2014, 1, 2), Colour.RED, b"x"]))
+    nested = st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=4), st.integers()), inner, max_size=3)), max_leaves=8)
+    return st.dictionaries(st.text(min_size=1, max_size=6), nested, min_size=0, max_size=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values=_id_values())
+def test_metric_ids_are_gx_ids(values):
+    """The plain-JSON id is GX's own id for every value (NaN, dates, enums, bytes, int keys take GX's path)."""
+    from great_expectations.core.id_dict import IDDict
+
+    gx()  # installs the memo and the id
+    assert hasattr(IDDict.to_id, "shipped")
+    kwargs = IDDict(values)
+    assert kwargs.to_id() == IDDict.to_id.shipped(kwargs)
+    if len(values) > 1:
+        nested = IDDict({"outer": IDDict(values), "n": 1})
+        assert nested.to_id() == IDDict.to_id.shipped(nested)
