@@ -62,7 +62,6 @@ def build_warehouse():
 
     @task(outlets=[WAREHOUSE])
     def grant_readers() -> None:
-        from lowincome.config import settings
         from lowincome.warehouse import connect, reapply_grants
 
         with connect(settings().warehouse_url()) as conn:

@@ -108,14 +108,15 @@ def matches_sql(ref: str, pattern: str) -> str:
     """SQL: the text in ``ref`` matches the regex ``pattern`` (PostgreSQL's regex dialect)."""
     form = length_form(pattern)
     if form is None:
-        return f"({ref} ~ {_literal(pattern)})"
+        return f"({ref} ~ {lit(pattern)})"
     low, high, unbounded = form
     size = f"length({ref}) = {low}" if low == high else f"length({ref}) between {low} and {high}"
-    return f"({size} and {ref} ~ {_literal(unbounded)})"
+    return f"({size} and {ref} ~ {lit(unbounded)})"
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def lit(value: object) -> str:
+    """A SQL string literal of a value from our own config (never from a file)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _quoted(column: Any) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from lowincome.quality.expectations import typed_sql
+from lowincome.quality.expectations import lit, typed_sql
 from lowincome.quality.policy import Policy, policy
 from lowincome.templates import Column, Template, contract, template
 
@@ -65,11 +65,6 @@ class Rule:
 
 
 # --- SQL building blocks -------------------------------------------------------------------------
-
-def lit(value: object) -> str:
-    """A SQL string literal of a value from our own config (never from a file)."""
-    return "'" + str(value).replace("'", "''") + "'"
-
 
 def in_list(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")"
