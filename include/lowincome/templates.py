@@ -146,6 +146,9 @@ def raw_table_ddl(tpl: Template) -> str:
                   if tpl.name in VILLAGE_LOOKUPS else "")
     return (
         f"create table if not exists raw.{tpl.name} (\n" + ",\n".join(cols) + "\n);\n" + evolve +
-        f"create index if not exists {tpl.name}_submission_idx on raw.{tpl.name} (_submission_id);\n" + keyed
+        # (file, row): the load deletes the rows validation rejected by it (see loader._write_rows); it
+        # serves lookups by file alone as the single-column index it replaces did
+        f"create index if not exists {tpl.name}_submission_row_idx on raw.{tpl.name} (_submission_id, _source_row);\n"
+        f"drop index if exists raw.{tpl.name}_submission_idx;\n" + keyed
         + by_village
     )

@@ -211,3 +211,50 @@ def test_load_tables_are_unlogged_and_left_alone_by_autovacuum(empty_warehouse):
         assert found == ("u", ["autovacuum_enabled=false"], ["autovacuum_enabled=false"])
         load_tables.drop(conn, "load_options")
 
+
+
+def test_validation_failing_while_the_rows_are_written_leaves_nothing(empty_warehouse, monkeypatch):
+    """The CLI validates a file while its load transaction already writes the rows into raw: when
+    validation fails, the write is cancelled on the server and the transaction leaves nothing."""
+    from lowincome.ingest import runner
+
+    cfg = empty_warehouse
+    expected = clean_run(cfg)
+    night(cfg)
+    real_load, real_validate = loader._load_castable_rows, runner.validate_item
+    seen: list[BaseException] = []
+
+    def slow_load(conn, item, submission_id):
+        if item["template"] == "household_income":
+            try:   # stands for a long write: the validation below fails while it runs
+                conn.execute("select pg_sleep(600)")
+            except BaseException as err:
+                seen.append(err)
+                raise
+        return real_load(conn, item, submission_id)
+
+    def failing_validate(cfg_, item):
+        if item["template"] != "household_income":
+            return real_validate(cfg_, item)
+        for _ in range(400):
+            if value(cfg, "select count(*) from pg_stat_activity where query = 'select pg_sleep(600)'"):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the write never started")
+        raise RuntimeError("validation rule x could not run")
+
+    monkeypatch.setattr(loader, "_load_castable_rows", slow_load)
+    monkeypatch.setattr(runner, "validate_item", failing_validate)
+    outcomes = ingest(cfg)
+    assert outcomes["330803_household_income_2014.csv"].status == "error"
+    assert outcomes["330803_households_2014.csv"].status == "loaded"
+    assert [type(err) for err in seen] == [psycopg.errors.QueryCanceled]   # cancelled, not waited for
+    assert value(cfg, "select count(*) from ops.submissions where template = 'household_income'") == 0
+    assert value(cfg, "select count(*) from raw.household_income") == 0
+    assert (cfg.landing_dir / "330803_household_income_2014.csv").exists()
+    monkeypatch.setattr(loader, "_load_castable_rows", real_load)
+    monkeypatch.setattr(runner, "validate_item", real_validate)
+    ingest(cfg)
+    assert fingerprint(cfg) == expected
+    accounting_holds(cfg)

@@ -6,6 +6,11 @@ next run does it again from the start. After the commit come the steps that can 
 finds the committed ledger row for the same file still in landing and finishes them (``recover``),
 so a crashed night and a clean night end with the same tables.
 
+The CLI validates a file inside that transaction, while the same transaction already writes the
+file's castable rows into raw (the server works on both at once; validation has its own connection):
+the rows validation rejects are deleted again before the commit, and a file rejected whole rolls the
+write back to a savepoint. The DAG validates in a task of its own and hands the outcome in.
+
 Accounting: every data row of a file ends in exactly one place, ``raw.<template>`` or
 ``ops.rejected_rows``; a file rejected as a whole lists all its rows there (each with its own row
 reason where validation found one, else the file's reason), so rows_read = rows_loaded + rows_rejected
@@ -15,6 +20,8 @@ for every file that was read at all.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,8 +88,16 @@ def earlier_copy(conn: psycopg.Connection, sha: str, file_name: str) -> dict | N
     return None
 
 
-def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict | None) -> FileOutcome:
-    """Record the file in the ledger and load its passing rows, then finish the repeatable steps."""
+def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict | None = None, *,
+             validate: Callable[[], dict | None] | None = None) -> FileOutcome:
+    """Record the file in the ledger and load its passing rows, then finish the repeatable steps.
+
+    ``outcome`` is the file's validation outcome when it is already known (the DAG validates in a task
+    of its own). ``validate`` instead computes it inside this transaction, while the file's rows are
+    already being written into raw on this connection (two server processes, two cores); the rows that
+    validation rejects are deleted again before the commit, and a file rejected whole rolls the write
+    back. Nothing of it is visible to anyone before the commit either way.
+    """
     if item["kind"] == "recover":
         return after_commit(conn, cfg, item, item["recover_id"])
     superseded: list[int] = []
@@ -101,7 +116,7 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
             else:
                 # ops.sql accepts the same bytes once (index submissions_sha256_accepted); under the
                 # advisory lock above, earlier_copy has already found any accepted copy
-                submission_id, superseded = _record_file(conn, item, outcome)
+                submission_id, superseded = _record_file(conn, item, outcome, validate)
             if _before_commit is not None:
                 _before_commit(conn, item)
     result = after_commit(conn, cfg, item, submission_id)
@@ -120,26 +135,41 @@ def _record_duplicate(conn: psycopg.Connection, item: dict, existing: dict) -> i
     ).fetchone()[0]
 
 
-def _record_file(conn: psycopg.Connection, item: dict, outcome: dict | None) -> tuple[int, list[int]]:
-    rejection = item.get("rejection")
-    if rejection is None and outcome is not None and outcome["file_rejected"]:
-        rejection = {"code": outcome["reason_code"], "reason": outcome["reason"]}
-    status = "rejected" if rejection else "loaded"
+def _record_file(conn: psycopg.Connection, item: dict, outcome: dict | None,
+                 validate: Callable[[], dict | None] | None = None) -> tuple[int, list[int]]:
+    rejection = item.get("rejection") or _file_rejection(outcome)
     submission_id = conn.execute(
         """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
                reason_code, reason, archive_path, explanation, load_token, source_format, source_sheet,
                source_encoding)
            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id""",
         (item["file_name"], item["sha256"], item["size_bytes"], item.get("county_code"), item.get("template"),
-         item.get("year"), status, rejection and rejection["code"], rejection and rejection["reason"],
-         item["archive_path"], item.get("explanation"), item.get("load_table"), item.get("source_format"),
-         item.get("source_sheet"), item.get("source_encoding")),
+         item.get("year"), "rejected" if rejection else "loaded", rejection and rejection["code"],
+         rejection and rejection["reason"], item["archive_path"], item.get("explanation"), item.get("load_table"),
+         item.get("source_format"), item.get("source_sheet"), item.get("source_encoding")),
     ).fetchone()[0]
-    counts = _write_rows(conn, item, outcome, submission_id, rejection)
+    early = None
+    if item.get("load_table") and rejection is None:
+        early = _EarlyLoad(conn, lambda: _load_castable_rows(conn, item, submission_id), concurrent=bool(validate))
+    if validate is not None:
+        try:
+            outcome = validate()
+        except BaseException:
+            if early is not None:
+                early.abandon()
+            raise
+    inserted = early.result() if early is not None else 0
+    if rejection is None and (rejection := _file_rejection(outcome)) is not None:
+        if early is not None:
+            conn.execute("rollback to savepoint early_load")
+            inserted = 0
+        conn.execute("update ops.submissions set status = 'rejected', reason_code = %s, reason = %s where id = %s",
+                     (rejection["code"], rejection["reason"], submission_id))
+    counts = _write_rows(conn, item, outcome, submission_id, rejection, inserted)
     if outcome is not None:
         _write_validation(conn, submission_id, outcome)
     superseded: list[int] = []
-    if status == "loaded":
+    if rejection is None:
         conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))",
                      (LOCK_SUBMISSION, f"{item['county_code']}|{item['template']}|{item['year']}"))
         superseded = [row[0] for row in conn.execute(
@@ -152,10 +182,77 @@ def _record_file(conn: psycopg.Connection, item: dict, outcome: dict | None) -> 
     return submission_id, superseded
 
 
+def _file_rejection(outcome: dict | None) -> dict | None:
+    if outcome is not None and outcome["file_rejected"]:
+        return {"code": outcome["reason_code"], "reason": outcome["reason"]}
+    return None
+
+
+class _EarlyLoad:
+    """The write of a file's rows into raw, on the finalise connection, in a thread while validation runs.
+
+    Only this thread uses the connection until :meth:`result` or :meth:`abandon` has joined it (psycopg
+    releases the GIL while the server works; validation has connections of its own).
+    """
+
+    def __init__(self, conn: psycopg.Connection, work: Callable[[], int], concurrent: bool):
+        self._conn = conn
+        self._value = 0
+        self._error: BaseException | None = None
+        self._thread = None
+        if concurrent:
+            self._thread = threading.Thread(target=self._run, args=(work,), name="lowincome-load-raw", daemon=True)
+            self._thread.start()
+        else:
+            self._run(work)
+
+    def _run(self, work: Callable[[], int]) -> None:
+        try:
+            self._value = work()
+        except BaseException as err:  # noqa: BLE001 - handed to the caller's thread by result()
+            self._error = err
+
+    def result(self) -> int:
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def abandon(self) -> None:
+        """Validation failed: stop the write (the transaction is rolled back by the caller's exception)."""
+        if self._thread is not None and self._thread.is_alive():
+            self._conn.cancel_safe()
+            self._thread.join()
+
+
 # --- rows ----------------------------------------------------------------------------------------
 
+def _load_castable_rows(conn: psycopg.Connection, item: dict, submission_id: int) -> int:
+    """Every row of the load table that raw's types can hold, into raw; the rest into ``_uncastable``.
+
+    Runs before validation has spoken (see :func:`finalise`): :func:`_write_rows` then deletes the rows
+    validation rejects. The savepoint ``early_load`` lets a file that validation rejects whole roll the
+    insert back. Returns the number of rows inserted.
+    """
+    table = load_tables.ident(item["load_table"])
+    tpl = template(item["template"])
+    columns: list[str] = item["columns"]
+    conn.execute("""create temp table _uncastable (source_row integer, column_name text, rule text, reason text)
+                    on commit drop""")
+    _find_uncastable(conn, table, tpl, columns)
+    # Most files have no such row: an anti-join with an empty table still costs a probe per row
+    every_row = conn.execute("select not exists (select 1 from _uncastable)").fetchone()[0]
+    conn.execute("savepoint early_load")
+    return conn.execute(_insert_raw(tpl, columns, table, every_row=every_row), {"sid": submission_id}).rowcount
+
+
 def _write_rows(conn: psycopg.Connection, item: dict, outcome: dict | None, submission_id: int,
-                rejection: dict | None) -> tuple[int, int, int, int]:
+                rejection: dict | None, inserted: int) -> tuple[int, int, int, int]:
+    """Findings, warnings and rejected rows; the raw rows of validation's rejected rows deleted again.
+
+    ``inserted``: the rows :func:`_load_castable_rows` put into raw (0 when the file is rejected).
+    """
     findings = (outcome or {}).get("findings", [])
     conn.execute("""create temp table _findings (source_row integer, column_name text, rule text, reason text,
                       severity text, accepted boolean, ord integer) on commit drop""")
@@ -174,7 +271,6 @@ def _write_rows(conn: psycopg.Connection, item: dict, outcome: dict | None, subm
         return 0, 0, 0, 0
     table = load_tables.ident(name)
     tpl = template(item["template"])
-    columns: list[str] = item["columns"]
     conn.execute("""create temp table _rejected on commit drop as
                     select source_row, (array_agg(column_name order by ord))[1] as column_name,
                            (array_agg(rule order by ord))[1] as rule,
@@ -189,12 +285,19 @@ def _write_rows(conn: psycopg.Connection, item: dict, outcome: dict | None, subm
     rows_read = conn.execute(sql.SQL("select count(*) from {}").format(table)).fetchone()[0]
     hidden = tpl.personal_columns + list(tpl.pseudonyms) + ["_source_row"]
     if rejection is None:
-        _reject_uncastable(conn, table, tpl, columns)
-        # Most files reject no row: the anti-join with an empty _rejected still cost a probe per row
-        # (the planner's nested loop; ~0.9 s of a 1,000,000-row file)
-        none_rejected = conn.execute("select not exists (select 1 from _rejected)").fetchone()[0]
-        loaded = conn.execute(_insert_raw(tpl, columns, table, every_row=none_rejected),
-                              {"sid": submission_id}).rowcount
+        # raw holds every castable row: take out those validation rejects (usually none)
+        deleted = 0
+        if conn.execute("select exists (select 1 from _rejected)").fetchone()[0]:
+            deleted = conn.execute(sql.SQL(
+                """delete from raw.{} t using _rejected r
+                   where t._submission_id = %s and t._source_row = r.source_row
+                     and not exists (select 1 from _uncastable u where u.source_row = r.source_row)""").format(
+                sql.Identifier(tpl.name)), (submission_id,)).rowcount
+        # a value raw cannot hold, where validation found nothing else wrong with the row
+        conn.execute("""insert into _rejected (source_row, column_name, rule, reason)
+                        select u.source_row, u.column_name, u.rule, u.reason from _uncastable u
+                        where not exists (select 1 from _rejected r where r.source_row = u.source_row)""")
+        loaded = inserted - deleted
         rejected = conn.execute(sql.SQL(
             """insert into ops.rejected_rows (submission_id, row_number, column_name, rule, reason, raw_values)
                select %s, l._source_row, r.column_name, r.rule, r.reason, to_jsonb(l) - %s::text[]
@@ -242,8 +345,10 @@ def _castable(tpl_col: Any, ref: sql.Composable) -> sql.Composable | None:
     return sql.SQL("({r} is null or pg_input_is_valid({r}, {t}))").format(r=ref, t=sql.Literal(tpl_col.pg_type))
 
 
-def _reject_uncastable(conn: psycopg.Connection, table: sql.Composable, tpl: Any, columns: list[str]) -> None:
-    """Safety net under validation: a value the typed column cannot hold is a rejected row, not a crash."""
+def _find_uncastable(conn: psycopg.Connection, table: sql.Composable, tpl: Any, columns: list[str]) -> None:
+    """Safety net under validation: a value the typed column cannot hold is a rejected row, not a crash.
+
+    Fills ``_uncastable`` (one row per such source row, its first bad column)."""
     checks = []
     for name in columns:
         if name not in tpl.column_names:
@@ -261,14 +366,13 @@ def _reject_uncastable(conn: psycopg.Connection, table: sql.Composable, tpl: Any
         for _name, zh, ok in checks))
     any_bad = sql.SQL(" or ").join(sql.SQL("not {}").format(ok) for _n, _z, ok in checks)
     conn.execute(sql.SQL(
-        """insert into _rejected (source_row, column_name, rule, reason)
-           select l._source_row, {}, 'cast_failed', {} from {} l
-           where ({}) and not exists (select 1 from _rejected r where r.source_row = l._source_row)""").format(
+        """insert into _uncastable (source_row, column_name, rule, reason)
+           select l._source_row, {}, 'cast_failed', {} from {} l where {}""").format(
         first_bad, bad_reason, table, any_bad))
 
 
 def _insert_raw(tpl: Any, columns: list[str], table: sql.Composable, every_row: bool = False) -> sql.Composed:
-    """The load table's rows into raw, typed; all of them when ``every_row``, else those not in _rejected."""
+    """The load table's rows into raw, typed; all of them when ``every_row``, else those not in _uncastable."""
     targets: list[sql.Composable] = []
     values: list[sql.Composable] = []
     if tpl.fixed_county_code:
@@ -281,7 +385,7 @@ def _insert_raw(tpl: Any, columns: list[str], table: sql.Composable, every_row: 
     targets += [sql.Identifier("_submission_id"), sql.Identifier("_source_row")]
     values += [sql.Placeholder("sid"), sql.SQL("l._source_row")]
     keep = sql.SQL("" if every_row else
-                   "where not exists (select 1 from _rejected r where r.source_row = l._source_row)")
+                   "where not exists (select 1 from _uncastable u where u.source_row = l._source_row)")
     return sql.SQL("insert into raw.{} ({}) select {} from {} l {}").format(
         sql.Identifier(tpl.name), sql.SQL(", ").join(targets), sql.SQL(", ").join(values), table, keep)
 

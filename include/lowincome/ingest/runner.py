@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import sys
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -106,7 +107,8 @@ def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[F
             bar.update(1)
         for item in sorted(items, key=load_order):
             with _per_file(conn, Path(item["path"]), item["order"], outcomes):
-                outcomes[item["order"]] = finalise(conn, cfg, item, validate_item(cfg, item))
+                # validation runs while the load already writes the rows into raw (loader.finalise)
+                outcomes[item["order"]] = finalise(conn, cfg, item, validate=partial(validate_item, cfg, item))
             bar.update(1)
         bar.close()
     return [outcomes[k] for k in sorted(outcomes)]
