@@ -315,7 +315,8 @@ def dag_ids(cfg: Settings) -> set[str]:
     return {p.stem for p in cfg.dags_dir.glob("*.py") if not p.name.startswith("_")}
 
 
-def run_child(bench: Bench, folder: Path, profile: Path | None = None, label: str = "child") -> dict[str, Any]:
+def run_child(bench: Bench, folder: Path, profile: Path | None = None, label: str = "child",
+              dag_steps: bool = False) -> dict[str, Any]:
     """Ingest ``folder`` in a fresh process (:mod:`benchmarks.child`); its JSON report."""
     import json
     import subprocess
@@ -324,6 +325,8 @@ def run_child(bench: Bench, folder: Path, profile: Path | None = None, label: st
     argv = [sys.executable, "-m", "benchmarks.child", str(folder)]
     if profile is not None:
         argv += ["--profile", str(profile)]
+    if dag_steps:
+        argv.append("--dag-steps")
     logs = bench.out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     stderr_path = logs / f"{label}.log"

@@ -11,9 +11,11 @@
 * (b) the usual way: :mod:`benchmarks.usual` (pandas + GX on the DataFrame + ``to_sql``).
 
 Targets (issue 7): CSV ≥ 1/3 of COPY's rows/s; XLSX ≥ 10× the usual way's rows/s. Issue 4: validating
-the register must cost no more than loading it: the CSV run's GX validation time (the ledger's
-``ops.validation_runs`` timestamps) against the rest of that same run (parse + COPY into the load table,
-the load into ``raw``, feedback).
+the register must cost no more than loading it. The CLI path validates while its load transaction
+already writes the rows into raw, so its stages overlap and their wall times say little about either's
+cost; the share is measured on a second CSV run through the nightly DAG's own steps, one after the
+other as the night runs them (:func:`benchmarks.child.dag_steps`: parse + COPY, GX validation, the load
+into ``raw`` with feedback, each timed alone).
 """
 
 from __future__ import annotations
@@ -144,16 +146,28 @@ def _stages(bench: Bench, started: dt.datetime, total: float) -> dict[str, float
 
 
 
+def dag_path(bench: Bench, path: Path) -> dict[str, Any]:
+    """The nightly DAG's steps on a folder holding only ``path``, one after the other, in a child process."""
+    bench.reset_warehouse()
+    landing = bench.scratch("ingest-dag-steps")
+    workloads.stage([path], landing)
+    report = run_child(bench, landing, label="ingest-dag-steps", dag_steps=True)
+    rows = report["outcomes"][0]["rows_read"] if report["outcomes"] else 0
+    require_loaded(report["outcomes"], rows, "the DAG's steps")
+    report["rows"] = rows
+    return report
+
+
 def validation_share(run: dict[str, Any], size: str) -> Result:
-    """Issue 4: GX validation of the register against loading it (everything else of the same run)."""
-    stages = run["stages"]
-    loading = stages["parse_copy"] + stages["load_raw_feedback"]
-    return Result(SECTION, f"CSV: validating vs loading ({size})", stages["validate"], "s",
-                  "parse + COPY + load into raw + feedback", loading,
-                  stages["validate"] / loading if loading else None, goal=VALIDATE_GOAL,
-                  note=f"parse+COPY {stages['parse_copy']:.1f}s, validate {stages['validate']:.1f}s, "
-                       f"load into raw+feedback {stages['load_raw_feedback']:.1f}s",
-                  details={"stages": stages})
+    """Issue 4: GX validation of the register against loading it, each step timed alone (the DAG's steps)."""
+    steps = run["steps"]
+    loading = steps["parse"] + steps["load"]
+    return Result(SECTION, f"CSV: validating vs loading ({size})", steps["validate"], "s",
+                  "parse + COPY + load into raw + feedback (the DAG's steps)", loading,
+                  steps["validate"] / loading if loading else None, goal=VALIDATE_GOAL,
+                  note=f"parse+COPY {steps['parse']:.1f}s, validate {steps['validate']:.1f}s, "
+                       f"load into raw+feedback {steps['load']:.1f}s; all {run['seconds']:.1f}s",
+                  details={"steps": steps, "seconds": run["seconds"]})
 
 
 def usual_way(bench: Bench, path: Path) -> dict[str, Any]:
@@ -187,6 +201,9 @@ def run(bench: Bench) -> list[Result]:
     bench.log("  project path, XLSX")
     xlsx_run = project_path(bench, xlsx_file, "xlsx")
     bench.log(f"    {xlsx_run['rows_per_second']:,.0f} rows/s")
+    bench.log("  the DAG's steps one after the other, CSV (validating vs loading)")
+    steps_run = dag_path(bench, csv_file)
+    bench.log(f"    {steps_run['steps']}")
     bench.log("  COPY limit")
     limit = copy_limit(bench, csv_file)
     bench.log(f"    {limit['rows_per_second']:,.0f} rows/s")
@@ -198,7 +215,7 @@ def run(bench: Bench) -> list[Result]:
     bench.log(f"    {usual_xlsx['rows_per_second']:,.0f} rows/s")
 
     size = f"{rows:,} rows"
-    results = [validation_share(csv_run, size)] if csv_run.get("stages") else []
+    results = [validation_share(steps_run, size)]
     csv_ratio = csv_run["rows_per_second"] / limit["rows_per_second"]
     xlsx_ratio = xlsx_run["rows_per_second"] / usual_xlsx["rows_per_second"]
     return results + [

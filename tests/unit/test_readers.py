@@ -537,3 +537,26 @@ def test_a_sheet_of_1048576_rows_mostly_formatted_blanks(tmp_path, xlsx_reader):
             sheet.write(("".join(block) + "</sheetData></worksheet>").encode())
     rs, out = stream(path)
     assert len(out) == 5 and out[-1][0] == 6
+
+
+def test_csv_with_every_cell_quoted_is_read(tmp_path):
+    """Some exports quote every cell: under the other delimiters tried (tab, ';', '|') such a line is
+    malformed, which must mean 'not this delimiter', not an unreadable file."""
+    import csv
+
+    path = tmp_path / "quoted.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
+        for line in table(households(3), "households"):
+            writer.writerow(line)
+    tbl = readers.open_table(path)
+    rows = list(tbl.data_rows())
+    tbl.close()
+    assert tbl.match.template.name == "households" and tbl.delimiter == ","
+    assert [n for n, _cells in rows] == [2, 3, 4] and rows[0][1][5] == "H00001"
+
+
+def test_csv_malformed_under_every_delimiter_is_unreadable(tmp_path):
+    path = tmp_path / "broken.csv"
+    path.write_text('"县代码"x,"年度"\n1,2\n', encoding="utf-8")
+    assert rejected(path).code == "unreadable"

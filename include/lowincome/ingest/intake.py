@@ -23,7 +23,8 @@ from lowincome.ingest.load_tables import IngestRun
 from lowincome.ingest.loader import earlier_copy
 from lowincome.ingest.names import contradiction, display_name, hint_from_name, in_scope
 from lowincome.ingest.parser import RowStream
-from lowincome.ingest.readers import Table, open_table
+from lowincome.ingest.parts import HelperFailed, rows_in_two
+from lowincome.ingest.readers import Table, csv_split, open_table
 from lowincome.ingest.reasons import FileRejected, reason
 from lowincome.ingest.storage import archive, sha256_of
 
@@ -75,7 +76,7 @@ def as_rejection(err: BaseException) -> FileRejected | None:
     """
     if isinstance(err, FileRejected):
         return err
-    if isinstance(err, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+    if isinstance(err, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError | HelperFailed):
         return None
     if isinstance(err, psycopg.DataError):   # e.g. a NUL character, which PostgreSQL text cannot hold
         return FileRejected("unreadable", detail="文件含有无法保存的字符（如空字符）")
@@ -154,7 +155,9 @@ def _load(item: dict, table: Table, cfg: Settings, conn: psycopg.Connection, run
     name = load_tables.new_name()
     load_tables.create(conn, name, stream.load_columns, run)
     try:
-        load_tables.copy_rows(conn, name, stream.load_columns, stream.rows())
+        split = csv_split(table)   # a big CSV: its second half is parsed by a second process
+        rows = stream.rows() if split is None else rows_in_two(stream, cfg.warehouse_url(), name, split)
+        load_tables.copy_rows(conn, name, stream.load_columns, rows)
     except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
         rejection = _or_raise(err, item["file_name"])
         load_tables.drop(conn, name)

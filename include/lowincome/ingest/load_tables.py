@@ -66,8 +66,10 @@ def create(conn: psycopg.Connection, name: str, columns: list[str], run: IngestR
                      (name, run.run_id, run.batch, run.owner_lock))
 
 
-def copy_rows(conn: psycopg.Connection, name: str, columns: list[str], rows: Iterable[tuple]) -> None:
-    """Stream the rows in with COPY (text), committed as one transaction."""
+def copy_rows(conn: psycopg.Connection, name: str, columns: list[str], rows: Iterable[tuple],
+              analyze: bool = True) -> None:
+    """Stream the rows in with COPY (text), committed as one transaction; then ANALYZE the table
+    (``analyze``: False for a second writer, whose rows the first one's ANALYZE waits for)."""
     statement = sql.SQL("copy {} ({}) from stdin").format(
         ident(name), sql.SQL(", ").join(map(sql.Identifier, ["_source_row", *columns])))
     with conn.transaction(), conn.cursor() as cur, cur.copy(statement) as copy:
@@ -76,7 +78,8 @@ def copy_rows(conn: psycopg.Connection, name: str, columns: list[str], rows: Ite
             write(row)
     # Validation's queries join the load table to raw: without statistics the planner takes a fresh
     # table for empty and picks nested loops that are quadratic in the file's rows.
-    conn.execute(sql.SQL("analyze {}").format(ident(name)))
+    if analyze:
+        conn.execute(sql.SQL("analyze {}").format(ident(name)))
 
 
 def drop(conn: psycopg.Connection, name: str) -> None:

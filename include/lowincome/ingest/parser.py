@@ -156,7 +156,16 @@ class RowStream:
                 specs.append((position, "text", None))
         return compile_normaliser(specs, [idx for _key, idx in self.pseudonyms], self.hasher)
 
-    def rows(self) -> Iterator[tuple]:
+    def rows(self, until: int | None = None) -> Iterator[tuple]:
+        """The table's load-table rows; with ``until``, only those of source rows before that row."""
+        return self._rows(self.table.data_rows(), until, below_header=True)
+
+    def rows_of(self, source: Iterator[tuple[int, list]]) -> Iterator[tuple]:
+        """The load-table rows of a later part of the table (a second reader's rows, numbered as in the
+        file): its header and unit row are behind it."""
+        return self._rows(source, None, below_header=False)
+
+    def _rows(self, source: Iterator[tuple[int, list]], until: int | None, below_header: bool) -> Iterator[tuple]:
         tally = self.tally
         normalise = self._normaliser()
         width = self.width
@@ -165,8 +174,10 @@ class RowStream:
         year_at = None if self._year is None else self._year + 1
         counties, years = tally.counties, tally.years
         not_data_first = _NOT_DATA_FIRST
-        below_header = True   # a unit row may sit right under the header
-        for number, cells in self.table.data_rows():
+        # below_header: a unit row may sit right under the header
+        for number, cells in source:
+            if until is not None and number >= until:
+                break
             if len(cells) < width:
                 cells = list(cells) + [None] * (width - len(cells))
             row = normalise(cells, number)

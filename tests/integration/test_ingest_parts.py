@@ -1,0 +1,211 @@
+"""A big CSV parsed by two processes (lowincome.ingest.parts) ends exactly as when one process parses it.
+
+The split is forced on small files by lowering ``readers.SPLIT_ABOVE``; each file is ingested once
+without a split and once with one, on the same warehouse, and every table the ingestion writes must be
+the same.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+from fixtures.county_files import COUNTY, YEAR, households, table, villages, write_csv
+from fixtures.ingest_support import accounting_holds, ingest, rows, value
+
+from lowincome.ingest import load_tables, parts, readers, runner
+
+TABLES = ("raw.households", "raw.villages", "ops.submissions", "ops.rejected_rows", "ops.row_warnings",
+          "ops.validation_results", "ops.validation_runs", "ops.load_tables")
+
+
+def fingerprint(cfg, template: str) -> dict:
+    return {
+        "raw": rows(cfg, f"""select to_jsonb(t) - '_submission_id' as r from raw.{template} t
+                             order by t._source_row"""),
+        "ledger": rows(cfg, """select file_name, county_code, template, year, status, rows_read, rows_loaded,
+                                      rows_rejected, rows_warned, reason_code, reason from ops.submissions"""),
+        "rejected": rows(cfg, "select row_number, column_name, rule, reason, raw_values from ops.rejected_rows "
+                              "order by row_number, id"),
+        "warnings": rows(cfg, "select row_number, column_name, rule from ops.row_warnings order by 1, 2, 3"),
+    }
+
+
+def reset(cfg) -> None:
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn:
+        for (name,) in conn.execute("select name from ops.load_tables").fetchall():
+            load_tables.drop(conn, name)
+        conn.execute(f"truncate {', '.join(TABLES)} restart identity cascade")
+
+
+@pytest.fixture
+def helpers(monkeypatch) -> list[int]:
+    """The pids of the helper processes forked while the test runs."""
+    forked: list[int] = []
+    real = parts._Helper.__init__
+
+    def recording(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        forked.append(self.pid)
+
+    monkeypatch.setattr(parts._Helper, "__init__", recording)
+    return forked
+
+
+def both_ways(cfg, monkeypatch, write, template: str) -> tuple[dict, dict, dict]:
+    """(outcome, tables) ingested in one process, then the same with the file split; the outcomes."""
+    found = []
+    parsed: list[dict] = []
+    real_parse = runner.parse_file
+
+    def parse_file(*args, **kwargs):
+        item = real_parse(*args, **kwargs)
+        parsed.append({k: item.get(k) for k in ("rows_read", "county_code", "year", "columns", "rejection")})
+        return item
+
+    monkeypatch.setattr(runner, "parse_file", parse_file)
+    for split_above in (1 << 60, 1):
+        if found:
+            reset(cfg)
+        monkeypatch.setattr(readers, "SPLIT_ABOVE", split_above)
+        path = write(cfg.landing_dir)
+        outcome = ingest(cfg)[path.name]
+        accounting_holds(cfg)
+        found.append((outcome.to_dict(), fingerprint(cfg, template)))
+    (one, one_tables), (two, two_tables) = found
+    for outcome in (one, two):
+        outcome.pop("submission_id"), outcome.pop("feedback_path")
+    assert parsed[0] == parsed[1]   # the tally of the two halves is the tally of the one reader
+    return one, two, {"one": one_tables, "two": two_tables}
+
+
+def register(lines: int, encoding: str = "utf-8"):
+    def write(landing: Path) -> Path:
+        data = households(lines)
+        data[lines - 5]["head_id_number"] = "33080319650302001"       # a bad row in the second half
+        data[lines - 3]["household_size"] = "多"                       # a value raw cannot hold
+        body = table(data, "households")
+        body[lines // 2: lines // 2] = [[], [None] * 3, []]            # blank lines around the middle
+        body.append(["合计", None, None, None, None, None, None, None, lines])   # a total row
+        return write_csv(landing / f"{COUNTY}_households_{YEAR}.csv", body, encoding=encoding)
+    return write
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_a_split_register_loads_exactly_as_one_reader_loads_it(empty_warehouse, monkeypatch, helpers, encoding):
+    cfg = empty_warehouse
+    one, two, tables = both_ways(cfg, monkeypatch, register(3_000, encoding), "households")
+    assert len(helpers) == 1                       # the second ingest really was split
+    assert one == two and one["status"] == "loaded" and one["rows_read"] == 3_000
+    assert one["rows_rejected"] == 2
+    assert tables["one"] == tables["two"]
+    assert tables["two"]["raw"][-1]["r"]["_source_row"] == 3_000 + 3 + 1   # numbered as in the file
+    for pid in helpers:                            # reaped, not a zombie
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_unit_row_under_the_header_scales_both_halves(empty_warehouse, monkeypatch, helpers):
+    def write(landing: Path) -> Path:
+        data = villages(1_500)
+        for i, row in enumerate(data):
+            row["village_code"] = f"{COUNTY}{100 + i // 1000:03d}{i % 1000:03d}"
+            row["collective_operating_income"] = 5.2
+        body = table(data, "villages")
+        units = [None] * len(body[0])
+        units[body[0].index("村集体经营性收入")] = "万元"
+        body.insert(1, units)
+        return write_csv(landing / f"{COUNTY}_villages_{YEAR}.csv", body)
+
+    cfg = empty_warehouse
+    one, two, tables = both_ways(cfg, monkeypatch, write, "villages")
+    assert len(helpers) == 1
+    assert one == two and one["status"] == "loaded" and one["rows_loaded"] == 1_500
+    assert tables["one"] == tables["two"]
+    assert {r["r"]["collective_operating_income"] for r in tables["two"]["raw"]} == {52000}
+
+
+def test_a_first_half_without_data_rows_is_read_in_one_process(empty_warehouse, monkeypatch, helpers):
+    def write(landing: Path) -> Path:
+        body = table(households(20), "households")
+        body[1:1] = [[] for _ in range(2_000)]
+        return write_csv(landing / f"{COUNTY}_households_{YEAR}.csv", body)
+
+    cfg = empty_warehouse
+    one, two, tables = both_ways(cfg, monkeypatch, write, "households")
+    assert helpers == []
+    assert one == two and one["rows_loaded"] == 20
+    assert tables["one"] == tables["two"]
+
+
+@pytest.mark.parametrize("spoil", ["nul", "long_line"])
+def test_a_bad_second_half_rejects_the_file_as_one_reader_does(empty_warehouse, monkeypatch, helpers, spoil):
+    def write(landing: Path) -> Path:
+        path = register(2_000)(landing)
+        lines = path.read_bytes().split(b"\r\n")
+        at = len(lines) * 3 // 4
+        lines[at] = lines[at] + (b"\x00" if spoil == "nul" else b"x" * readers.MAX_LINE_CHARS)
+        path.write_bytes(b"\r\n".join(lines))
+        return path
+
+    cfg = empty_warehouse
+    one, two, tables = both_ways(cfg, monkeypatch, write, "households")
+    assert len(helpers) == 1
+    assert one == two and one["status"] == "rejected" and one["reason_code"] == "unreadable"
+    assert tables["one"] == tables["two"]
+
+
+def test_a_helper_that_cannot_reach_the_warehouse_fails_the_file_not_rejects_it(empty_warehouse, monkeypatch,
+                                                                                 helpers):
+    cfg = empty_warehouse
+    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    path = register(2_000)(cfg.landing_dir)
+    real = psycopg.connect
+
+    def unreachable(url, *args, **kwargs):
+        if kwargs.get("application_name") == "lowincome-ingest-part":
+            raise psycopg.OperationalError("connection refused")
+        return real(url, *args, **kwargs)
+
+    monkeypatch.setattr(parts.psycopg, "connect", unreachable)
+    outcome = ingest(cfg)[path.name]
+    assert outcome.status == "error" and "second parsing process failed" in outcome.reason
+    assert path.exists()                                         # waits in landing for the next run
+    assert value(cfg, "select count(*) from ops.submissions") == 0
+    monkeypatch.setattr(parts.psycopg, "connect", real)
+    assert ingest(cfg)[path.name].status == "loaded"
+    assert len(helpers) == 2
+
+
+def test_csv_split_finds_a_line_start_only_where_lines_are_records(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    monkeypatch.setattr(readers, "_CHUNK", 5)     # chunk edges inside \r\n pairs and inside characters
+
+    def split(name: str, lines: list[str], encoding: str = "utf-8", newline: str = "\r\n"):
+        path = write_csv(tmp_path / name, table(households(1), "households"), encoding=encoding)
+        with path.open("a", encoding=encoding, newline="") as handle:
+            handle.write(newline.join(lines) + newline)
+        tbl = readers.open_table(path)
+        try:
+            return path, tbl, readers.csv_split(tbl)
+        finally:
+            tbl.close()
+
+    body = [f"{COUNTY},{YEAR},樟潭街道,330803100200,第{i}村,H{i:05d}" for i in range(40)]
+    for encoding, newline in (("utf-8", "\r\n"), ("gb18030", "\n"), ("utf-8-sig", "\r\n")):
+        path, tbl, found = split(f"ok-{encoding}.csv", body, encoding, newline)
+        offset, line = found
+        data = path.read_bytes()
+        assert data[offset - 1:offset] == b"\n" and data[:offset].count(b"\n") + 1 == line
+        assert abs(offset - len(data) // 2) < 80
+        again = readers.open_table(path)
+        whole = [r for r in again.data_rows() if r[0] >= line]
+        again.close()
+        assert list(readers.csv_part(tbl, offset, line)) == whole
+    assert split("quoted.csv", body[:20] + ['"a\r\nb",1'] + body)[2] is None
+    assert split("lone-cr.csv", body[:20] + ["a\rb"] + body)[2] is None
+    assert split("utf16.csv", body, "utf-16")[2] is None
+    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1 << 20)
+    assert split("small.csv", body)[2] is None
