@@ -130,22 +130,25 @@ def test_a_unit_row_under_the_header_scales_both_halves(empty_warehouse, monkeyp
 def test_a_first_half_without_data_rows_is_read_in_one_process(empty_warehouse, monkeypatch, helpers):
     def write(landing: Path) -> Path:
         body = table(households(20), "households")
-        body[1:1] = [[] for _ in range(2_000)]
+        # blank lines, then the unit row: still the first row under the header, so not data
+        body[1:1] = [[] for _ in range(2_000)] + [["单位：元"]]
         return write_csv(landing / f"{COUNTY}_households_{YEAR}.csv", body)
 
     cfg = empty_warehouse
     one, two, tables = both_ways(cfg, monkeypatch, write, "households")
     assert helpers == []
-    assert one == two and one["rows_loaded"] == 20
+    assert one == two and one["rows_read"] == one["rows_loaded"] == 20
     assert tables["one"] == tables["two"]
 
 
-@pytest.mark.parametrize("spoil", ["nul", "long_line"])
-def test_a_bad_second_half_rejects_the_file_as_one_reader_does(empty_warehouse, monkeypatch, helpers, spoil):
+@pytest.mark.parametrize(("spoil", "where"), [("nul", 3 / 4), ("long_line", 3 / 4), ("nul", 1 / 4)])
+def test_a_bad_half_rejects_the_file_as_one_reader_does(empty_warehouse, monkeypatch, helpers, spoil, where):
+    """3/4: the helper's half (its rejection comes back through the pipe); 1/4: this process's half (the
+    helper is killed and reaped before the load table is dropped)."""
     def write(landing: Path) -> Path:
         path = register(2_000)(landing)
         lines = path.read_bytes().split(b"\r\n")
-        at = len(lines) * 3 // 4
+        at = int(len(lines) * where)
         lines[at] = lines[at] + (b"\x00" if spoil == "nul" else b"x" * readers.MAX_LINE_CHARS)
         path.write_bytes(b"\r\n".join(lines))
         return path
@@ -155,6 +158,9 @@ def test_a_bad_second_half_rejects_the_file_as_one_reader_does(empty_warehouse, 
     assert len(helpers) == 1
     assert one == two and one["status"] == "rejected" and one["reason_code"] == "unreadable"
     assert tables["one"] == tables["two"]
+    for pid in helpers:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
 
 
 def test_a_helper_that_cannot_reach_the_warehouse_fails_the_file_not_rejects_it(empty_warehouse, monkeypatch,
@@ -209,3 +215,21 @@ def test_csv_split_finds_a_line_start_only_where_lines_are_records(tmp_path, mon
     assert split("utf16.csv", body, "utf-16")[2] is None
     monkeypatch.setattr(readers, "SPLIT_ABOVE", 1 << 20)
     assert split("small.csv", body)[2] is None
+
+
+def test_no_process_for_the_helper_fails_the_file_not_rejects_it(empty_warehouse, monkeypatch, helpers):
+    cfg = empty_warehouse
+    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    path = register(2_000)(cfg.landing_dir)
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    real_fork = os.fork
+    monkeypatch.setattr(parts.os, "fork", no_fork)
+    outcome = ingest(cfg)[path.name]
+    assert outcome.status == "error" and "could not start the second parsing process" in outcome.reason
+    assert path.exists() and helpers == []
+    monkeypatch.setattr(parts.os, "fork", real_fork)
+    assert ingest(cfg)[path.name].status == "loaded"
+    assert len(helpers) == 1

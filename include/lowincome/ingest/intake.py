@@ -154,11 +154,14 @@ def _load(item: dict, table: Table, cfg: Settings, conn: psycopg.Connection, run
           "reason": reason("repeated_column", label=label)} for label in match.repeated])
     name = load_tables.new_name()
     load_tables.create(conn, name, stream.load_columns, run)
+    rows = None
     try:
         split = csv_split(table)   # a big CSV: its second half is parsed by a second process
         rows = stream.rows() if split is None else rows_in_two(stream, cfg.warehouse_url(), name, split)
         load_tables.copy_rows(conn, name, stream.load_columns, rows)
     except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
+        if rows is not None:
+            rows.close()   # stops a helper still writing the other half before its table is dropped
         rejection = _or_raise(err, item["file_name"])
         load_tables.drop(conn, name)
         _rejected(item, rejection)

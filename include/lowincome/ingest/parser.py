@@ -160,10 +160,10 @@ class RowStream:
         """The table's load-table rows; with ``until``, only those of source rows before that row."""
         return self._rows(self.table.data_rows(), until, below_header=True)
 
-    def rows_of(self, source: Iterator[tuple[int, list]]) -> Iterator[tuple]:
+    def rows_of(self, source: Iterator[tuple[int, list]], below_header: bool = False) -> Iterator[tuple]:
         """The load-table rows of a later part of the table (a second reader's rows, numbered as in the
-        file): its header and unit row are behind it."""
-        return self._rows(source, None, below_header=False)
+        file). ``below_header``: no row but blank ones came before it, so a unit row may still come."""
+        return self._rows(source, None, below_header=below_header)
 
     def _rows(self, source: Iterator[tuple[int, list]], until: int | None, below_header: bool) -> Iterator[tuple]:
         tally = self.tally

@@ -52,7 +52,9 @@ def rows_in_two(stream: RowStream, url: str, load_table: str, split: tuple[int, 
     mine = stream.rows(until=first_line)
     first = next(mine, None)
     if first is None:   # no data row in the first half: nothing to share
-        yield from stream.rows_of(csv_part(stream.table, offset, first_line))
+        tally = stream.tally
+        blank_so_far = tally.unit_rows + tally.not_data == 0
+        yield from stream.rows_of(csv_part(stream.table, offset, first_line), below_header=blank_so_far)
         return
     helper = _Helper(stream, url, load_table, offset, first_line)
     try:
@@ -66,9 +68,12 @@ def rows_in_two(stream: RowStream, url: str, load_table: str, split: tuple[int, 
 
 class _Helper:
     def __init__(self, stream: RowStream, url: str, load_table: str, offset: int, first_line: int):
-        read_end, write_end = os.pipe()
         parent = os.getpid()
-        self.pid = os.fork()
+        try:
+            read_end, write_end = os.pipe()
+            self.pid = os.fork()
+        except OSError as err:   # a process limit, not the file's fault
+            raise HelperFailed(f"could not start the second parsing process: {err}") from err
         if self.pid == 0:   # the helper: never returns
             os.close(read_end)
             _helper_main(write_end, parent, stream, url, load_table, offset, first_line)
