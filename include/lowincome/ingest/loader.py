@@ -220,10 +220,13 @@ class _EarlyLoad:
         return self._value
 
     def abandon(self) -> None:
-        """Validation failed: stop the write (the transaction is rolled back by the caller's exception)."""
-        if self._thread is not None and self._thread.is_alive():
+        """Validation failed: stop the write (the transaction is rolled back by the caller's exception).
+
+        A cancel request that arrives between two of the write's statements cancels nothing, so it is
+        repeated until the thread has stopped."""
+        while self._thread is not None and self._thread.is_alive():
             self._conn.cancel_safe()
-            self._thread.join()
+            self._thread.join(0.2)
 
 
 # --- rows ----------------------------------------------------------------------------------------

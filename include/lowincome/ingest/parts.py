@@ -82,11 +82,10 @@ class _Helper:
         self._done = False
 
     def result(self) -> RowTally:
-        with os.fdopen(self._read_end, "rb") as pipe:
+        read_end, self._read_end = self._read_end, None   # the file object below owns it now
+        with os.fdopen(read_end, "rb") as pipe:
             message = pipe.read()
-        self._read_end = None
-        _pid, status = os.waitpid(self.pid, 0)
-        self._done = True
+        status = self._reap()
         if not message:
             raise HelperFailed(f"the second parsing process ended without a result (wait status {status})")
         kind, value = pickle.loads(message)  # noqa: S301 - written by our own fork, through our own pipe
@@ -108,8 +107,15 @@ class _Helper:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-            os.waitpid(self.pid, 0)
-            self._done = True
+            self._reap()
+
+    def _reap(self) -> int | None:
+        """Wait for the helper's exit; its wait status (None when something else already reaped it)."""
+        self._done = True
+        try:
+            return os.waitpid(self.pid, 0)[1]
+        except ChildProcessError:
+            return None
 
 
 def _helper_main(pipe: int, parent: int, stream: RowStream, url: str, load_table: str, offset: int,
