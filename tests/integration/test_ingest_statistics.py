@@ -3,6 +3,7 @@ every file (an ANALYZE of a province-year table costs ~0.3 s, and a night brings
 
 from __future__ import annotations
 
+import psycopg
 from fixtures.county_files import households, table, write_csv
 from fixtures.ingest_support import accounting_holds, ingest, value
 
@@ -10,7 +11,7 @@ from lowincome.ingest.loader import ANALYZE_AFTER, STALE_SHARE
 
 # What the last ANALYZE counted. pg_class is written in ANALYZE's own transaction, so this is exact the
 # moment the ingestion returns; pg_stat_user_tables.analyze_count is not (a backend reports its counters
-# when it goes idle or exits, which can come after the next query: it failed a CI run on a slow day).
+# when it goes idle or exits, which can come after the next query).
 ANALYSED = "select reltuples::bigint from pg_class where oid = 'raw.households'::regclass"
 
 
@@ -19,6 +20,10 @@ def test_statistics_are_refreshed_when_a_share_of_the_table_changed(empty_wareho
     land = cfg.landing_dir
     big, small = 15_000, 1_200
     assert small >= ANALYZE_AFTER and small < STALE_SHARE * big <= 2 * small
+    # Autovacuum also sets relpages and reltuples (a VACUUM after an insert), at a moment of its own
+    # choosing: it made this test fail twice on a slow machine. What is tested here is the loader alone.
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn:
+        conn.execute("alter table raw.households set (autovacuum_enabled = false)")
     write_csv(land / "big.csv", table(households(big, county="330803"), "households"))
     assert value(cfg, ANALYSED) == -1           # never analysed: the planner believes it empty
     assert ingest(cfg)["big.csv"].rows_loaded == big
