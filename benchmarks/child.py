@@ -24,13 +24,9 @@ from pathlib import Path
 
 def peak_rss_kib() -> int:
     """This process's peak resident set size in KiB (VmHWM; ru_maxrss where /proc is missing)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from lowincome.ingest.parts import status_kib
+
+    return status_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def helpers_growth_kib() -> int:

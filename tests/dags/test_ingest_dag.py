@@ -89,6 +89,31 @@ def test_a_night_loads_registers_first_and_publishes_raw(run_dag, cfg, tmp_path)
 
 
 @pytest.mark.slow
+def test_a_big_csv_is_parsed_by_two_processes_inside_the_task(run_dag, cfg, tmp_path, monkeypatch):
+    """The task's own process forks the parse's helper (lowincome.ingest.parts); forced on small files."""
+    from lowincome.ingest import parts, readers
+
+    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    helpers_before = len(parts.helper_growth_kib)
+    landing = tmp_path / "split_landing"
+    county, year = "330825", 2013                      # 龙游县 2013: no other test writes it
+    write_csv(landing / f"{county}_households_{year}.csv", table(households(300, county=county, year=year),
+                                                               "households"))
+    write_csv(landing / f"{county}_household_income_{year}.csv",
+              table(incomes(300, county=county, year=year), "household_income"))
+    run = run_dag("ingest_county_submissions", {"landing_dir": str(landing)})
+    assert str(getattr(run.state, "value", run.state)) == "success"
+    got = {r["file_name"]: (r["status"], r["rows_loaded"], r["rows_rejected"]) for r in rows(
+        cfg, "select * from ops.submissions where county_code = %s and year = %s", (county, year))}
+    assert got == {f"{county}_households_{year}.csv": ("loaded", 300, 0),
+                   f"{county}_household_income_{year}.csv": ("loaded", 300, 0)}
+    assert len(parts.helper_growth_kib) - helpers_before == 2   # both files went through a helper
+    assert value(cfg, "select count(distinct _source_row) from raw.households h join ops.submissions s "
+                      "on s.id = h._submission_id where s.county_code = %s and s.year = %s", (county, year)) == 300
+    assert value(cfg, "select count(*) from ops.load_tables") == 0
+
+
+@pytest.mark.slow
 def test_a_night_with_nothing_new_publishes_nothing(run_dag, cfg, tmp_path):
     landing = tmp_path / "empty_landing"
     landing.mkdir()

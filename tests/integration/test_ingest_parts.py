@@ -199,7 +199,7 @@ def test_csv_split_finds_a_line_start_only_where_lines_are_records(tmp_path, mon
         finally:
             tbl.close()
 
-    body = [f"{COUNTY},{YEAR},樟潭街道,330803100200,第{i}村,H{i:05d}" for i in range(40)]
+    body = [f"{COUNTY},{YEAR},樟潭街道,330803100200,第{i}村,H{i:05d}" for i in range(200)]
     for encoding, newline in (("utf-8", "\r\n"), ("gb18030", "\n"), ("utf-8-sig", "\r\n")):
         path, tbl, found = split(f"ok-{encoding}.csv", body, encoding, newline)
         offset, line = found
@@ -213,6 +213,17 @@ def test_csv_split_finds_a_line_start_only_where_lines_are_records(tmp_path, mon
     assert split("quoted.csv", body[:20] + ['"a\r\nb",1'] + body)[2] is None
     assert split("lone-cr.csv", body[:20] + ["a\rb"] + body)[2] is None
     assert split("utf16.csv", body, "utf-16")[2] is None
+    # the middle among the rows read to find the header: a short file, and a long note above the header
+    assert split("short.csv", body[:5])[2] is None
+    noted = tmp_path / "noted.csv"
+    intro = "".join(f"说明{i}：{'本表按统计局口径填报' * 40}\r\n" for i in range(8))
+    noted.write_bytes(intro.encode() + write_csv(tmp_path / "plain.csv", table(households(3), "households"))
+                      .read_bytes())
+    tbl = readers.open_table(noted)
+    try:
+        assert tbl.head[-1][0] > 8 and readers.csv_split(tbl) is None
+    finally:
+        tbl.close()
     monkeypatch.setattr(readers, "SPLIT_ABOVE", 1 << 20)
     assert split("small.csv", body)[2] is None
 

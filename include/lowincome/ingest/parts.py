@@ -124,13 +124,13 @@ def _helper_main(pipe: int, parent: int, stream: RowStream, url: str, load_table
     # collection, and os._exit at the end (no atexit, no flushing of the parent's buffers).
     gc.disable()
     code = 1
-    inherited = _status_kib("VmRSS")
+    inherited = status_kib("VmRSS")
     try:
         stream.tally = RowTally()
         rows = _while_parent_lives(stream.rows_of(csv_part(stream.table, offset, first_line)), parent)
         with psycopg.connect(url, application_name="lowincome-ingest-part") as conn:
             load_tables.copy_rows(conn, load_table, stream.load_columns, rows, analyze=False)
-        message: tuple[str, Any] = ("rows", (stream.tally, max(0, _status_kib("VmHWM") - inherited)))
+        message: tuple[str, Any] = ("rows", (stream.tally, max(0, status_kib("VmHWM") - inherited)))
         code = 0
     except BaseException as err:  # noqa: BLE001 - everything goes back to the parent
         from lowincome.ingest.intake import as_rejection, describe
@@ -145,7 +145,7 @@ def _helper_main(pipe: int, parent: int, stream: RowStream, url: str, load_table
         os._exit(code)
 
 
-def _status_kib(field: str) -> int:
+def status_kib(field: str) -> int:
     """A ``kB`` figure of /proc/self/status (VmRSS, VmHWM); 0 where there is no /proc."""
     try:
         with open("/proc/self/status") as status:

@@ -219,6 +219,8 @@ def csv_split(table: Table) -> tuple[int, int] | None:
             position += len(chunk)
     if offset is None or offset >= size or returns != returns_before_feed:
         return None
+    if table.head and lines + 1 <= table.head[-1][0]:
+        return None   # the middle is within the rows read to find the header (very long lines): one reader
     return offset, lines + 1
 
 
