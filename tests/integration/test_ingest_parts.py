@@ -1,4 +1,4 @@
-"""A big CSV parsed by two processes (lowincome.ingest.parts) ends exactly as when one process parses it.
+"""A big CSV or sheet parsed by two processes (lowincome.ingest.parts) ends exactly as when one process parses it.
 
 The split is forced on small files by lowering ``readers.SPLIT_ABOVE``; each file is ingested once
 without a split and once with one, on the same warehouse, and every table the ingestion writes must be
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from fixtures.county_files import COUNTY, YEAR, households, table, villages, write_csv
+from fixtures.county_files import COUNTY, YEAR, households, table, villages, write_csv, write_xlsx
 from fixtures.ingest_support import accounting_holds, ingest, rows, value
 
 from lowincome.ingest import load_tables, parts, readers, runner
@@ -105,6 +105,32 @@ def test_a_split_register_loads_exactly_as_one_reader_loads_it(empty_warehouse, 
     for pid in helpers:                            # reaped, not a zombie
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_split_workbook_loads_exactly_as_one_reader_loads_it(empty_warehouse, monkeypatch, helpers, tmp_path):
+    """A streamed sheet: the helper inflates the XML up to its half unparsed (lowincome.ingest.sheet_stream)."""
+    lines = 3_000
+    data = households(lines)
+    data[lines - 5]["head_id_number"] = "33080319650302001"
+    data[lines - 3]["household_size"] = "多"
+    body = table(data, "households")
+    body[lines // 2: lines // 2] = [[], [None] * 3, []]   # no row elements: the numbers jump
+    body.append(["合计", None, None, None, None, None, None, None, lines])
+    made = write_xlsx(tmp_path / "made.xlsx", [("登记表", body)]).read_bytes()   # one file: its sha is the ledger's
+
+    def write(landing: Path) -> Path:
+        path = landing / f"{COUNTY}_households_{YEAR}.xlsx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(made)
+        return path
+
+    cfg = empty_warehouse
+    monkeypatch.setattr(readers, "STREAM_ABOVE", 0)           # streamed, not read whole by calamine
+    one, two, tables = both_ways(cfg, monkeypatch, write, "households")
+    assert len(helpers) == 1
+    assert one == two and one["status"] == "loaded" and one["rows_read"] == lines and one["rows_rejected"] == 2
+    assert tables["one"] == tables["two"]
+    assert tables["two"]["raw"][-1]["r"]["_source_row"] == lines + 3 + 1
 
 
 def test_a_unit_row_under_the_header_scales_both_halves(empty_warehouse, monkeypatch, helpers):

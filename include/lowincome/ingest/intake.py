@@ -24,7 +24,7 @@ from lowincome.ingest.loader import earlier_copy
 from lowincome.ingest.names import contradiction, display_name, hint_from_name, in_scope
 from lowincome.ingest.parser import RowStream
 from lowincome.ingest.parts import HelperFailed, rows_in_two
-from lowincome.ingest.readers import Table, csv_split, open_table
+from lowincome.ingest.readers import Table, open_table, split
 from lowincome.ingest.reasons import FileRejected, reason
 from lowincome.ingest.storage import archive, sha256_of
 
@@ -156,8 +156,8 @@ def _load(item: dict, table: Table, cfg: Settings, conn: psycopg.Connection, run
     load_tables.create(conn, name, stream.load_columns, run)
     rows = None
     try:
-        split = csv_split(table)   # a big CSV: its second half is parsed by a second process
-        rows = stream.rows() if split is None else rows_in_two(stream, cfg.warehouse_url(), name, split)
+        second = split(table)   # a big CSV or sheet: its second half is parsed by a second process
+        rows = stream.rows() if second is None else rows_in_two(stream, cfg.warehouse_url(), name, second)
         load_tables.copy_rows(conn, name, stream.load_columns, rows)
     except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
         if rows is not None:

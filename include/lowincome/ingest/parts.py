@@ -1,10 +1,11 @@
-"""A big CSV parsed on two cores: a forked helper reads the second half of the lines into the same load table.
+"""A big file parsed on two cores: a forked helper reads the second half of the rows into the same load table.
 
 Parsing (reading, normalising, the pseudonyms' HMACs) is Python and takes one core; PostgreSQL's side of
-the ``COPY`` leaves the other one mostly idle. For a file where every line break ends a record
-(:func:`lowincome.ingest.readers.csv_split`), the process that parses the file forks a helper once its
-first data row is behind it (a unit row under the header has changed the columns' scales by then) and
-stops at the line where the helper starts. The helper parses from there with the same compiled row
+the ``COPY`` leaves the other one mostly idle. For a CSV where every line break ends a record
+(:func:`lowincome.ingest.readers.csv_split`) and for a streamed sheet (a helper inflates the sheet's XML
+up to its half without parsing it, :func:`lowincome.ingest.readers.sheet_split`), the process that parses
+the file forks a helper once its first data row is behind it (a unit row under the header has changed
+the columns' scales by then) and stops at the row where the helper starts. The helper parses from there with the same compiled row
 function, ``COPY``s into the same load table through a connection of its own and commits, then sends
 back its tally (rows read, blank and total rows, counties and years seen) or what went wrong. The file's
 own ``COPY`` ends only after that, so the load table is complete when the parse returns.
@@ -29,7 +30,7 @@ import psycopg
 
 from lowincome.ingest import load_tables
 from lowincome.ingest.parser import RowStream, RowTally
-from lowincome.ingest.readers import csv_part
+from lowincome.ingest.readers import Split
 from lowincome.ingest.reasons import FileRejected
 
 CHECK_PARENT_EVERY = 1 << 16   # rows between the helper's checks that the process that forked it lives
@@ -42,21 +43,20 @@ class HelperFailed(RuntimeError):
     """The helper failed for a reason that is not the file's (the warehouse, memory, a signal)."""
 
 
-def rows_in_two(stream: RowStream, url: str, load_table: str, split: tuple[int, int]) -> Iterator[tuple]:
-    """The load-table rows of the lines before ``split``; the helper writes the others itself.
+def rows_in_two(stream: RowStream, url: str, load_table: str, split: Split) -> Iterator[tuple]:
+    """The load-table rows of the source rows before ``split.first_line``; the helper writes the others.
 
     Ends (after the last row of this half) only once the helper has committed its rows, merging its
     tally into ``stream.tally``; raises what the helper raised.
     """
-    offset, first_line = split
-    mine = stream.rows(until=first_line)
+    mine = stream.rows(until=split.first_line)
     first = next(mine, None)
     if first is None:   # no data row in the first half: nothing to share
         tally = stream.tally
         blank_so_far = tally.unit_rows + tally.not_data == 0
-        yield from stream.rows_of(csv_part(stream.table, offset, first_line), below_header=blank_so_far)
+        yield from stream.rows_of(split.part(), below_header=blank_so_far)
         return
-    helper = _Helper(stream, url, load_table, offset, first_line)
+    helper = _Helper(stream, url, load_table, split)
     try:
         yield first
         yield from mine
@@ -67,7 +67,7 @@ def rows_in_two(stream: RowStream, url: str, load_table: str, split: tuple[int, 
 
 
 class _Helper:
-    def __init__(self, stream: RowStream, url: str, load_table: str, offset: int, first_line: int):
+    def __init__(self, stream: RowStream, url: str, load_table: str, split: Split):
         parent = os.getpid()
         try:
             read_end, write_end = os.pipe()
@@ -76,7 +76,7 @@ class _Helper:
             raise HelperFailed(f"could not start the second parsing process: {err}") from err
         if self.pid == 0:   # the helper: never returns
             os.close(read_end)
-            _helper_main(write_end, parent, stream, url, load_table, offset, first_line)
+            _helper_main(write_end, parent, stream, url, load_table, split)
         os.close(write_end)
         self._read_end = read_end
         self._done = False
@@ -118,8 +118,7 @@ class _Helper:
             return None
 
 
-def _helper_main(pipe: int, parent: int, stream: RowStream, url: str, load_table: str, offset: int,
-                 first_line: int) -> None:
+def _helper_main(pipe: int, parent: int, stream: RowStream, url: str, load_table: str, split: Split) -> None:
     # Inherited objects (the parent's connection among them) must never be finalised here: no garbage
     # collection, and os._exit at the end (no atexit, no flushing of the parent's buffers).
     gc.disable()
@@ -127,7 +126,7 @@ def _helper_main(pipe: int, parent: int, stream: RowStream, url: str, load_table
     inherited = status_kib("VmRSS")
     try:
         stream.tally = RowTally()
-        rows = _while_parent_lives(stream.rows_of(csv_part(stream.table, offset, first_line)), parent)
+        rows = _while_parent_lives(stream.rows_of(split.part()), parent)
         with psycopg.connect(url, application_name="lowincome-ingest-part") as conn:
             load_tables.copy_rows(conn, load_table, stream.load_columns, rows, analyze=False)
         message: tuple[str, Any] = ("rows", (stream.tally, max(0, status_kib("VmHWM") - inherited)))

@@ -21,8 +21,9 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,9 @@ MAX_LINE_CHARS = 1 << 20
 # holds ~1.9 bytes of memory per byte of sheet XML: this bounds the reader's memory near 250 MB.
 STREAM_ABOVE = 128 * 1024**2
 CSV_DELIMITERS = (",", "\t", ";", "|")
-# A CSV this big is parsed by two processes (lowincome.ingest.parts), each from its half of the lines;
-# below it the second process costs more than it saves (its start and its own connection, ~0.1 s).
+# A CSV (or a streamed sheet's XML) this big is parsed by two processes (lowincome.ingest.parts), each
+# from its half of the rows; below it the second process costs more than it saves (its start and its own
+# connection, ~0.1 s). Every streamed sheet is above it.
 SPLIT_ABOVE = 32 * 1024**2
 SPLIT_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "gb18030"})   # a line feed byte is always a line feed
 EXPLANATION_SHEET = "上报说明"
@@ -63,8 +65,10 @@ class Table:
     rest: Iterator[Row]
     encoding: str | None = None
     sheet: str | None = None
-    path: Path | None = None       # CSV: the file and its delimiter, for a second reader (csv_split)
-    delimiter: str | None = None
+    path: Path | None = None       # the file and how to read it again from the middle (see split)
+    delimiter: str | None = None   # CSV
+    book: Any = None               # a streamed workbook (sheet_stream.Workbook) and its sheet's member
+    member: str | None = None
     explanation: str | None = None
     _closers: list[Any] = field(default_factory=list)
 
@@ -185,6 +189,49 @@ def _open_csv(path: Path) -> Table:
     _skip(rows, len(head))
     return Table("csv", match, head, rows, encoding=encoding, path=path, delimiter=delimiter,
                  _closers=[handle.close])
+
+
+@dataclass(frozen=True)
+class Split:
+    """Where a second reader takes over a big file, and how it reads from there."""
+
+    first_line: int                          # the first source row (line, or sheet row) it reads
+    part: Callable[[], Iterator[Row]]        # opens the file anew: call it in the process that reads
+
+
+def split(table: Table) -> Split | None:
+    """A :class:`Split` near the middle of a big CSV (:func:`csv_split`) or streamed sheet
+    (:func:`sheet_split`); None when the file is read by one reader."""
+    if table.kind == "csv":
+        found = csv_split(table)
+        return None if found is None else Split(found[1], partial(csv_part, table, *found))
+    first = sheet_split(table)
+    return None if first is None else Split(first, partial(sheet_part, table, first))
+
+
+def sheet_split(table: Table) -> int | None:
+    """The row of a big streamed sheet where a second reader can start: halfway between the last row read
+    to find the header and the sheet's last row as estimated from its size; None for a small sheet or
+    one whose rows do not name their numbers. A wrong estimate costs speed, never rows: the first reader
+    stops before this row whatever the sheet holds, the second starts at it."""
+    if table.book is None or table.member is None or table.path is None:
+        return None
+    if table.book.size_of(table.member) < SPLIT_ABOVE:
+        return None
+    last = table.book.last_row_estimate(table.member)
+    read = table.head[-1][0] if table.head else 0
+    if last is None or last <= read + 1:
+        return None
+    return (read + last + 1) // 2
+
+
+def sheet_part(table: Table, first: int) -> Iterator[Row]:
+    """The rows of a streamed sheet from row ``first`` on, through a file handle of their own."""
+    book = table.book.reopened(table.path)
+    try:
+        yield from book.rows(table.member, first)
+    finally:
+        book.archive.close()
 
 
 def csv_split(table: Table) -> tuple[int, int] | None:
@@ -318,7 +365,9 @@ def _open_streamed(path: Path) -> Table:
     try:
         book = Workbook(archive)
         sheets = [(name, lambda m=member: book.rows(m)) for name, member in book.sheets]
-        return _pick_sheet(sheets, "xlsx", [archive.close])
+        table = _pick_sheet(sheets, "xlsx", [archive.close])
+        table.path, table.book, table.member = path, book, dict(book.sheets)[table.sheet]
+        return table
     except FileRejected:
         archive.close()
         raise

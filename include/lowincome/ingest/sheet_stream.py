@@ -12,17 +12,20 @@ ingestion cannot tell the two readers apart (tests run the same files through bo
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
 import re
 import zipfile
 from array import array
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 _CHUNK = 1 << 22
 _ROW = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
+_ROW_NUMBER_BYTES = re.compile(rb'<row r="(\d+)"')
 # The attribute order every writer we know uses (r, s, t) and the plain cell bodies (a value, or one
 # inline text run); a row with any other cell takes the general path.
 _CELL_FAST = re.compile(r'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*(?:/>|>(?:<f\b[^>]*?(?:/>|>[^<]*</f>))?'
@@ -100,6 +103,24 @@ def _elements(archive: zipfile.ZipFile, member: str, start: bytes, end: bytes) -
             buffer = buffer[cut:]
 
 
+def _skippable(buffer: bytes, first: int) -> int | None:
+    """How much of ``buffer`` can be dropped unparsed, up to where its last row starts (0: nothing yet,
+    read on), or None when parsing must start here: a row before that one does not name its number
+    (``<row r="…"``: such a row is numbered by counting, which needs every row parsed), or that row is
+    already ``first`` or after it."""
+    tail = buffer.rfind(b"<row ")
+    if tail > 0 and buffer.find(b">", tail) < 0:   # the chunk ended inside that tag: the one before
+        tail = buffer.rfind(b"<row ", 0, tail)
+    if tail < 0:
+        return 0
+    found = _ROW_NUMBER_BYTES.match(buffer, tail)
+    if found is None or int(found.group(1)) >= first:
+        return None
+    if buffer.count(b"<row", 0, tail) != buffer.count(b'<row r="', 0, tail):
+        return None
+    return tail
+
+
 def _member(archive: zipfile.ZipFile, target: str) -> str:
     target = target.lstrip("/")
     return target if target.startswith("xl/") else "xl/" + target
@@ -137,14 +158,25 @@ class Workbook:
     def size_of(self, member: str) -> int:
         return self.archive.getinfo(member).file_size
 
-    def rows(self, member: str) -> Iterator[tuple[int, list[Any]]]:
-        """(row number, cells) of a sheet, one at a time; empty rows are not yielded."""
+    def rows(self, member: str, first: int = 1) -> Iterator[tuple[int, list[Any]]]:
+        """(row number, cells) of a sheet, one at a time; empty rows are not yielded.
+
+        ``first``: only rows numbered from there on. The XML before them is still inflated (a deflate
+        stream has no other way in), but not parsed while every row in it names its number.
+        """
         last = 0
+        skipping = first > 1
         with self.archive.open(member) as handle:
             buffer = b""
             while True:
                 chunk = handle.read(_CHUNK)
                 buffer += chunk
+                if skipping and chunk:
+                    tail = _skippable(buffer, first)
+                    if tail is not None:
+                        buffer = buffer[tail:]
+                        continue
+                    skipping = False
                 cut = buffer.rfind(b"</row>") if chunk else len(buffer)
                 if cut < 0:
                     continue
@@ -155,10 +187,33 @@ class Workbook:
                 for attrs, body in _ROW.findall(text):
                     number = _ROW_NUMBER.search(attrs)
                     last = int(number.group(1)) if number else last + 1
-                    if body:
+                    if body and last >= first:
                         yield last, self._cells(body)
                 if not chunk:
                     return
+
+    def last_row_estimate(self, member: str) -> int | None:
+        """The sheet's last row number, estimated from the bytes per row of its first rows' XML and the
+        size of its XML (None when the first rows do not name their numbers). Not the ``<dimension>``
+        element: write-only writers (openpyxl's among them) leave it out, and formatting can stretch it."""
+        with self.archive.open(member) as handle:
+            head = handle.read(1 << 20)
+        numbered = list(_ROW_NUMBER_BYTES.finditer(head))
+        if len(numbered) < 2:
+            return None
+        first, last = numbered[0], numbered[-1]
+        span = int(last.group(1)) - int(first.group(1))
+        if span <= 0:
+            return None
+        per_row = (last.start() - first.start()) / span
+        return int(first.group(1)) + int((self.size_of(member) - first.start()) / per_row)
+
+    def reopened(self, path: str | Path) -> Workbook:
+        """The same workbook through a file handle of its own (a forked process must not share the
+        parent's file offset); styles and shared strings already read are shared."""
+        other = copy.copy(self)
+        other.archive = zipfile.ZipFile(path)
+        return other
 
     def _cells(self, body: str) -> list[Any]:
         matches = _CELL_FAST.findall(body)
