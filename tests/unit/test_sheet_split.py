@@ -75,3 +75,22 @@ def test_a_reopened_workbook_reads_through_its_own_file(tmp_path):
     assert list(other.rows(SHEET, 40)) == list(book.rows(SHEET))[39:]
     other.archive.close()
     assert len(list(book.rows(SHEET))) == 49
+
+
+def test_the_row_pattern_finds_what_the_plain_lazy_pattern_finds():
+    """sheet_stream._ROW is written for speed (possessive runs of [^<]); it must cut rows exactly as the
+    obvious pattern does, including self-closing rows, tags that start like </row and a row left open."""
+    import re
+
+    plain = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
+    texts = [
+        numbered(1) + '<row r="2"/>' + numbered(3),
+        '<row r="1"><c r="A1"><f>A2&lt;3</f><v>1</v></c></row><row r="2" spans="1:2">\n<c r="B2"/></row>',
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></rowx></row><rows/>',
+        '<sheetData>' + numbered(5) + '</sheetData><rowBreaks count="1"><brk id="3"/></rowBreaks>',
+        numbered(1) + '<row r="2"><c r="A2"><v>1</v></c>',            # the last row never closed
+        '<row r="1">' + "<" * 50 + "</row>",
+        "",
+    ]
+    for text in texts:
+        assert sheet_stream._ROW.findall(text) == plain.findall(text), text
