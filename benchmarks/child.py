@@ -7,7 +7,7 @@ high-water mark, imports included: ``VmHWM`` of /proc/self/status, which belongs
 this process execs into. Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries the parent's resident
 size at fork into it across ``exec``, so a child of a big benchmark process reported the parent's size
 (712 MiB for a 25,000-row file after the nightly sections, 441 MiB for 100,000 rows before them).
-A big CSV is parsed by two processes (:mod:`lowincome.ingest.parts` forks a helper): the largest
+A big CSV or workbook is parsed by two processes (:mod:`lowincome.ingest.parts` forks a helper): the largest
 helper's peak above what it inherited at the fork is added (the pages it shares with this process are
 counted once), so the figure is what the ingestion holds in both processes at their peaks.
 """
