@@ -305,3 +305,23 @@ def test_a_long_file_streams_through(empty_warehouse):
     assert (o.status, o.rows_read, o.rows_loaded, o.rows_rejected) == ("loaded", n, n, 0)
     assert value(cfg, "select max(_source_row) from raw.households") == n + 1
     assert YEAR == value(cfg, "select min(year) from raw.households")
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_nul_character_in_a_workbook_rejects_it_as_unreadable(empty_warehouse, monkeypatch, streamed):
+    """OOXML escapes a NUL as _x0000_; PostgreSQL text cannot hold one, and the (binary) COPY refuses it:
+    the file is rejected with a reason, nothing of it is loaded."""
+    from lowincome.ingest import readers
+
+    if streamed:
+        monkeypatch.setattr(readers, "STREAM_ABOVE", 0)
+    cfg = empty_warehouse
+    found = households(3, county="330881")
+    found[1]["village_name"] = "第1_x0000_村"
+    name = "330881_households_2014.xlsx"
+    write_xlsx(cfg.landing_dir / name, [("登记表", table(found, "households"))])
+    outcome = ingest(cfg)[name]
+    assert (outcome.status, outcome.reason_code, outcome.rows_loaded) == ("rejected", "unreadable", 0)
+    assert "空字符" in outcome.reason
+    assert value(cfg, "select count(*) from raw.households") == 0
+    accounting_holds(cfg)

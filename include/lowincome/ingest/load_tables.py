@@ -68,11 +68,17 @@ def create(conn: psycopg.Connection, name: str, columns: list[str], run: IngestR
 
 def copy_rows(conn: psycopg.Connection, name: str, columns: list[str], rows: Iterable[tuple],
               analyze: bool = True) -> None:
-    """Stream the rows in with COPY (text), committed as one transaction; then ANALYZE the table
-    (``analyze``: False for a second writer, whose rows the first one's ANALYZE waits for)."""
-    statement = sql.SQL("copy {} ({}) from stdin").format(
+    """Stream the rows in with COPY, committed as one transaction; then ANALYZE the table (``analyze``:
+    False for a second writer, whose rows the first one's ANALYZE waits for).
+
+    Binary COPY: a text value goes as its bytes with a length, so neither psycopg escapes it nor the
+    server parses delimiters and escapes (400,000 rows of 20 columns: 0.20 s of client CPU against
+    0.45-0.52 s, 0.62-0.67 s against 0.95-1.02 s in all). A NUL character fails it as it fails text
+    COPY (a DataError: the file is rejected as unreadable)."""
+    statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
         ident(name), sql.SQL(", ").join(map(sql.Identifier, ["_source_row", *columns])))
     with conn.transaction(), conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.set_types(["int4"] + ["text"] * len(columns))
         write = copy.write_row
         for row in rows:
             write(row)
