@@ -128,7 +128,8 @@ def test_no_header_no_template():
 @pytest.mark.parametrize("value, text", [
     (2014.0, "2014"), (330803100201.0, "330803100201"), (1234.5, "1234.5"), (0.1 + 0.2, "0.3"),
     (330802199001011234.0, "3.30802199001011E+17"),   # an 18-digit ID as a number: digits lost, kept visible
-    (-500.0, "-500"), (True, "true"), (dt.datetime(2014, 3, 15), "2014-03-15"), (dt.date(2014, 3, 5), "2014-03-05"),
+    (-500.0, "-500"), (float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf"),
+    (-(2.0**53), "-9.00719925474099E+15"), (2.0**53 - 1, "9007199254740991"), (True, "true"), (dt.datetime(2014, 3, 15), "2014-03-15"), (dt.date(2014, 3, 5), "2014-03-05"),
     ("  ３３０８０３ ", "330803"), ("，", ","), ("\u3000", None), ("", None), (None, None),
 ])
 def test_text_of(value, text):

@@ -14,6 +14,7 @@ millions of rows: the common case (ASCII text) costs a ``strip``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,7 @@ _SERIAL_DATES = (20_000, 80_000)
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Doubles represent every integer below 2**53 exactly; above, the digits were already lost.
 _EXACT_INT = 2**53
+_isfinite = math.isfinite
 
 Normaliser = Callable[[Any], str | None]
 
@@ -63,9 +65,9 @@ def text_of(value: Any) -> str | None:
 
 def number_text(value: float) -> str:
     """An Excel number as the county sees it: integers without ``.0``, 15 significant digits."""
-    if value != value or value in (float("inf"), float("-inf")):
+    if not _isfinite(value):   # nan, inf (the tuple of float("inf") it replaces was built per call)
         return str(value)
-    if value.is_integer() and abs(value) < _EXACT_INT:
+    if value.is_integer() and -_EXACT_INT < value < _EXACT_INT:
         return str(int(value))
     return f"{value:.15G}"
 
