@@ -41,3 +41,25 @@ def test_statistics_are_refreshed_when_a_share_of_the_table_changed(empty_wareho
     assert ingest(cfg)["tiny.csv"].rows_loaded == ANALYZE_AFTER - 1
     assert value(cfg, ANALYSED) == big + 2 * small
     accounting_holds(cfg)
+
+
+def test_a_load_table_is_analysed_on_its_row_count_and_join_keys(empty_warehouse):
+    """Validation's cross-file rules join the load table to raw by these keys; the other columns are only
+    scanned, so the load's ANALYZE leaves them out."""
+    from lowincome.ingest import load_tables
+
+    cfg = empty_warehouse
+    columns = ["county_code", "year", "household_key", "village_name", "household_size"]
+    name = load_tables.new_name()
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn, load_tables.cli_run(cfg.warehouse_url()) as run:
+        load_tables.create(conn, name, columns, run)
+        try:
+            load_tables.copy_rows(conn, name, columns, ((n, "330803", "2014", f"k{n}", "某村", "3")
+                                                        for n in range(2, 1_502)))
+            assert conn.execute("select reltuples from pg_class where oid = %s::regclass",
+                                (f"ops.{name}",)).fetchone()[0] == 1_500
+            analysed = conn.execute("select array_agg(attname::text order by attname) from pg_stats "
+                                    "where schemaname = 'ops' and tablename = %s", (name,)).fetchone()[0]
+            assert analysed == ["_source_row", "county_code", "household_key", "year"]
+        finally:
+            load_tables.drop(conn, name)

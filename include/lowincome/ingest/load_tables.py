@@ -1,6 +1,6 @@
 """The scratch tables ``ops."load_<token>"`` a file is parsed into before validation and the load.
 
-UNLOGGED text tables, created and registered in one committed transaction, filled by one ``COPY``
+UNLOGGED text tables, created and registered in one committed transaction, filled by one binary ``COPY``
 (committed, so that validation reads them through its own connection). A run (a DAG run, or one
 ``lowincome ingest``) owns its tables; at the start of the next run every table whose run is gone is
 dropped. A CLI run proves it is alive by holding an advisory lock for its whole duration, so a
@@ -22,6 +22,9 @@ from psycopg import sql
 
 LOCK_NAMESPACE = 7301   # advisory locks (7301, key): a live CLI ingestion run
 DAG_RUN_GRACE = dt.timedelta(hours=6)
+# The load-table columns validation's cross-file rules join or group by (lowincome.quality.rules)
+LOOKUP_COLUMNS = frozenset({"_source_row", "household_key", "village_code", "from_village_code", "county_code",
+                            "year"})
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,12 @@ def copy_rows(conn: psycopg.Connection, name: str, columns: list[str], rows: Ite
         for row in rows:
             write(row)
     # Validation's queries join the load table to raw: without statistics the planner takes a fresh
-    # table for empty and picks nested loops that are quadratic in the file's rows.
+    # table for empty and picks nested loops that are quadratic in the file's rows. The row count and
+    # the join keys are what those plans need; the other columns are only scanned (13-18 ms against
+    # 3-5 ms for a 2,000-row file of 20 columns).
     if analyze:
-        conn.execute(sql.SQL("analyze {}").format(ident(name)))
+        keys = [c for c in ("_source_row", *columns) if c in LOOKUP_COLUMNS]
+        conn.execute(sql.SQL("analyze {} ({})").format(ident(name), sql.SQL(", ").join(map(sql.Identifier, keys))))
 
 
 def drop(conn: psycopg.Connection, name: str) -> None:
