@@ -94,3 +94,41 @@ def test_the_row_pattern_finds_what_the_plain_lazy_pattern_finds():
     ]
     for text in texts:
         assert sheet_stream._ROW.findall(text) == plain.findall(text), text
+
+
+def test_a_workbook_whose_sheet_names_repeat_is_read_by_one_reader(tmp_path, monkeypatch):
+    """A second reader finds its sheet by member; with two sheets of one name (a broken file) it might
+    take the other one, so such a sheet is never split."""
+    from fixtures.county_files import households, table
+
+    from lowincome.ingest import readers
+
+    lines = table(households(100), "households")
+
+    def sheet_xml(rows):
+        return "<worksheet><sheetData>" + "".join(
+            f'<row r="{r}">' + "".join(f'<c r="{chr(65 + i)}{r}" t="inlineStr"><is><t>{v}</t></is></c>'
+                                       for i, v in enumerate(line)) + "</row>"
+            for r, line in enumerate(rows, start=1)) + "</sheetData></worksheet>"
+
+    def book(path, names):
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("xl/workbook.xml", "<workbook><sheets>" + "".join(
+                f'<sheet name="{n}" sheetId="{i}" r:id="rId{i}"/>' for i, n in enumerate(names, start=1))
+                + "</sheets></workbook>")
+            z.writestr("xl/_rels/workbook.xml.rels", "<Relationships>" + "".join(
+                f'<Relationship Id="rId{i}" Type="x" Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, len(names) + 1)) + "</Relationships>")
+            for i in range(1, len(names) + 1):
+                z.writestr(f"xl/worksheets/sheet{i}.xml", sheet_xml(lines))
+        return path
+
+    monkeypatch.setattr(readers, "STREAM_ABOVE", 0)
+    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    for names, splits in ((["登记表", "备用"], True), (["登记表", "登记表"], False)):
+        tbl = readers.open_table(book(tmp_path / f"{len(set(names))}.xlsx", names))
+        try:
+            assert (tbl.book is not None) == splits
+            assert (readers.split(tbl) is not None) == splits
+        finally:
+            tbl.close()

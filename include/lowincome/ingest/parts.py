@@ -3,12 +3,13 @@
 Parsing (reading, normalising, the pseudonyms' HMACs) is Python and takes one core; PostgreSQL's side of
 the ``COPY`` leaves the other one mostly idle. For a CSV where every line break ends a record
 (:func:`lowincome.ingest.readers.csv_split`) and for a streamed sheet (a helper inflates the sheet's XML
-up to its half without parsing it, :func:`lowincome.ingest.readers.sheet_split`), the process that parses
-the file forks a helper once its first data row is behind it (a unit row under the header has changed
-the columns' scales by then) and stops at the row where the helper starts. The helper parses from there with the same compiled row
-function, ``COPY``s into the same load table through a connection of its own and commits, then sends
-back its tally (rows read, blank and total rows, counties and years seen) or what went wrong. The file's
-own ``COPY`` ends only after that, so the load table is complete when the parse returns.
+up to its half without parsing it, :func:`lowincome.ingest.readers.sheet_split`), the process that
+parses the file forks a helper once its first data row is behind it (a unit row under the header has
+changed the columns' scales by then) and stops at the row where the helper starts. The helper parses
+from there with the same compiled row function, ``COPY``s into the same load table through a
+connection of its own and commits, then sends back its tally (rows read, blank and total rows, counties
+and years seen) or what went wrong. The file's own ``COPY`` ends only after that, so the load table is
+complete when the parse returns.
 
 Nothing changes for what comes after: the load table is the same set of rows, with the same row
 numbers, as a single reader gives (the tests compare the two). A failure in either half rejects the

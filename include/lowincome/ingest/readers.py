@@ -366,7 +366,9 @@ def _open_streamed(path: Path) -> Table:
         book = Workbook(archive)
         sheets = [(name, lambda m=member: book.rows(m)) for name, member in book.sheets]
         table = _pick_sheet(sheets, "xlsx", [archive.close])
-        table.path, table.book, table.member = path, book, dict(book.sheets)[table.sheet]
+        members = [member for name, member in book.sheets if name == table.sheet]
+        if len(members) == 1:   # a second reader must read the same sheet (names repeat only in broken files)
+            table.path, table.book, table.member = path, book, members[0]
         return table
     except FileRejected:
         archive.close()
