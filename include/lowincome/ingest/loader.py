@@ -40,9 +40,9 @@ LOCK_SHA = 7303          # advisory (7303, hashtext(sha)): one file finalised at
 LOCK_SUBMISSION = 7302   # advisory (7302, hashtext(county|template|year)): supersede in arrival order
 ANALYZE_AFTER = 1_000    # rows loaded into raw in one file that make its statistics worth refreshing
 STALE_SHARE = 0.1        # growth of a raw table since its last ANALYZE that makes its statistics stale
-# The raw columns the ingestion's own queries look rows up by: a file's rows (lineage), the household and
-# village keys and the county and year of the cross-file rules. The loader's ANALYZE covers only these.
-PLANNER_COLUMNS = ("_submission_id", "household_key", "village_code", "county_code", "year")
+# The raw columns the ingestion's own queries look rows up by: a file's rows (lineage) and the keys of the
+# cross-file rules. The loader's ANALYZE covers only these.
+PLANNER_COLUMNS = ("_submission_id", *load_tables.JOIN_KEYS)
 
 
 @dataclass
@@ -464,8 +464,8 @@ def refresh_statistics(conn: psycopg.Connection, template_name: str, loaded: int
            from pg_class where oid = %s::regclass""", (f"raw.{template_name}",)).fetchone()
     if reltuples > 0 and relpages > 0 and pages < relpages * (1 + STALE_SHARE):
         return False
-    conn.execute(sql.SQL("analyze raw.{} ({})").format(
-        sql.Identifier(template_name), sql.SQL(", ").join(map(sql.Identifier, planner_columns(template_name)))))
+    load_tables.analyze_columns(conn, sql.SQL("raw.{}").format(sql.Identifier(template_name)),
+                                planner_columns(template_name))
     return True
 
 
