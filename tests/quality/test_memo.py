@@ -7,7 +7,7 @@ import dataclasses
 import threading
 
 import pytest
-from conftest import COUNTY, YEAR, columns_of, good_row
+from conftest import COUNTY, OTHER_COUNTY, YEAR, columns_of, good_row
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +15,7 @@ import lowincome.quality.validation as validation
 from lowincome.quality import validate_load_table
 from lowincome.quality.context import gx
 from lowincome.quality.memo import memoised_configurations
+from lowincome.quality.suites import build_suite
 from lowincome.templates import template, templates
 
 
@@ -99,3 +100,90 @@ def test_metric_ids_are_gx_ids(values):
     if len(values) > 1:
         nested = IDDict({"outer": IDDict(values), "n": 1})
         assert nested.to_id() == IDDict.to_id.shipped(nested)
+
+
+# --- the plan memo: one asset per (thread, template), GX's plan reused, never what it computed -------
+
+def _validate(cfg, table: str, template_name: str, county: str = COUNTY) -> dict:
+    outcome = validate_load_table(cfg, load_table=table, template=template_name, county_code=county, year=YEAR,
+                                  columns=columns_of(template_name), explanation=None)
+    return dataclasses.asdict(outcome)
+
+
+def _failed(result: dict) -> set[tuple[str, str | None]]:
+    return {(r["expectation"], r["column"]) for r in result["results"] if not r["success"]}
+
+
+@pytest.mark.parametrize("template_name", ["households", "household_income"])
+def test_files_validated_in_turn_each_get_their_own_findings(cfg, load_table, template_name, monkeypatch):
+    """Same thread, same template, same batch id: messy, clean, messy again, each as GX finds it alone."""
+    messy = load_table(template_name, _messy_rows(template_name))
+    clean = load_table(template_name, [good_row(template_name, n) for n in (1, 2, 3)])
+    in_turn = [_validate(cfg, table, template_name) for table in (messy, clean, messy, clean)]
+    monkeypatch.setattr(validation, "memoised_configurations", contextlib.nullcontext)
+    alone = [_validate(cfg, table, template_name) for table in (messy, clean)]
+    assert in_turn == alone + alone
+    assert _failed(in_turn[0]) - _failed(in_turn[1])
+    assert in_turn[1]["rows_checked"] == 3 and in_turn[0]["rows_checked"] == 5
+
+
+def test_the_plan_is_reused_from_file_to_file_and_keyed_by_the_batch(cfg, load_table, monkeypatch):
+    from lowincome.quality import memo
+
+    monkeypatch.setattr(memo, "_plans", {})
+    first = load_table("households", [good_row("households", 1)])
+    second = load_table("households", [good_row("households", 2), good_row("households", 3)])
+    _validate(cfg, first, "households")
+    planned = dict(memo._plans)
+    _validate(cfg, second, "households")
+    assert memo._plans.keys() == planned.keys(), "a second file of the same county and year plans nothing new"
+    assert all(memo._plans[key] is planned[key] for key in planned)
+    dependencies = [key for key in planned if key[0] == "dependencies"]
+    assert len(dependencies) >= len(build_suite("households")[0].expectations)
+    assert all('"batch_id": "warehouse-households-' in key[3] for key in dependencies)
+    # another county: the rules that carry the file's county are planned again, the others are not
+    _validate(cfg, second, "households", county=OTHER_COUNTY)
+    new = memo._plans.keys() - planned.keys()
+    assert new and all(OTHER_COUNTY in key[3] for key in new if key[0] == "dependencies")
+
+
+def test_threads_validate_different_files_of_one_template_at_once(cfg, load_table):
+    """Each thread has its own asset (its own batch id), so neither reads the other's table."""
+    messy = load_table("households", _messy_rows("households"))
+    clean = load_table("households", [good_row("households", n) for n in (1, 2, 3)])
+    expected = {messy: _validate(cfg, messy, "households"), clean: _validate(cfg, clean, "households")}
+    found: dict[str, list[dict]] = {messy: [], clean: []}
+    start = threading.Barrier(2)
+
+    def work(table: str) -> None:
+        start.wait()
+        for _ in range(3):
+            found[table].append(_validate(cfg, table, "households"))
+
+    threads = [threading.Thread(target=work, args=(table,)) for table in (messy, clean)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found == {table: [expected[table]] * 3 for table in expected}
+
+
+def test_outside_a_validation_gx_plans_as_shipped():
+    from great_expectations.validator.validator import ValidationDependencies
+
+    from lowincome.quality import memo
+
+    gx()
+    expectation = _expectation()
+    before = len(memo._plans)
+    dependencies = expectation.get_validation_dependencies(runtime_configuration={})
+    assert isinstance(dependencies, ValidationDependencies) and len(memo._plans) == before
+
+
+def test_the_engine_keeps_no_metric_values_between_files(cfg, load_table):
+    from lowincome.quality.context import runner
+
+    table = load_table("households", [good_row("households", 1)])
+    _validate(cfg, table, "households")
+    engine = runner(cfg).datasource.execution_engine
+    assert engine._caching is False and not isinstance(engine._metric_cache, dict)

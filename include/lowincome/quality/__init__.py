@@ -40,12 +40,14 @@ The file is already in the warehouse: ingestion streams it with ``COPY`` into an
   evaluation on top.
 * Costs that do not scale with rows are kept per process, not per file: the GX import (~3-4 s) and the
   contexts and SQLAlchemy engine are created once (:mod:`lowincome.quality.context`); suites are
-  cached per (template, columns present); the per-file GX overhead is then a table asset and one
-  validation call.
+  cached per (template, columns present), and so is one table asset per template and thread, pointed
+  at each load table in turn; the per-file GX overhead is then one validation call.
 * In that call GX rebuilt each expectation's configuration ~70 times (:mod:`lowincome.quality.memo`
   builds it once per validation): 26 small files validated in 7.25 s without, 5.4 s with it, same
-  results. What remains per file is GX planning ~60 metric graphs (~0.2 s on this machine): the
-  fixed cost of a file is GX's, not the rows'.
+  results. GX then planned ~60 metric graphs per file, the same plan every time: the memo reuses it
+  from file to file (the batch id repeats, as the asset does), which took the validation call of 30
+  files of 2,000 rows from 4.4 s to 2.1-2.6 s. What remains per file is GX resolving the graph (its
+  SQL and the Python around it) and storing the result for Data Docs.
 """
 
 from __future__ import annotations

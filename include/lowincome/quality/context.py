@@ -11,8 +11,13 @@
 Two contexts, on purpose:
 
 * the *runner* is an ephemeral context holding the warehouse data source (its URL carries a password,
-  so it is never written to a file) and one table asset per load table while it is validated. Nothing
-  it does touches the repository, so parallel Airflow tasks never race on great_expectations.yml.
+  so it is never written to a file) and, per thread, one table asset per template, pointed at each load
+  table of that template in turn (:meth:`Runner.batch_definition`: the batch id repeats from file to
+  file, which lets :mod:`lowincome.quality.memo` reuse GX's plan, and no asset is added or removed per
+  file). Nothing it does touches the repository, so parallel Airflow tasks never race on
+  great_expectations.yml. GX "saves" an ephemeral context's configuration after every change to a data
+  source by rendering all of it to YAML into an in-memory store that nothing reads (three times a file
+  when an asset was added and removed per file): that save is skipped.
 * the *project* context is the file context rooted at ``expectations/``: the suites (JSON, reviewed),
   the stored validation results and the Data Docs site (both under ``$LOWINCOME_DATA_DIR``).
 """
@@ -22,9 +27,11 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+
+from sqlalchemy import quoted_name
 
 from lowincome.config import Settings, sqlalchemy_url
 
@@ -59,6 +66,25 @@ class Runner:
     context: Any
     datasource: Any
     url: str
+    definitions: dict[tuple[int, str], Any] = field(default_factory=dict)
+
+    def batch_definition(self, template: str, table: str) -> Any:
+        """This thread's whole-table batch definition of ``template``, its asset now reading ``table``.
+
+        One asset per (thread, template): a thread validates one load table at a time, and a table
+        asset's SQL is built from its ``table_name`` when GX asks for the batch.
+        """
+        key = (threading.get_ident(), template)
+        with _lock:  # the data source's asset list is shared by the threads of this process
+            found = self.definitions.get(key)
+            if found is None:
+                asset = self.datasource.add_table_asset(name=f"{template}-{len(self.definitions) + 1}",
+                                                        table_name=table)
+                found = self.definitions[key] = asset.add_batch_definition_whole_table("whole_table")
+        # As the asset's validator would store it (pydantic does not validate assignments): a load
+        # table's name is plain lower case, never quoted.
+        found.data_asset.table_name = quoted_name(table, quote=False)
+        return found
 
 
 _runners: dict[str, Runner] = {}
@@ -74,6 +100,7 @@ def runner(cfg: Settings) -> Runner:
         ge = gx()
         context = ge.get_context(mode="ephemeral")
         context.variables.progress_bars = {"globally": False}
+        context._save_project_config = _not_saved  # see the module's doc: an in-memory copy nobody reads
         # The schema goes in the connection (search_path), as GX 1.14+ asks instead of the deprecated
         # `schema_name` on table assets. JIT off: these are short scans, and JIT compilation of the
         # wide aggregate GX builds costs more than it saves below a few million rows (measured).
@@ -85,6 +112,10 @@ def runner(cfg: Settings) -> Runner:
         )
         found = _runners[url] = Runner(context=context, datasource=datasource, url=url)
         return found
+
+
+def _not_saved() -> None:
+    """The runner's stand-in for GX's save of an ephemeral context's configuration."""
 
 
 def project_context(cfg: Settings) -> Any:

@@ -23,6 +23,24 @@ NaN, lists, tuples and dicts of those with text keys): for such values that func
 unchanged (tuples as lists, which ``json.dumps`` writes the same way), so the JSON, and its MD5, are
 identical; anything else takes GX's own path. Installed for the whole process, as the ids are the same.
 
+Third, the plan: for every expectation of every file GX works out which metrics it needs
+(``get_validation_dependencies``) and the graph of what those metrics depend on
+(``MetricsCalculator.build_metric_dependency_graph``), about half of GX's time on a small file. Both
+are functions of the expectation's configuration (its kwargs: column, value set, pattern, the file's
+county and year once substituted, and the batch id), the runtime configuration (the result format)
+and the execution engine, never of the data: :mod:`lowincome.quality.validation` validates each
+template through one table asset per thread, pointed at each load table in turn, so the batch id and
+hence the plan repeat from file to file, and :func:`memoised_configurations` reuses them (a new
+``ValidationDependencies`` and ``ValidationGraph`` around the same metric configurations, which GX
+only reads after building them). What GX computes from the data is never reused: GX resolves every
+metric of the graph anew in each validation, and the execution engine's own cache of metric values,
+keyed by the same ids (and grown by every file of a night until now), is turned off
+(:func:`without_metric_cache`): GX consults it only for a dependency the run has not computed itself,
+which does not happen, but with repeating ids it would hold the previous file's values.
+``tests/quality/test_memo.py`` validates a failing and a clean file in turn, and two threads at once,
+against GX without the memo. Measured on 30 files of 2,000 rows (in-process, the validation call
+alone): 4.4 s without the plan memo, 2.1-2.6 s with it.
+
 The installation is checked against the GX version it was written for: on another version it is not
 installed and validation runs as shipped (slower, never wrong).
 """
@@ -30,6 +48,7 @@ installed and validation runs as shipped (slower, never wrong).
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import logging
@@ -77,6 +96,7 @@ def install(ge: Any) -> bool:
     Expectation.configuration = property(configuration)
     Expectation.__setattr__ = __setattr__
     _install_plain_id()
+    _install_plans(Expectation)
     _installed = True
     return True
 
@@ -125,6 +145,119 @@ def _install_plain_id() -> None:
     to_id.__doc__ = shipped.__doc__
     to_id.shipped = shipped  # type: ignore[attr-defined]
     IDDict.to_id = to_id
+
+
+# --- the plan memo --------------------------------------------------------------------------------
+
+PLANS_KEPT = 20_000  # entries (an expectation's dependencies or graph); the memo starts afresh past it
+_plans: dict[tuple, tuple[Any, Any, Any]] = {}
+_plans_lock = threading.Lock()
+
+
+def _in_block() -> bool:
+    return getattr(_local, "memo", None) is not None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=repr)
+
+
+def _remember(key: tuple, engine: Any, runtime_configuration: dict | None, build: Any) -> Any:
+    """The value planned for ``key`` on this very engine, built (and kept) on first use.
+
+    GX's planning also fills in the runtime configuration it is given (``parse_result_format`` adds the
+    result format's defaults to the caller's dict, which later expectations of the same file then
+    see): the state it left is kept with the plan and put back on reuse, so the caller's dict changes
+    exactly as it would have.
+    """
+    entry = _plans.get(key)
+    if entry is None or entry[0] is not engine:
+        value = build()
+        after = copy.deepcopy(runtime_configuration)
+        with _plans_lock:
+            if len(_plans) >= PLANS_KEPT:
+                _plans.clear()
+            _plans[key] = entry = (engine, value, after)
+    elif runtime_configuration is not None and entry[2] is not None:
+        _restore(runtime_configuration, entry[2])
+    return entry[1]
+
+
+def _restore(target: dict, state: dict) -> None:
+    """Make ``target`` hold ``state`` in place (nested dicts keep their identity: others hold them)."""
+    for key, value in state.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _restore(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _classes_defining(root: type, name: str) -> list[type]:
+    found, seen = [], [root]
+    for cls in seen:
+        seen += [sub for sub in cls.__subclasses__() if sub not in seen]
+        if name in vars(cls):
+            found.append(cls)
+    return found
+
+
+def _install_plans(expectation_class: type) -> None:
+    from great_expectations.validator.metrics_calculator import MetricsCalculator
+    from great_expectations.validator.validation_graph import ValidationGraph
+    from great_expectations.validator.validator import ValidationDependencies
+
+    build_graph = MetricsCalculator.build_metric_dependency_graph
+
+    def build_metric_dependency_graph(self, metric_configurations, runtime_configuration=None):
+        if not _in_block():
+            return build_graph(self, metric_configurations, runtime_configuration)
+        engine = self._execution_engine
+        key = ("graph", id(engine), tuple(m.id for m in metric_configurations), _json(runtime_configuration))
+        planned = _remember(key, engine, runtime_configuration,
+                            lambda: build_graph(self, metric_configurations, runtime_configuration))
+        return ValidationGraph(execution_engine=engine, edges=list(planned.edges))
+
+    build_metric_dependency_graph.__doc__ = build_graph.__doc__
+    MetricsCalculator.build_metric_dependency_graph = build_metric_dependency_graph
+
+    # Each class's own method is wrapped; a subclass's ``super()`` call reaches its parent's wrapper,
+    # which passes straight through (``_local.planning``): only the outermost call is memoised.
+    for cls in _classes_defining(expectation_class, "get_validation_dependencies"):
+        _wrap_dependencies(cls, ValidationDependencies)
+
+
+def _wrap_dependencies(cls: type, dependencies_class: type) -> None:
+    own = vars(cls)["get_validation_dependencies"]
+
+    def get_validation_dependencies(self, execution_engine=None, runtime_configuration=None, **kwargs):
+        if kwargs or not _in_block() or getattr(_local, "planning", False):
+            return own(self, execution_engine=execution_engine, runtime_configuration=runtime_configuration,
+                       **kwargs)
+        key = ("dependencies", type(self), id(execution_engine), _json(self.configuration.kwargs),
+               _json(runtime_configuration))
+
+        def build():
+            _local.planning = True
+            try:
+                return own(self, execution_engine=execution_engine, runtime_configuration=runtime_configuration)
+            finally:
+                _local.planning = False
+
+        planned = _remember(key, execution_engine, runtime_configuration, build)
+        return dependencies_class(metric_configurations=dict(planned.metric_configurations),
+                                  result_format=copy.deepcopy(planned.result_format))
+
+    get_validation_dependencies.__doc__ = own.__doc__
+    cls.get_validation_dependencies = get_validation_dependencies
+
+
+def without_metric_cache(engine: Any) -> None:
+    """Turn off the engine's cache of computed metrics (ids repeat across files: see the module's doc)."""
+    if getattr(engine, "_caching", False):
+        from great_expectations.execution_engine.execution_engine import NoOpDict
+
+        engine._caching = False
+        engine._metric_cache = NoOpDict()
 
 
 @contextlib.contextmanager

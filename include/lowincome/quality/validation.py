@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -29,8 +28,8 @@ from psycopg import sql
 
 from lowincome.config import Settings
 from lowincome.errors import UserError
-from lowincome.quality.context import LOAD_SCHEMA, _lock, runner
-from lowincome.quality.memo import memoised_configurations
+from lowincome.quality.context import LOAD_SCHEMA, runner
+from lowincome.quality.memo import memoised_configurations, without_metric_cache
 from lowincome.quality.outcome import ExpectationResult, RowFinding, ValidationOutcome
 from lowincome.quality.policy import Policy, policy
 from lowincome.quality.results import store_validation_result
@@ -121,17 +120,12 @@ def _connect(cfg: Settings) -> psycopg.Connection:
 
 def _run_suite(cfg: Settings, suite: Any, table: str, template: str, county_code: str, year: int) -> Any:
     run = runner(cfg)
-    asset_name = f"{template}-{county_code}-{year}-{uuid.uuid4().hex[:8]}"
-    with _lock:  # the data source's asset list is shared by the threads of this process
-        asset = run.datasource.add_table_asset(name=asset_name, table_name=table)
-    try:
-        batch = asset.add_batch_definition_whole_table("whole_table").get_batch()
-        with memoised_configurations():
-            return batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters={
-                "file_county_code": [county_code], "file_year": [str(year)]})
-    finally:
-        with _lock:
-            run.datasource.delete_asset(asset_name)
+    batch = run.batch_definition(template, table).get_batch()
+    # The batch id repeats from file to file: nothing GX computed from the last file may be reused.
+    without_metric_cache(batch.data.execution_engine)
+    with memoised_configurations():
+        return batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters={
+            "file_county_code": [county_code], "file_year": [str(year)]})
 
 
 def _verdicts(gx_result: Any, rules: tuple[Rule, ...]) -> list[Verdict]:
