@@ -187,3 +187,33 @@ def test_the_engine_keeps_no_metric_values_between_files(cfg, load_table):
     _validate(cfg, table, "households")
     engine = runner(cfg).datasource.execution_engine
     assert engine._caching is False and not isinstance(engine._metric_cache, dict)
+
+
+def test_validation_reads_through_a_read_only_transaction(cfg, load_table):
+    import psycopg
+
+    table = load_table("households", [good_row("households", 1)])
+    with validation._connect(cfg) as conn:
+        assert conn.execute(f"select count(*) from {table}").fetchone()[0] == 1
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute(f"delete from {table}")
+    with validation._connect(cfg) as conn:  # the pool rolled the failed transaction back
+        assert conn.execute(f"select count(*) from {table}").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("template_name", sorted(templates()))
+def test_a_stored_result_is_the_text_gx_s_store_writes(cfg, load_table, template_name, monkeypatch):
+    """results.serialized skips the store's second marshmallow pass; the text must not change."""
+    from lowincome.quality import results
+    from lowincome.quality.context import project_context
+
+    written: list[tuple[object, str]] = []
+    shipped = results.serialized
+    monkeypatch.setattr(results, "serialized", lambda value: written.append((value, shipped(value))) or written[-1][1])
+    for rows in (_messy_rows(template_name), [good_row(template_name, 1)]):
+        _validate(cfg, load_table(template_name, rows), template_name)
+    store = project_context(cfg).validation_results_store
+    assert len(written) == 2
+    for value, text in written:
+        assert text == store.serialize(value)
+    assert any(not result.success for result in written[0][0].results)
