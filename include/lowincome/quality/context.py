@@ -107,7 +107,8 @@ def runner(cfg: Settings) -> Runner:
         options = f"-c search_path={LOAD_SCHEMA} -c jit=off"
         datasource = context.data_sources.add_postgres(
             DATASOURCE, connection_string=sqlalchemy_url(url),
-            kwargs={"connect_args": {"options": options, "application_name": "lowincome-validation"},
+            kwargs={"connect_args": {"options": options, "application_name": "lowincome-validation",
+                                     "connect_timeout": 10},
                     "pool_pre_ping": True},
         )
         found = _runners[url] = Runner(context=context, datasource=datasource, url=url)
