@@ -76,3 +76,28 @@ def test_a_night_renders_only_the_results_it_added(cfg, load_table):
     assert lost.is_file()
     full = build_data_docs(cfg, full=True)
     assert full == index and set((site / "validations").rglob("*.html")) == pages
+
+
+def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, monkeypatch):
+    """index_entries_from_json gives GX's index page the success flag and meta it would have loaded."""
+    import contextlib
+
+    from lowincome.quality import docs
+    from lowincome.quality.context import project_context
+
+    bad = good_row("households", 2) | {"status": "未知"}
+    for rows in ([good_row("households", 1), bad], [good_row("households", 3)]):
+        validate_load_table(cfg, load_table=load_table("households", rows), template="households",
+                            county_code=COUNTY, year=YEAR, columns=columns_of("households"), explanation=None)
+    build_data_docs(cfg)  # renders the two results' pages
+    store = project_context(cfg).validation_results_store
+
+    def no_loading(value):
+        raise AssertionError("the index loaded a whole result")
+
+    with monkeypatch.context() as patched:  # a night with nothing new: the index alone
+        patched.setattr(store, "deserialize", no_loading)
+        light = build_data_docs(cfg).read_text(encoding="utf-8")
+    monkeypatch.setattr(docs, "index_entries_from_json", lambda context: contextlib.nullcontext())
+    assert build_data_docs(cfg).read_text(encoding="utf-8") == light
+    assert "ge-failed-icon" in light and "ge-success-icon" in light
