@@ -163,12 +163,12 @@ def index_entries_from_json(context) -> Iterator[None]:
             name=expectation_suite_name), run_id=run_id, batch_identifier=batch_identifier)
         try:
             stored = json.loads(store.store_backend.get(store.key_to_tuple(key)))
-        except Exception:  # noqa: BLE001 - missing or unreadable: GX's own path reports it its way
+            return ExpectationSuiteValidationResult(success=stored["success"], results=[],
+                                                    suite_name=stored.get("suite_name", expectation_suite_name),
+                                                    meta=stored.get("meta") or {})
+        except Exception:  # noqa: BLE001 - missing, unreadable or unexpected: GX's own path decides
             return shipped(expectation_suite_name, run_id=run_id, batch_identifier=batch_identifier,
                            validation_results_store_name=validation_results_store_name, failed_only=failed_only)
-        return ExpectationSuiteValidationResult(success=stored["success"], results=[],
-                                                suite_name=stored.get("suite_name", expectation_suite_name),
-                                                meta=stored.get("meta") or {})
 
     context.get_validation_result = get_validation_result
     try:
