@@ -53,18 +53,22 @@ def _messy_rows(template_name: str) -> list[dict[str, str | None]]:
     return [good_row(template_name, 1), garbled, extreme, good_row(template_name, 1), good_row(template_name, 4)]
 
 
+def _validate(cfg, table: str, template_name: str, county: str = COUNTY) -> dict:
+    outcome = validate_load_table(cfg, load_table=table, template=template_name, county_code=county, year=YEAR,
+                                  columns=columns_of(template_name), explanation=None)
+    return dataclasses.asdict(outcome)
+
+
+def _failed(result: dict) -> set[tuple[str, str | None]]:
+    return {(r["expectation"], r["column"]) for r in result["results"] if not r["success"]}
+
+
 @pytest.mark.parametrize("template_name", sorted(templates()))
 def test_every_suite_finds_the_same_with_and_without_the_memo(cfg, load_table, template_name, monkeypatch):
     table = load_table(template_name, _messy_rows(template_name))
-
-    def validate() -> dict:
-        outcome = validate_load_table(cfg, load_table=table, template=template_name, county_code=COUNTY, year=YEAR,
-                                      columns=columns_of(template_name), explanation=None)
-        return dataclasses.asdict(outcome)
-
-    with_memo = validate()
+    with_memo = _validate(cfg, table, template_name)
     monkeypatch.setattr(validation, "memoised_configurations", contextlib.nullcontext)
-    without = validate()
+    without = _validate(cfg, table, template_name)
     assert with_memo == without
     failed = {r["expectation"] for r in with_memo["results"] if not r["success"]}
     assert len(failed) >= 3, "the rows should break rules of several kinds"
@@ -103,16 +107,6 @@ def test_metric_ids_are_gx_ids(values):
 
 
 # --- the plan memo: one asset per (thread, template), GX's plan reused, never what it computed -------
-
-def _validate(cfg, table: str, template_name: str, county: str = COUNTY) -> dict:
-    outcome = validate_load_table(cfg, load_table=table, template=template_name, county_code=county, year=YEAR,
-                                  columns=columns_of(template_name), explanation=None)
-    return dataclasses.asdict(outcome)
-
-
-def _failed(result: dict) -> set[tuple[str, str | None]]:
-    return {(r["expectation"], r["column"]) for r in result["results"] if not r["success"]}
-
 
 @pytest.mark.parametrize("template_name", ["households", "household_income"])
 def test_files_validated_in_turn_each_get_their_own_findings(cfg, load_table, template_name, monkeypatch):

@@ -156,19 +156,18 @@ def index_entries_from_json(context) -> Iterator[None]:
     def get_validation_result(expectation_suite_name, run_id=None, batch_identifier=None,
                               validation_results_store_name=None, failed_only=False):
         store = context.stores.get(validation_results_store_name or context.validation_results_store_name)
-        if run_id is None or batch_identifier is None or failed_only or store is None:
-            return shipped(expectation_suite_name, run_id=run_id, batch_identifier=batch_identifier,
-                           validation_results_store_name=validation_results_store_name, failed_only=failed_only)
-        key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(
-            name=expectation_suite_name), run_id=run_id, batch_identifier=batch_identifier)
-        try:
-            stored = json.loads(store.store_backend.get(store.key_to_tuple(key)))
-            return ExpectationSuiteValidationResult(success=stored["success"], results=[],
-                                                    suite_name=stored.get("suite_name", expectation_suite_name),
-                                                    meta=stored.get("meta") or {})
-        except Exception:  # noqa: BLE001 - missing, unreadable or unexpected: GX's own path decides
-            return shipped(expectation_suite_name, run_id=run_id, batch_identifier=batch_identifier,
-                           validation_results_store_name=validation_results_store_name, failed_only=failed_only)
+        if run_id is not None and batch_identifier is not None and not failed_only and store is not None:
+            key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(
+                name=expectation_suite_name), run_id=run_id, batch_identifier=batch_identifier)
+            try:
+                stored = json.loads(store.store_backend.get(store.key_to_tuple(key)))
+                return ExpectationSuiteValidationResult(success=stored["success"], results=[],
+                                                        suite_name=stored.get("suite_name", expectation_suite_name),
+                                                        meta=stored.get("meta") or {})
+            except Exception:  # noqa: BLE001, S110 - missing, unreadable or unexpected: GX's own path decides
+                pass
+        return shipped(expectation_suite_name, run_id=run_id, batch_identifier=batch_identifier,
+                       validation_results_store_name=validation_results_store_name, failed_only=failed_only)
 
     context.get_validation_result = get_validation_result
     try:
