@@ -1,6 +1,7 @@
 -- The one place where every metric of the plan is computed (shared/docs/domain.md, "Definitions").
 --
--- One pass over each fact table yields county-year partial sums; those roll up through
+-- County-year partial sums of each fact (of the large ones kept in tables, recomputed only where their
+-- inputs changed: partials/); those roll up through
 -- geography_members to the city, the 29, the 12 and the province, so a group figure is always a
 -- ratio of sums (never a mean of county ratios). Values here are exact and unsuppressed: this model
 -- is ephemeral and only indicator_cells reads it, which rounds and applies disclosure control.
@@ -14,13 +15,7 @@
 --   vintage        latest load (received_at) among the contributing rows
 --   templates      submission templates it depends on (for the reporting deadline -> obs_status)
 
-with households as not materialized (
-    select * from {{ ref('fct_household_income') }}
-    -- monitored households of the year: 在册, 新增, 脱贫 in that year's register
-    where is_monitored
-),
-
-county_indicators as not materialized (
+with county_indicators as not materialized (
     select * from {{ ref('fct_county_indicator') }}
 ),
 
@@ -32,16 +27,8 @@ relocations as not materialized (
     select * from {{ ref('fct_relocation') }}
 ),
 
-participation as not materialized (
-    select * from {{ ref('fct_program_participation') }}
-),
-
 villages as not materialized (
     select * from {{ ref('fct_village_economy') }}
-),
-
-register as not materialized (
-    select * from {{ ref('fct_household_status_change') }}
 ),
 
 members as not materialized (
@@ -49,28 +36,12 @@ members as not materialized (
 ),
 
 -- ---------------------------------------------------------------- county-year partial sums
+-- The large facts' partial sums are kept in tables of their own, recomputed only for the county-years
+-- whose inputs changed (household_partials, register_partials, participation_partials:
+-- macros/county_partials.sql); the small facts are summed here.
 household_partials as (
-    select
-        h.county_code,
-        h.year,
-        count(*) filter (where h.net_income is not null and h.household_size > 0) as income_households,
-        sum(h.net_income) filter (where h.net_income is not null and h.household_size > 0) as net_income,
-        sum(h.household_size) filter (where h.net_income is not null and h.household_size > 0) as income_persons,
-        count(*) filter (where not h.is_dibao and h.per_capita_net_income is not null) as non_dibao_households,
-        count(*) filter (where not h.is_dibao and h.per_capita_net_income > 8000) as non_dibao_above_8000,
-        count(*) filter (where h.consumption_expenditure > 0 and h.real_edu_med_spending is not null)
-            as consumption_households,
-        sum(h.consumption_expenditure) filter (
-            where h.consumption_expenditure > 0 and h.real_edu_med_spending is not null) as consumption,
-        sum(h.real_edu_med_spending) filter (
-            where h.consumption_expenditure > 0 and h.real_edu_med_spending is not null) as real_edu_med,
-        count(*) filter (where h.labour_count > 0) as labour_households,
-        sum(h.labour_count) filter (where h.labour_count > 0) as labour,
-        sum(h.employed_labour) filter (where h.labour_count > 0) as employed,
-        sum(h.trained_persons) filter (where h.labour_count > 0) as trained,
-        max(h.vintage) as vintage
-    from households as h
-    group by h.county_code, h.year
+    -- county-years with monitored households (monitored_n = 0: every household outside the scope)
+    select * from {{ ref('household_partials') }} where monitored_n > 0
 ),
 
 household_partials_with_local as (
@@ -85,13 +56,7 @@ household_partials_with_local as (
 ),
 
 register_partials as (
-    select
-        county_code,
-        year,
-        count(*) filter (where status in ('在册', '新增', '脱贫')) as monitored_households,
-        max(vintage) as vintage
-    from register
-    group by county_code, year
+    select * from {{ ref('register_partials') }}
 ),
 
 relocation_partials as (
@@ -115,30 +80,7 @@ relocation_partials as (
 ),
 
 participation_partials as (
-    select
-        p.county_code,
-        p.year,
-        count(*) filter (where p.program_code = 'agritourism' and p.program_income is not null)
-            as agritourism_households,
-        sum(p.program_income) filter (where p.program_code = 'agritourism' and p.program_income is not null)
-            as agritourism_income,
-        count(*) filter (where p.program_code = 'microcredit' and p.loan_rate_pct is not null
-                           and pi.benchmark_rate_pct is not null) as rated_loans,
-        count(*) filter (where p.program_code = 'microcredit'
-                           and p.loan_rate_pct <= 1.4 * pi.benchmark_rate_pct) as compliant_loans,
-        count(*) filter (where p.program_code = 'microcredit' and p.repaid_on_time) as on_time_loans,
-        count(*) filter (where p.program_code = 'microcredit' and p.repaid_on_time and p.interest_subsidy > 0)
-            as subsidised_on_time_loans,
-        count(*) filter (where p.program_code = 'training') as training_households,
-        sum(p.persons) filter (where p.program_code = 'training') as training_persons,
-        count(*) filter (where p.program_code = 'processing') as processing_households,
-        sum(p.persons) filter (where p.program_code = 'processing') as processing_persons,
-        sum(p.program_income) filter (where p.program_code = 'processing') as processing_income,
-        max(p.vintage) as vintage,
-        max(pi.vintage) as benchmark_vintage
-    from participation as p
-    left join province_indicators as pi on pi.year = p.year
-    group by p.county_code, p.year
+    select * from {{ ref('participation_partials') }}
 ),
 
 village_partials as (

@@ -1,0 +1,92 @@
+{#- County-year partial sums of the large facts, kept up to date incrementally (models/marts/internal/
+    partials/). The marts' figures roll up from county-year partial sums (metric_values); summing
+    the facts again at every publication cost a scan of every row of every year, so each partial is
+    kept in a table and recomputed only for the county-years whose inputs changed.
+
+    A county-year's inputs are named by `inputs`, a text of
+      * the fact's submission ids for that county-year (every row of a county-year of an incremental fact
+        comes from one submission, and fct_household_income's rows from one register as well:
+        macros/incremental_vintages.sql), read from the first row of the county-year;
+      * any extra input the partial reads (say the province's benchmark rate of the year);
+      * the fact table's oid, which changes when dbt rebuilds the fact from scratch (--full-refresh);
+      * an md5 of the partial model's own code, so a changed formula recomputes every county-year.
+    A publication deletes the partials whose inputs differ (or whose county-year left the fact: the
+    pre-hook) and computes the county-years that have no partial (the model), so the result equals a
+    full refresh and the cost follows the number of changed county-years, not the history. -#}
+
+{#- Each distinct (county_code, year) of a fact with `columns` of its first row, read through the fact's
+    (county_code, year) index one key at a time (a loose index scan: ~450 probes for five years of the
+    province, instead of reading millions of rows to find them). -#}
+{% macro fact_county_years(fact, columns) %}
+    with recursive county_years as (
+        (
+            select county_code, year, {{ columns | join(', ') }}
+            from {{ fact }}
+            where county_code is not null and year is not null
+            order by county_code, year
+            limit 1
+        )
+        union all
+        select next_key.*
+        from county_years
+        cross join lateral (
+            select county_code, year, {{ columns | join(', ') }}
+            from {{ fact }} as f
+            where (f.county_code, f.year) > (county_years.county_code, county_years.year)
+            order by f.county_code, f.year
+            limit 1
+        ) as next_key
+    )
+    select * from county_years
+{% endmacro %}
+
+{#- (county_code, year, inputs) of every county-year of `fact`; `extra` is a SQL expression over the
+    key's columns (aliased `keys`) naming any further input. -#}
+{% macro partial_inputs(fact, columns, extra=none) %}
+    select
+        keys.county_code,
+        keys.year,
+        concat_ws(' | ',
+            {%- for column in columns %}
+            '{{ column }} ' || coalesce(keys.{{ column }}::text, '-'),
+            {%- endfor %}
+            {%- if extra %}
+            coalesce(({{ extra }})::text, '-'),
+            {%- endif %}
+            'relation ' || '{{ fact }}'::regclass::oid::text,
+            'code {{ local_md5(model.raw_code) }}'
+        ) as inputs
+    from ({{ fact_county_years(fact, columns) }}) as keys
+{% endmacro %}
+
+{#- Pre-hook: delete the partials whose county-year's inputs changed or left the fact. -#}
+{% macro delete_stale_partials(inputs_sql) %}
+    {%- if is_incremental() %}
+    delete from {{ this }} as partial
+    where not exists (
+        select 1 from ({{ inputs_sql }}) as current_inputs
+        where current_inputs.county_code = partial.county_code
+            and current_inputs.year = partial.year
+            and current_inputs.inputs = partial.inputs
+    )
+    {%- endif %}
+{% endmacro %}
+
+{#- The county-years to compute: all of them on a full build, else those without a partial. -#}
+{% macro stale_county_years(inputs_sql) %}
+    select * from ({{ inputs_sql }}) as current_inputs
+    {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as partial
+        where partial.county_code = current_inputs.county_code and partial.year = current_inputs.year
+    )
+    {%- endif %}
+{% endmacro %}
+
+{#- participation_partials judges loan rates against the province's benchmark rate of the year: the
+    province figures' submission of that year is one of its inputs. -#}
+{% macro province_figures_of_year() %}
+    select string_agg(pi.submission_id::text, ',' order by pi.submission_id)
+    from {{ ref('fct_province_indicator') }} as pi
+    where pi.year = keys.year
+{% endmacro %}
