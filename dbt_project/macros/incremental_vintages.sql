@@ -10,11 +10,29 @@
 
 {% macro delete_superseded_rows(template) %}
     {%- if is_incremental() %}
+    -- The table's submissions, found one index probe each (a loose scan of the submission index: a few
+    -- hundred probes, where `submission_id not in (current)` read every row of every year); the rows
+    -- of those no longer current are reached through the same index (`= any(array(...))`).
     delete from {{ this }}
-    where submission_id not in (
-        select submission_id from {{ ref('stg_ops__submissions') }}
-        where is_current and template = '{{ template }}'
-    )
+    where submission_id = any(array(
+        with recursive present as (
+            (select submission_id from {{ this }} where submission_id is not null order by submission_id limit 1)
+            union all
+            select next_id.submission_id
+            from present
+            cross join lateral (
+                select later.submission_id from {{ this }} as later
+                where later.submission_id > present.submission_id
+                order by later.submission_id
+                limit 1
+            ) as next_id
+        )
+        select submission_id from present
+        where submission_id not in (
+            select submission_id from {{ ref('stg_ops__submissions') }}
+            where is_current and template = '{{ template }}'
+        )
+    ))
     {%- endif %}
 {% endmacro %}
 
@@ -32,20 +50,24 @@
 {% endmacro %}
 
 {#- fct_household_income: rows whose county-year register changed (resubmitted, or first loaded) since
-    they were built carry a stale status; delete them so the run rebuilds them. -#}
+    they were built carry a stale status; delete them so the run rebuilds them. A county-year is built
+    in one statement from one income file against one register (tested: one_source_per_county_year), so
+    what it was built from is read from its first row, one probe of the (county_code, year) index per
+    county-year (fact_county_years, macros/county_partials.sql), and its rows are reached through the
+    submission index; `select distinct` over the table read every row of every year. -#}
 {% macro delete_rows_of_changed_registers() %}
     {%- if is_incremental() %}
     delete from {{ this }}
-    where (county_code, year) in (
-        select built.county_code, built.year
-        from (select distinct county_code, year, register_submission_id from {{ this }}) as built
+    where submission_id = any(array(
+        select built.submission_id
+        from ({{ fact_county_years(this, ['submission_id', 'register_submission_id']) }}) as built
         left join (
             select county_code, year, submission_id from {{ ref('stg_ops__submissions') }}
             where is_current and template = 'households'
         ) as registers
             on registers.county_code = built.county_code and registers.year = built.year
         where built.register_submission_id is distinct from registers.submission_id
-    )
+    ))
     {%- endif %}
 {% endmacro %}
 
@@ -59,7 +81,8 @@
         where is_current and template = 'households'
     ),
     built as (
-        select distinct county_code, year, submission_id from {{ this }}
+        -- one submission per county-year (one_source_per_county_year): read from its first row
+        {{ fact_county_years(this, ['submission_id']) }}
     ),
     changed as (
         select county_code, year from registers
@@ -71,8 +94,13 @@
     first_change as (
         select county_code, min(year) as year from changed group by county_code
     )
-    delete from {{ this }} as trail
-    using first_change
-    where trail.county_code = first_change.county_code and trail.year >= first_change.year
+    -- the rows of those county-years, through the submission index
+    delete from {{ this }}
+    where submission_id = any(array(
+        select built.submission_id
+        from built
+        inner join first_change
+            on first_change.county_code = built.county_code and built.year >= first_change.year
+    ))
     {%- endif %}
 {% endmacro %}

@@ -170,8 +170,8 @@ def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
 
 @pytest.mark.slow
 def test_tests_read_the_counties_of_the_build(built_warehouse):
-    """LOWINCOME_TEST_COUNTIES or the test_counties var (macros/test_scope.sql): only those counties' rows
-    of relations keyed by submission; the var wins over the environment."""
+    """LOWINCOME_TEST_COUNTIES or the test_counties var (macros/test_scope.sql): only the rows of those
+    counties' files in relations keyed by submission; the var wins over the environment."""
     from lowincome.errors import UserError
     from lowincome.transform.project import TEST_COUNTIES_ENV, run_dir
 
@@ -195,11 +195,12 @@ def test_tests_read_the_counties_of_the_build(built_warehouse):
         with pytest.raises(UserError, match="not_null_stg_raw__household_income_household_key"):
             built_warehouse.dbt(*view, "--vars", f"{{test_counties: '{xiaoshan}'}}")     # the var, by hand
         built_warehouse.dbt(*view, "--vars", f"{{test_counties: '{quijang}'}}", env={TEST_COUNTIES_ENV: xiaoshan})
-        with built_warehouse.connect() as conn:   # a row without a county is read whatever the counties
+        with built_warehouse.connect() as conn:   # a row without a county is read with the rest of its file
             conn.execute("update raw.household_income set county_code = null where _submission_id = %s "
                          "and _source_row = %s", rows[quijang][:2])
+        built_warehouse.dbt(*view, "--vars", "{test_counties: '330999'}")     # a county without files: none read
         with pytest.raises(UserError, match="not_null_stg_raw__household_income_county_code"):
-            built_warehouse.dbt(*view, "--vars", "{test_counties: '330999'}")
+            built_warehouse.dbt(*view, "--vars", f"{{test_counties: '{quijang}'}}")
     finally:
         with built_warehouse.connect() as conn:
             conn.execute("update raw.household_income set county_code = %s where _submission_id = %s "

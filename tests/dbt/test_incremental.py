@@ -72,3 +72,25 @@ def test_a_second_run_with_nothing_new_changes_nothing(built_warehouse):
     built_warehouse.dbt("run", "--select", *INCREMENTAL_FACTS)
     after = {t: _row_versions(built_warehouse, t) for t in INCREMENTAL_FACTS}
     assert before == after
+
+
+def test_a_county_year_built_from_two_sources_fails_its_test(built_warehouse):
+    """The incremental steps read what a county-year was built from off its first row
+    (macros/incremental_vintages.sql, macros/county_partials.sql); one_source_per_county_year guards it."""
+    from lowincome.errors import UserError
+
+    select = ["test", "--select", "fct_household_income,test_name:one_source_per_county_year"]
+    built_warehouse.dbt(*select)
+    with built_warehouse.connect() as conn:
+        key, register = conn.execute(
+            "select income_key, register_submission_id from warehouse.fct_household_income "
+            "where register_submission_id is not null order by income_key limit 1").fetchone()
+        conn.execute("update warehouse.fct_household_income set register_submission_id = null where income_key = %s",
+                     (key,))
+    try:
+        with pytest.raises(UserError, match="one_source_per_county_year"):
+            built_warehouse.dbt(*select)
+    finally:
+        with built_warehouse.connect() as conn:
+            conn.execute("update warehouse.fct_household_income set register_submission_id = %s where income_key = %s",
+                         (register, key))
