@@ -4,8 +4,8 @@
     files in the relations keyed by submission.
 
     A relation with both `county_code` and `submission_id` holds rows that come from one county's
-    file each (staging views, incremental facts; validation rejects a row whose county is not its
-    file's); a build that brings files of counties A and B can change no other file's rows there, and
+    file each (staging views, incremental facts; a row whose county is not its file's is rejected:
+    county_matches_file in include/config/validation.yaml); a build that brings files of counties A and B can change no other file's rows there, and
     those rows passed the same tests when their own files came in. So the test reads the rows whose
     submission is one of those counties' files (any status: a superseded file's rows are gone from
     these relations anyway). The filter is `submission_id = any(array(<those ids>))`: evaluated once,
