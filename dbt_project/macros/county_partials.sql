@@ -6,7 +6,8 @@
     A county-year's inputs are named by `inputs`, a text of
       * the fact's submission ids for that county-year (every row of a county-year of an incremental fact
         comes from one submission, and fct_household_income's rows from one register as well:
-        macros/incremental_vintages.sql), read from the first row of the county-year;
+        macros/incremental_vintages.sql; the data test one_source_per_county_year checks it), read
+        from the first row of the county-year;
       * any extra input the partial reads (say the province's benchmark rate of the year);
       * the fact table's oid, which changes when dbt rebuilds the fact from scratch (--full-refresh);
       * an md5 of the partial model's own code, so a changed formula recomputes every county-year.
