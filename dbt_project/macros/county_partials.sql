@@ -16,29 +16,10 @@
     full refresh and the cost follows the number of changed county-years, not the history. -#}
 
 {#- Each distinct (county_code, year) of a fact with `columns` of its first row, read through the fact's
-    (county_code, year) index one key at a time (a loose index scan: ~450 probes for five years of the
-    province, instead of reading millions of rows to find them). -#}
+    (county_code, year) index (macros/loose_index_scan.sql: ~450 probes for five years of the province,
+    instead of reading millions of rows to find them). -#}
 {% macro fact_county_years(fact, columns) %}
-    with recursive county_years as (
-        (
-            select county_code, year, {{ columns | join(', ') }}
-            from {{ fact }}
-            where county_code is not null and year is not null
-            order by county_code, year
-            limit 1
-        )
-        union all
-        select next_key.*
-        from county_years
-        cross join lateral (
-            select county_code, year, {{ columns | join(', ') }}
-            from {{ fact }} as f
-            where (f.county_code, f.year) > (county_years.county_code, county_years.year)
-            order by f.county_code, f.year
-            limit 1
-        ) as next_key
-    )
-    select * from county_years
+    {{ distinct_keys(fact, ['county_code', 'year'], columns) }}
 {% endmacro %}
 
 {#- (county_code, year, inputs) of every county-year of `fact`; `extra` is a SQL expression over the

@@ -10,25 +10,15 @@
 
 {% macro delete_superseded_rows(template) %}
     {%- if is_incremental() %}
-    -- The table's submissions, found one index probe each (a loose scan of the submission index: a few
-    -- hundred probes, where `submission_id not in (current)` read every row of every year); the rows
-    -- of those no longer current are reached through the same index (`= any(array(...))`).
+    -- The table's submissions, found one index probe each (a loose scan of the submission index,
+    -- macros/loose_index_scan.sql: a few hundred probes, where `submission_id not in (current)` read
+    -- every row of every year); the rows of those no longer current are reached through the same index
+    -- (`= any(array(...))`).
     delete from {{ this }}
     where submission_id = any(array(
-        with recursive present as (
-            (select submission_id from {{ this }} where submission_id is not null order by submission_id limit 1)
-            union all
-            select next_id.submission_id
-            from present
-            cross join lateral (
-                select later.submission_id from {{ this }} as later
-                where later.submission_id > present.submission_id
-                order by later.submission_id
-                limit 1
-            ) as next_id
-        )
-        select submission_id from present
-        where submission_id not in (
+        select present.submission_id
+        from ({{ distinct_keys(this, ['submission_id']) }}) as present
+        where present.submission_id not in (
             select submission_id from {{ ref('stg_ops__submissions') }}
             where is_current and template = '{{ template }}'
         )
