@@ -3,9 +3,10 @@
 Scheduled on the raw-layer Asset (ingestion publishes it), not on a clock. cosmos renders dbt_project/
 (without the marts) from the manifest parsed ahead of time (lowincome.transform.ensure_manifest): one
 task per node running it and its own tests, retried alone when it fails. ``plan_build`` first decides
-which nodes have anything new upstream since the last finished build (lowincome.transform.plan); the
-others are skipped before dbt starts, so a night that brings one county's correction runs the few
-nodes that read it. The planned tests of two relations (relationships) run after every node, together.
+which nodes have anything new upstream since the last finished build (lowincome.transform.plan); a
+branch (``skip_unplanned``) upstream of every node's task marks the others skipped, so most are never
+started, and a night that brings one county's correction runs the few nodes that read it. The planned
+tests of two relations (relationships) run after every node, together, in the task's own process.
 Trigger a run with ``{"scope": "all"}`` to run every node. On success the build is recorded, the
 readers' grants are re-applied and the warehouse Asset is published (schedules publish_monitoring).
 """
@@ -42,7 +43,14 @@ def build_warehouse():
         scope = (params or {}).get("scope", "changes")
         return planning.plan_build(settings(), scope=scope, run_id=run_id).to_xcom()
 
+    # A branch right before every node's task: the nodes the plan leaves out are marked skipped without
+    # being run (no task process, no dbt); lowincome.transform.plan.planned_tasks.
+    @task.branch(task_id=planning.BRANCH_TASK_ID)
+    def skip_unplanned(made: dict, task=None) -> list[str]:
+        return planning.planned_tasks(planning.BuildPlan.from_xcom(made), task.downstream_list)
+
     made = plan_build()
+    chosen = skip_unplanned(made)
     dbt = DbtTaskGroup(
         group_id="dbt",
         project_config=project_config(settings()),
@@ -54,7 +62,7 @@ def build_warehouse():
 
     @task(trigger_rule="none_failed")
     def cross_model_tests(made: dict) -> None:
-        planning.run_cross_model_tests(settings(), planning.BuildPlan.from_xcom(made))
+        planning.run_cross_model_tests(settings(), planning.BuildPlan.from_xcom(made), in_process=True)
 
     @task(trigger_rule="none_failed")
     def record_build(made: dict) -> None:
@@ -67,7 +75,9 @@ def build_warehouse():
         with connect(settings().warehouse_url()) as conn:
             reapply_grants(conn)
 
-    made >> dbt >> cross_model_tests(made) >> record_build(made) >> grant_readers()
+    for node in dbt.children.values():
+        chosen >> node
+    dbt >> cross_model_tests(made) >> record_build(made) >> grant_readers()
 
 
 build_warehouse()

@@ -29,7 +29,7 @@ def publish_monitoring():
         from lowincome.config import settings
         from lowincome.publish import refresh_marts
 
-        refresh_marts(settings(), published_at=dag_run.run_after)
+        refresh_marts(settings(), published_at=dag_run.run_after, in_process=True)
 
     @task(outlets=[MARTS])
     def secure_marts() -> None:

@@ -100,17 +100,34 @@ def test_readers_see_what_their_role_allows_after_a_build(built_warehouse):
         assert not can_read("lowincome_analyst", "staging.stg_raw__households")
 
 
-def test_a_failing_test_is_reported_in_one_line(new_warehouse):
-    """Two rows of one household in one register: the build stops with one line naming the failed test."""
+@pytest.mark.parametrize("in_process", [False, True], ids=["child process", "in process"])
+def test_a_failing_test_is_reported_in_one_line(new_warehouse, monkeypatch, in_process):
+    """Two rows of one household in one register: the build stops with one line naming the failed test,
+    whether dbt ran as a child process or in this one (as the DAGs' tasks run it); an in-process run
+    leaves this process's environment and working directory as it found them."""
+    import os
+
     from lowincome.errors import UserError
+    from lowincome.transform import run_dbt
+    from lowincome.transform.project import TEST_COUNTIES_ENV
 
     warehouse = new_warehouse()
     rows = raw_fixture.register_rows(raw_fixture.QUJIANG, 2014)
     with warehouse.connect() as conn:
         raw_fixture.load_submission(conn, "households", raw_fixture.QUJIANG, 2014, rows + rows[:1])
+    # the caller's own run variable never reaches dbt (it would scope the tests to no county and pass)
+    monkeypatch.setenv(TEST_COUNTIES_ENV, "999999")
+    environment, cwd = dict(os.environ), os.getcwd()
     with pytest.raises(UserError) as failure:
-        warehouse.dbt("build", "--select", "stg_raw__households")
+        run_dbt(warehouse.cfg, ["build", "--select", "stg_raw__households"], in_process=in_process)
+    assert dict(os.environ) == environment and os.getcwd() == cwd
     message = str(failure.value)
     assert "\n" not in message
-    assert "unique_combination_stg_raw__households" in message and "full log:" in message
+    assert "unique_combination_stg_raw__households" in message and "failed: " in message and "full log:" in message
     assert raw_fixture.NAMES["H001"] not in message
+    # the same scope given to the run: the county's rows are not tested, the build passes
+    run_dbt(warehouse.cfg, ["build", "--select", "stg_raw__households"], env={TEST_COUNTIES_ENV: "999999"},
+            in_process=in_process)
+    assert dict(os.environ) == environment
+    with warehouse.connect() as conn:
+        assert conn.execute("select count(*) from staging.stg_raw__households").fetchone()[0] == len(rows) + 1

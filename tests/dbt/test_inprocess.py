@@ -54,8 +54,10 @@ def test_the_dag_tasks_write_no_json_and_plan_first(cfg):
     nodes = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
     assert nodes and all(t.dbt_cmd_global_flags == ["--no-write-json"] for t in nodes)
     assert all(t.trigger_rule == "none_failed" for t in nodes)
-    assert all("plan_build" in t.upstream_task_ids or t.upstream_task_ids & {n.task_id for n in nodes}
-               for t in nodes)
+    # every node's task right after the branch that skips what the plan leaves out, which follows the plan
+    assert all("skip_unplanned" in t.upstream_task_ids for t in nodes)
+    assert dag.get_task("skip_unplanned").downstream_task_ids == {t.task_id for t in nodes}
+    assert dag.get_task("skip_unplanned").upstream_task_ids == {"plan_build"}
 
 
 class _TaskInstance:

@@ -3,8 +3,11 @@
 The warehouse DAG renders every seed, snapshot and model as a task (cosmos). Starting dbt for a node
 costs seconds whatever the node does, so a night that brings one county's corrected file would pay
 for ~50 nodes although only the few that read that template have anything to do. A build therefore
-starts with a plan (``plan_build``) and every dbt task whose node is not in it is skipped before dbt
-starts (``skip_unless_planned``, called by the tasks' ``pre_execute`` hook, ``project.before_node``).
+starts with a plan (``plan_build``), and a branch upstream of every dbt task (``skip_unplanned``:
+:func:`planned_tasks`) marks the tasks whose node is not in it skipped, so they never start. A node
+task started anyway (downstream of a planned node, which Airflow's branching leaves alone, or cleared
+by hand) checks the plan again and skips itself before dbt starts (``skip_unless_planned``, called by the tasks' ``pre_execute`` hook,
+``project.before_node``).
 
 A node is in the plan when it is downstream (models, snapshots and tests, through the manifest's
 ``child_map``) of
@@ -55,6 +58,7 @@ log = logging.getLogger(__name__)
 SCOPES = ("changes", "all")
 # The task that makes the plan; the dbt tasks read it from its XCom.
 PLAN_TASK_ID = "plan_build"
+BRANCH_TASK_ID = "skip_unplanned"
 BUILT_RESOURCES = ("model", "seed", "snapshot")
 COUNTY_CODE = re.compile(r"\d{6}")
 
@@ -305,17 +309,20 @@ def _current_manifest(cfg: Settings) -> Path:
     return ensure_manifest(cfg)
 
 
-def run_cross_model_tests(cfg: Settings, plan: BuildPlan, manifest_file: Path | None = None) -> list[str]:
+def run_cross_model_tests(cfg: Settings, plan: BuildPlan, manifest_file: Path | None = None, *,
+                          in_process: bool = False) -> list[str]:
     """Run the cross-model tests the plan includes (all of them in a build of everything), reading the
     plan's counties (``LOWINCOME_TEST_COUNTIES``); a failure raises UserError naming the first failing
-    test. Returns the unique_ids run."""
+    test. Returns the unique_ids run. ``in_process``: see :func:`lowincome.transform.run_dbt` (the DAG's
+    task runs dbt in its own process, as cosmos runs the nodes)."""
     from lowincome.transform.project import TEST_COUNTIES_ENV
     from lowincome.transform.runs import run_dbt
 
     manifest = load_manifest(manifest_file or _current_manifest(cfg))
     tests = {uid: name for uid, name in cross_model_tests(manifest).items() if plan.includes(uid)}
     if tests:
-        run_dbt(cfg, ["test", "--select", *sorted(tests.values())], env={TEST_COUNTIES_ENV: plan.test_counties})
+        run_dbt(cfg, ["test", "--select", *sorted(tests.values())], env={TEST_COUNTIES_ENV: plan.test_counties},
+                in_process=in_process)
     log.info("warehouse build #%s: %s cross-model test(s) run", plan.build_id, len(tests))
     return sorted(tests)
 
@@ -325,6 +332,16 @@ def node_of(task: Any) -> str | None:
     """The dbt unique_id a cosmos task runs (cosmos puts the node into the task's extra context)."""
     config = (getattr(task, "extra_context", None) or {}).get("dbt_node_config") or {}
     return config.get("unique_id")
+
+
+def planned_tasks(plan: BuildPlan, candidates: Any) -> list[str]:
+    """The ids of the tasks among ``candidates`` (the branch's downstream tasks) to run: those whose dbt
+    node the plan includes, and any task that runs no node. The branch marks the rest skipped, so they
+    never start: in a one-file night most of the ~50 node tasks (each a task process under a real
+    executor, an in-process run under ``dag.test()``). Airflow's branching leaves alone a task that is
+    also downstream of a followed one (it waits for that one); such a task skips itself before dbt
+    starts (:func:`skip_unless_planned`)."""
+    return sorted(t.task_id for t in candidates if (uid := node_of(t)) is None or plan.includes(uid))
 
 
 def skip_unless_planned(context: Any) -> None:
