@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from html.parser import HTMLParser
 
 from conftest import COUNTY, YEAR, columns_of, good_row
@@ -58,13 +59,21 @@ def test_a_night_renders_only_the_results_it_added(cfg, load_table):
     build_data_docs(cfg)
     site = cfg.docs_dir / "validation"
     earlier = {page: page.stat().st_mtime_ns for page in (site / "validations").rglob("*.html")}
-    assert earlier
+    suites = {page: page.stat().st_mtime_ns for page in (site / "expectations").glob("*.html")}
+    assert earlier and len(suites) == 7
     _validate_one(cfg, load_table, 2)
     index = build_data_docs(cfg)
     pages = set((site / "validations").rglob("*.html"))
     added = pages - set(earlier)
     assert len(added) == 1, added
     assert all(page.stat().st_mtime_ns == mtime for page, mtime in earlier.items())
+    # a suite's page is rendered again only when it is older than the suite's file
+    assert all(page.stat().st_mtime_ns == mtime for page, mtime in suites.items())
+    stale = next(iter(suites))
+    os.utime(stale, ns=(0, 0))
+    build_data_docs(cfg)
+    assert stale.stat().st_mtime_ns > 0
+    assert all(page.stat().st_mtime_ns == mtime for page, mtime in suites.items() if page != stale)
     assert "https://" not in next(iter(added)).read_text(encoding="utf-8").split("<body")[0]
     links = index.read_text(encoding="utf-8")
     for page in pages:  # the index lists every result, old and new
@@ -79,7 +88,9 @@ def test_a_night_renders_only_the_results_it_added(cfg, load_table):
 
 
 def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, monkeypatch):
-    """index_entries_from_json gives GX's index page the success flag and meta it would have loaded."""
+    """index_entries_from_json gives GX's index page the success flag and meta it would have loaded (from
+    the entries kept by the last build, or the stored JSON), and keys_listed_once the same keys from one
+    listing of the store: the page is GX's own."""
     import contextlib
 
     from lowincome.quality import docs
@@ -95,9 +106,23 @@ def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, mo
     def no_loading(value):
         raise AssertionError("the index loaded a whole result")
 
+    def no_reading(key):
+        raise AssertionError(f"the index read {key} again")
+
+    backend, listings = store.store_backend, []
+    shipped_list = backend.list_keys
     with monkeypatch.context() as patched:  # a night with nothing new: the index alone
         patched.setattr(store, "deserialize", no_loading)
+        patched.setattr(backend, "get", no_reading)  # the entries read by the last build are kept beside the site
+        patched.setattr(backend, "list_keys", lambda *args: listings.append(args) or shipped_list(*args))
         light = build_data_docs(cfg).read_text(encoding="utf-8")
-    monkeypatch.setattr(docs, "index_entries_from_json", lambda context: contextlib.nullcontext())
+    assert len(listings) == 1            # keys_listed_once: GX's sections and index share one listing
+    assert "list_keys" not in vars(store)
+    (cfg.docs_dir / docs.INDEX_ENTRIES).unlink()
+    with monkeypatch.context() as patched:  # without them: each result's stored JSON, not GX's loading
+        patched.setattr(store, "deserialize", no_loading)
+        assert build_data_docs(cfg).read_text(encoding="utf-8") == light
+    monkeypatch.setattr(docs, "index_entries_from_json", lambda *args, **kwargs: contextlib.nullcontext())
+    monkeypatch.setattr(docs, "keys_listed_once", lambda context: contextlib.nullcontext())
     assert build_data_docs(cfg).read_text(encoding="utf-8") == light
     assert "ge-failed-icon" in light and "ge-success-icon" in light

@@ -20,6 +20,7 @@ optional dark-mode stylesheet is removed too. GX's logo comes from its own packa
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import json
 import logging
@@ -34,6 +35,8 @@ from lowincome.quality.context import project_context
 
 log = logging.getLogger(__name__)
 SITE = "validation_site"
+# Beside the site: the index entries of the stored results, read once (index_entries_from_json).
+INDEX_ENTRIES = ".validation-index-entries.json"
 
 # CDN URL -> (package, file inside the package's data folder, path under static/vendor/)
 VENDORED: dict[str, tuple[str, str, str]] = {
@@ -101,22 +104,26 @@ def build_data_docs(cfg: Settings, *, full: bool = False) -> Path:
     """Build the validation Data Docs site and make it render with no network; returns index.html.
 
     Incremental: a validation result's page never changes once written (results are immutable), so a
-    night renders only the results that have no page yet, the seven suite pages and the index. GX's
+    night renders only the results that have no page yet, the suite pages older than their suite's
+    file and the index (whose entries come from :func:`index_entries_from_json`). GX's
     full build renders every result ever stored (~30-250 ms each: a five-year warehouse holds
     ~2,700), which made the cost of publishing grow with the history instead of with the night.
     ``full`` (or a site without an index) renders everything, as after a GX upgrade.
     """
     site_root = cfg.docs_dir / "validation"
     context = project_context(cfg)
-    pending = None if full or not (site_root / "index.html").is_file() else unrendered(context, site_root)
-    with index_entries_from_json(context):
+    rebuild = full or not (site_root / "index.html").is_file()
+    with keys_listed_once(context), index_entries_from_json(context, site_root.with_name(INDEX_ENTRIES),
+                                                            fresh=rebuild):
+        pending = None if rebuild else unrendered(context, site_root)
         if pending is None:
             context.build_data_docs(site_names=[SITE])
             pages: list[Path] = list(site_root.rglob("*.html"))
         else:
-            suites = list(context.expectations_store.list_keys())
+            suites = changed_suites(cfg, context, site_root)
             # never an empty list: GX reads an empty resource_identifiers as "everything"
-            context.build_data_docs(site_names=[SITE], resource_identifiers=suites + pending)
+            context.build_data_docs(site_names=[SITE], resource_identifiers=(suites + pending) or
+                                    list(context.expectations_store.list_keys()))
             pages = [site_root / "index.html", *(site_root / "expectations").glob("*.html"),
                      *(_page(site_root, key) for key in pending)]
     log.info("Data Docs: %s pages rendered", "all" if pending is None else len(pages))
@@ -133,17 +140,55 @@ def build_data_docs(cfg: Settings, *, full: bool = False) -> Path:
 
 
 @contextlib.contextmanager
-def index_entries_from_json(context) -> Iterator[None]:
-    """While GX builds the site, its index reads each stored result's JSON, not the whole result.
+def keys_listed_once(context) -> Iterator[None]:
+    """While the site is built: the stored results are listed once, and each run time parsed once.
+
+    GX's site builder lists the validation results store again for each section and for the index
+    (with :func:`unrendered`, five listings of every stored result a night), and every listing turns
+    each key's run time back into a datetime with ``dateutil.parser.parse`` (~50 µs a key); so does
+    every page key of the site it lists for the index. Nothing writes to the results store while the
+    site is built, so inside this block the store answers ``list_keys`` from its first listing, and
+    ``RunIdentifier`` parses each distinct run-time string once (datetimes are immutable: sharing one
+    is safe). Both are put back on exit.
+    """
+    from great_expectations.core import run_identifier
+
+    store = context.validation_results_store
+    listed: list = []
+
+    def list_keys():
+        if not listed:
+            listed.append(shipped_list())
+        return list(listed[0])
+
+    shipped_list, shipped_parse = store.list_keys, run_identifier.parse
+    store.list_keys = list_keys
+    run_identifier.parse = functools.lru_cache(maxsize=None)(shipped_parse)
+    try:
+        yield
+    finally:
+        run_identifier.parse = shipped_parse
+        del store.list_keys  # the class's method again
+
+
+@contextlib.contextmanager
+def index_entries_from_json(context, cache_file: Path | None = None, *, fresh: bool = False) -> Iterator[None]:
+    """While GX builds the site, its index reads each stored result's success flag and meta, not the whole
+    result, and (with ``cache_file``) reads them from the results' own files only once.
 
     The index lists every validation result ever stored, and to do so GX loads each one through its
     marshmallow schema (~5 ms a result) only to read its success flag and its meta (batch spec, asset
     name): on a five-year warehouse (2,556 results) that was ~7 s of every night's publishing, growing
     with the history. Inside this block the context's ``get_validation_result`` (which GX's site
     builder calls for the index alone; result pages read the store themselves) answers with a result
-    holding those fields from ``json.loads`` of the stored text and no expectation results. Anything
-    but a plain lookup of one stored result goes to GX's own method. ``tests/quality`` compares the
-    index page with GX's own.
+    holding those fields and no expectation results. Anything but a plain lookup of one stored result
+    goes to GX's own method. ``tests/quality`` compares the index page with GX's own.
+
+    Those fields come from ``json.loads`` of the stored text (~30-50 KB a result: ~0.4 ms each, ~1 s a
+    night at 2,556 results), or from ``cache_file``: a stored result never changes (its key holds its
+    run time), so its entry (~0.6 KB) is kept there once read, and a night reads the results it added.
+    The file keeps the entries this build asked for (a result removed from the store drops out);
+    ``fresh`` ignores what it holds.
     """
     from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
     from great_expectations.data_context.types.resource_identifiers import (
@@ -152,6 +197,19 @@ def index_entries_from_json(context) -> Iterator[None]:
     )
 
     shipped = context.get_validation_result
+    known: dict[str, dict] = {} if fresh or cache_file is None else _read_entries(cache_file)
+    asked: dict[str, dict] = {}
+
+    def entry(store, key) -> dict:
+        name = "/".join(store.key_to_tuple(key))
+        found = known.get(name)
+        if found is None:
+            stored = json.loads(store.store_backend.get(store.key_to_tuple(key)))
+            # the meta as text: each lookup builds its own dicts (GX may change what it is given)
+            found = {"success": stored["success"], "suite_name": stored.get("suite_name"),
+                     "meta": json.dumps(stored.get("meta") or {}, ensure_ascii=False)}
+        asked[name] = found
+        return found
 
     def get_validation_result(expectation_suite_name, run_id=None, batch_identifier=None,
                               validation_results_store_name=None, failed_only=False):
@@ -160,10 +218,10 @@ def index_entries_from_json(context) -> Iterator[None]:
             key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(
                 name=expectation_suite_name), run_id=run_id, batch_identifier=batch_identifier)
             try:
-                stored = json.loads(store.store_backend.get(store.key_to_tuple(key)))
-                return ExpectationSuiteValidationResult(success=stored["success"], results=[],
-                                                        suite_name=stored.get("suite_name", expectation_suite_name),
-                                                        meta=stored.get("meta") or {})
+                found = entry(store, key)
+                return ExpectationSuiteValidationResult(success=found["success"], results=[],
+                                                        suite_name=found["suite_name"] or expectation_suite_name,
+                                                        meta=json.loads(found["meta"]))
             except Exception:  # noqa: BLE001, S110 - missing, unreadable or unexpected: GX's own path decides
                 pass
         return shipped(expectation_suite_name, run_id=run_id, batch_identifier=batch_identifier,
@@ -174,6 +232,36 @@ def index_entries_from_json(context) -> Iterator[None]:
         yield
     finally:
         del context.get_validation_result  # the class's method again
+    if cache_file is not None and asked != known:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        scratch = cache_file.with_name(f".{cache_file.name}.{os.getpid()}.tmp")
+        scratch.write_text(json.dumps(asked, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        scratch.replace(cache_file)
+
+
+def _read_entries(cache_file: Path) -> dict[str, dict]:
+    """The cached index entries; nothing (everything is read again) when the file is missing or unreadable."""
+    try:
+        found = json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def changed_suites(cfg: Settings, context, site_root: Path) -> list:
+    """The expectation suites whose page is missing or older than the suite's file (the page shows the
+    suite alone; ``full`` renders them all, as after a GX upgrade)."""
+    changed = []
+    for key in context.expectations_store.list_keys():
+        page = site_root / "expectations" / f"{key.name}.html"
+        suite = cfg.expectations_dir / "expectations" / f"{key.name}.json"
+        try:
+            if page.stat().st_mtime_ns >= suite.stat().st_mtime_ns:
+                continue
+        except OSError:
+            pass
+        changed.append(key)
+    return changed
 
 
 def unrendered(context, site_root: Path) -> list:
