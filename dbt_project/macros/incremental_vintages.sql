@@ -27,6 +27,20 @@
 {% endmacro %}
 
 {#- The current submissions of a template whose rows are not in this table (all of them on a full build). -#}
+{#- `column` is one of the submission ids the query `ids` returns. In an incremental run as
+    `= any(array(ids))`: the few pending ids are read once, and the staging view's rows are reached
+    through the raw table's submission index. With `in (ids)` the planner, which cannot estimate the
+    view of current submissions, read every current row of the template first and semi-joined them
+    with the pending ids (fct_household_income on five years: 3.1 s with nothing pending, 16 ms with
+    the array). A full build reads every row either way and keeps its plan. -#}
+{% macro in_submissions(column, ids) -%}
+    {%- if is_incremental() -%}
+        {{ column }} = any(array({{ ids }}))
+    {%- else -%}
+        {{ column }} in ({{ ids }})
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro pending_submissions(template) %}
     select submission_id
     from {{ ref('stg_ops__submissions') }} as submissions

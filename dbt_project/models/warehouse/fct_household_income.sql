@@ -21,7 +21,7 @@ with pending as (
 
 income as (
     select * from {{ ref('stg_raw__household_income') }}
-    where submission_id in (select submission_id from pending)
+    where {{ in_submissions('submission_id', 'select submission_id from pending') }}
 ),
 
 register_submissions as (

@@ -17,7 +17,7 @@ with pending as (
 
 relocations as (
     select * from {{ ref('stg_raw__relocations') }}
-    where submission_id in (select submission_id from pending)
+    where {{ in_submissions('submission_id', 'select submission_id from pending') }}
 ),
 
 relocation_types as (

@@ -17,7 +17,7 @@ with pending as (
 
 villages as (
     select * from {{ ref('stg_raw__villages') }}
-    where submission_id in (select submission_id from pending)
+    where {{ in_submissions('submission_id', 'select submission_id from pending') }}
 ),
 
 final as (
