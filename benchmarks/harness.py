@@ -28,7 +28,9 @@ BENCH_DB = "lowincome_bench"
 AIRFLOW_BENCH_DB = "airflow_bench"
 # Pseudonyms in the bench database are keyed afresh for each run: nothing here is real data, and no
 # key, even a throwaway one, is written into the repository.
-BENCH_HMAC_KEY = secrets.token_hex(32)
+# Pseudonyms in the bench warehouse: a fresh key per run, unless LOWINCOME_BENCH_HMAC_KEY names one (to run
+# more nights by hand on the warehouse a run left behind, the files must be keyed as they were loaded).
+BENCH_HMAC_KEY = os.environ.get("LOWINCOME_BENCH_HMAC_KEY") or secrets.token_hex(32)
 NIGHT_BUDGET_SECONDS = 600.0
 
 
