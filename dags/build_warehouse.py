@@ -6,9 +6,8 @@ task per node running it and its own tests, retried alone when it fails. ``plan_
 which nodes have anything new upstream since the last finished build (lowincome.transform.plan); a
 branch (``skip_unplanned``) upstream of every node's task marks the others skipped, so most are never
 started, and a night that brings one county's correction runs the few nodes that read it. The planned
-tests of two relations (relationships) run after every node, together, in the task's own process.
-Trigger a run with ``{"scope": "all"}`` to run every node. On success the build is recorded, the
-readers' grants are re-applied and the warehouse Asset is published (schedules publish_monitoring).
+tests of two relations (relationships) run after every node, together. ``{"scope": "all"}`` runs every
+node. On success the build is recorded, grants re-applied, the warehouse Asset published.
 """
 
 from datetime import timedelta
@@ -43,8 +42,7 @@ def build_warehouse():
         scope = (params or {}).get("scope", "changes")
         return planning.plan_build(settings(), scope=scope, run_id=run_id).to_xcom()
 
-    # A branch right before every node's task: the nodes the plan leaves out are marked skipped without
-    # being run (no task process, no dbt); lowincome.transform.plan.planned_tasks.
+    # upstream of every node's task: those the plan leaves out are marked skipped, never run (planned_tasks)
     @task.branch(task_id=planning.BRANCH_TASK_ID)
     def skip_unplanned(made: dict, task=None) -> list[str]:
         return planning.planned_tasks(planning.BuildPlan.from_xcom(made), task.downstream_list)
@@ -75,8 +73,7 @@ def build_warehouse():
         with connect(settings().warehouse_url()) as conn:
             reapply_grants(conn)
 
-    for node in dbt.children.values():
-        chosen >> node
+    chosen >> list(dbt.children.values())
     dbt >> cross_model_tests(made) >> record_build(made) >> grant_readers()
 
 

@@ -26,7 +26,6 @@
     {%- endif %}
 {% endmacro %}
 
-{#- The current submissions of a template whose rows are not in this table (all of them on a full build). -#}
 {#- `column` is one of the submission ids the query `ids` returns. In an incremental run as
     `= any(array(ids))`: the few pending ids are read once, and the staging view's rows are reached
     through the raw table's submission index. With `in (ids)` the planner, which cannot estimate the
@@ -41,6 +40,7 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The current submissions of a template whose rows are not in this table (all of them on a full build). -#}
 {% macro pending_submissions(template) %}
     select submission_id
     from {{ ref('stg_ops__submissions') }} as submissions

@@ -30,9 +30,10 @@ register as (
     -- the current registers of those counties (a row's county is its file's: county_matches_file),
     -- reached through the submission index: a filter on county_code read every county's register
     -- (5.6 million rows on five years, ~3.8 s) to rebuild one county
-    where {{ in_submissions('submission_id', "select submission_id from " ~ ref('stg_ops__submissions')
-        ~ " where is_current and template = 'households'"
-        ~ " and county_code in (select county_code from pending_county_years)") }}
+    where submission_id = any(array(
+        select submission_id from {{ ref('stg_ops__submissions') }}
+        where is_current and template = 'households'
+            and county_code in (select county_code from pending_county_years)))
     {%- else %}
     where county_code in (select county_code from pending_county_years)
     {%- endif %}

@@ -6,8 +6,8 @@ for ~50 nodes although only the few that read that template have anything to do.
 starts with a plan (``plan_build``), and a branch upstream of every dbt task (``skip_unplanned``:
 :func:`planned_tasks`) marks the tasks whose node is not in it skipped, so they never start. A node
 task started anyway (downstream of a planned node, which Airflow's branching leaves alone, or cleared
-by hand) checks the plan again and skips itself before dbt starts (``skip_unless_planned``, called by the tasks' ``pre_execute`` hook,
-``project.before_node``).
+by hand) checks the plan again and skips itself before dbt starts (``skip_unless_planned``, called by
+the tasks' ``pre_execute`` hook, ``project.before_node``).
 
 A node is in the plan when it is downstream (models, snapshots and tests, through the manifest's
 ``child_map``) of
