@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from html.parser import HTMLParser
 
@@ -118,10 +119,14 @@ def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, mo
         light = build_data_docs(cfg).read_text(encoding="utf-8")
     assert len(listings) == 1            # keys_listed_once: GX's sections and index share one listing
     assert "list_keys" not in vars(store)
-    (cfg.docs_dir / docs.INDEX_ENTRIES).unlink()
-    with monkeypatch.context() as patched:  # without them: each result's stored JSON, not GX's loading
-        patched.setattr(store, "deserialize", no_loading)
-        assert build_data_docs(cfg).read_text(encoding="utf-8") == light
+    entries = cfg.docs_dir / docs.INDEX_ENTRIES
+    damaged = {name: {"success": True, "suite_name": "households", "meta": {}}
+               for name in json.loads(entries.read_text(encoding="utf-8"))}
+    for kept in (None, "not json", json.dumps(damaged)):   # without them, or damaged
+        entries.unlink() if kept is None else entries.write_text(kept)
+        with monkeypatch.context() as patched:  # each result's stored JSON then, not GX's loading
+            patched.setattr(store, "deserialize", no_loading)
+            assert build_data_docs(cfg).read_text(encoding="utf-8") == light
     monkeypatch.setattr(docs, "index_entries_from_json", lambda *args, **kwargs: contextlib.nullcontext())
     monkeypatch.setattr(docs, "keys_listed_once", lambda context: contextlib.nullcontext())
     assert build_data_docs(cfg).read_text(encoding="utf-8") == light

@@ -240,12 +240,17 @@ def index_entries_from_json(context, cache_file: Path | None = None, *, fresh: b
 
 
 def _read_entries(cache_file: Path) -> dict[str, dict]:
-    """The cached index entries; nothing (everything is read again) when the file is missing or unreadable."""
+    """The cached index entries of the right shape; nothing (everything is read again) when the file is
+    missing or unreadable."""
     try:
         found = json.loads(cache_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return found if isinstance(found, dict) else {}
+    if not isinstance(found, dict):
+        return {}
+    return {name: entry for name, entry in found.items()
+            if isinstance(entry, dict) and isinstance(entry.get("success"), bool)
+            and isinstance(entry.get("meta"), str) and isinstance(entry.get("suite_name"), str | None)}
 
 
 def changed_suites(cfg: Settings, context, site_root: Path) -> list:
