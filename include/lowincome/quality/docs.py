@@ -32,6 +32,7 @@ from pathlib import Path
 
 from lowincome.config import Settings
 from lowincome.quality.context import project_context
+from lowincome.quality.suites import suite_file
 
 log = logging.getLogger(__name__)
 SITE = "validation_site"
@@ -154,15 +155,9 @@ def keys_listed_once(context) -> Iterator[None]:
     from great_expectations.core import run_identifier
 
     store = context.validation_results_store
-    listed: list = []
-
-    def list_keys():
-        if not listed:
-            listed.append(shipped_list())
-        return list(listed[0])
-
-    shipped_list, shipped_parse = store.list_keys, run_identifier.parse
-    store.list_keys = list_keys
+    first_listing = functools.cache(store.list_keys)
+    shipped_parse = run_identifier.parse
+    store.list_keys = lambda: list(first_listing())  # a list of its own for each caller
     run_identifier.parse = functools.lru_cache(maxsize=None)(shipped_parse)
     try:
         yield
@@ -201,10 +196,11 @@ def index_entries_from_json(context, cache_file: Path | None = None, *, fresh: b
     asked: dict[str, dict] = {}
 
     def entry(store, key) -> dict:
-        name = "/".join(store.key_to_tuple(key))
+        stored_key = store.key_to_tuple(key)
+        name = "/".join(stored_key)
         found = known.get(name)
         if found is None:
-            stored = json.loads(store.store_backend.get(store.key_to_tuple(key)))
+            stored = json.loads(store.store_backend.get(stored_key))
             # the meta as text: each lookup builds its own dicts (GX may change what it is given)
             found = {"success": stored["success"], "suite_name": stored.get("suite_name"),
                      "meta": json.dumps(stored.get("meta") or {}, ensure_ascii=False)}
@@ -259,7 +255,7 @@ def changed_suites(cfg: Settings, context, site_root: Path) -> list:
     changed = []
     for key in context.expectations_store.list_keys():
         page = site_root / "expectations" / f"{key.name}.html"
-        suite = cfg.expectations_dir / "expectations" / f"{key.name}.json"
+        suite = suite_file(cfg, key.name)
         try:
             if page.stat().st_mtime_ns >= suite.stat().st_mtime_ns:
                 continue

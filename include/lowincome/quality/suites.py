@@ -61,13 +61,18 @@ def _build_suite(template_name: str, columns: frozenset[str] | None) -> tuple[An
     return suite, rules
 
 
+def suite_file(cfg: Settings, name: str) -> Path:
+    """Where the project context's expectations store keeps the suite ``name`` (great_expectations.yml)."""
+    return cfg.expectations_dir / "expectations" / f"{name}.json"
+
+
 def write_suites(cfg: Settings) -> list[str]:
     """Write the seven reference suites into ``expectations/expectations/`` (reviewable JSON)."""
     context = project_context(cfg)
     written = []
     for name in templates():
         rules = rules_for(name)
-        stored = cfg.project_root / "expectations" / "expectations" / f"{name}.json"
+        stored = suite_file(cfg, name)
         before = stored.read_text(encoding="utf-8") if stored.is_file() else None
         suite = gx().ExpectationSuite(name=name, meta={"template": name},
                                       expectations=[expectation_for(rule) for rule in rules])

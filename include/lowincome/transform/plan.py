@@ -337,7 +337,7 @@ def node_of(task: Any) -> str | None:
 def planned_tasks(plan: BuildPlan, candidates: Any) -> list[str]:
     """The ids of the tasks among ``candidates`` (the branch's downstream tasks) to run: those whose dbt
     node the plan includes, and any task that runs no node. The branch marks the rest skipped, so they
-    never start: in a one-file night most of the ~50 node tasks (each a task process under a real
+    never start: in a one-file night most of the node tasks (each a task process under a real
     executor, an in-process run under ``dag.test()``). Airflow's branching leaves alone a task that is
     also downstream of a followed one (it waits for that one); such a task skips itself before dbt
     starts (:func:`skip_unless_planned`)."""
