@@ -4,10 +4,11 @@ Scheduled on the raw-layer Asset (ingestion publishes it), not on a clock. cosmo
 (without the marts) from the manifest parsed ahead of time (lowincome.transform.ensure_manifest): one
 task per node running it and its own tests, retried alone when it fails. ``plan_build`` first decides
 which nodes have anything new upstream since the last finished build (lowincome.transform.plan); a
-branch (``skip_unplanned``) upstream of every node's task marks the others skipped, so most are never
-started, and a night that brings one county's correction runs the few nodes that read it. The planned
-tests of two relations (relationships) run after every node, together. ``{"scope": "all"}`` runs every
-node. On success the build is recorded, grants re-applied, the warehouse Asset published.
+branch (``skip_unplanned``) upstream of every node's task marks the others skipped, so they are never
+started. A plan of a few nodes (one county's correction) is built by one dbt run (``build_together``)
+instead of their tasks. The planned tests of two relations (relationships) run after every node, in one
+dbt run. ``{"scope": "all"}`` runs every node. On success the build is recorded, grants re-applied, the
+warehouse Asset published.
 """
 
 from datetime import timedelta
@@ -22,7 +23,6 @@ from lowincome.config import settings
 from lowincome.transform import execution_config, operator_args, profile_config, project_config, render_config
 
 # Why a task per node, and what it costs: lowincome.transform.project.execution_config.
-
 
 @dag(
     dag_id="build_warehouse",
@@ -47,16 +47,15 @@ def build_warehouse():
     def skip_unplanned(made: dict, task=None) -> list[str]:
         return planning.planned_tasks(planning.BuildPlan.from_xcom(made), task.downstream_list)
 
+    @task(task_id=planning.TOGETHER_TASK_ID)
+    def build_together(made: dict) -> None:
+        planning.build_together(settings(), planning.BuildPlan.from_xcom(made), in_process=True)
+
     made = plan_build()
     chosen = skip_unplanned(made)
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=project_config(settings()),
-        profile_config=profile_config(),
-        execution_config=execution_config(),
-        render_config=render_config(),
-        operator_args=operator_args(),
-    )
+    together = build_together(made)
+    dbt = DbtTaskGroup(group_id="dbt", project_config=project_config(settings()), profile_config=profile_config(),
+                       execution_config=execution_config(), render_config=render_config(), operator_args=operator_args())
 
     @task(trigger_rule="none_failed")
     def cross_model_tests(made: dict) -> None:
@@ -73,8 +72,8 @@ def build_warehouse():
         with connect(settings().warehouse_url()) as conn:
             reapply_grants(conn)
 
-    chosen >> list(dbt.children.values())
-    dbt >> cross_model_tests(made) >> record_build(made) >> grant_readers()
+    chosen >> [*dbt.children.values(), together]
+    [dbt, together] >> cross_model_tests(made) >> record_build(made) >> grant_readers()
 
 
 build_warehouse()

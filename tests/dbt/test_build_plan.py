@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import pytest
 import raw_fixture
 
 from lowincome.transform.plan import (
+    TOGETHER_TASK_ID,
     BuildPlan,
+    build_together,
     cross_model_tests,
     downstream,
     plan_build,
+    planned_tasks,
     project_fingerprint,
     record_build,
+    run_cross_model_tests,
     triggered_by_templates,
 )
 
@@ -116,6 +121,25 @@ def test_the_plan_travels_through_xcom_unchanged():
     assert BuildPlan(9, "changes", "no counties", frozenset(), ()).test_counties == ""
     assert plan.includes("model.p.a") and not plan.includes("model.p.c")
     assert BuildPlan(8, "all", "first").includes("model.p.c")
+    together = BuildPlan(10, "changes", "small", frozenset({"model.p.a"}), ("330109",), together=True)
+    assert BuildPlan.from_xcom(together.to_xcom()) == together and together.includes("model.p.a")
+    assert not together.runs_task_of("model.p.a") and plan.runs_task_of("model.p.a")
+
+
+def _task(task_id: str, unique_id: str | None = None):
+    from types import SimpleNamespace
+
+    context = {"dbt_node_config": {"unique_id": unique_id}} if unique_id else {}
+    return SimpleNamespace(task_id=task_id, extra_context=context)
+
+
+def test_the_branch_follows_the_planned_node_tasks_or_the_build_together():
+    tasks = [_task("dbt.a", "model.p.a"), _task("dbt.b", "model.p.b"), _task(TOGETHER_TASK_ID), _task("other")]
+    apart = BuildPlan(1, "changes", "big", frozenset({"model.p.a"}))
+    assert planned_tasks(apart, tasks) == ["dbt.a", "other"]
+    assert planned_tasks(BuildPlan(2, "all", "everything"), tasks) == ["dbt.a", "dbt.b", "other"]
+    assert planned_tasks(BuildPlan(3, "changes", "small", apart.nodes, together=True), tasks) == [
+        TOGETHER_TASK_ID, "other"]
 
 
 @pytest.mark.slow
@@ -143,6 +167,9 @@ def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
                                     raw_fixture.income_rows(raw_fixture.QUJIANG, 2013, scale=1.1))
     corrected = plan_build(cfg, manifest, run_id="t3")
     names = {uid.split(".")[-1] for uid in corrected.nodes if uid.startswith("model.")}
+    # three models: built together, in one dbt run; a first build and a quiet night are not
+    assert corrected.together and "built together" in corrected.reason
+    assert not first.together and not quiet.together
     assert {"stg_raw__household_income", "stg_ops__submissions", "fct_household_income"} <= names
     assert not names & {"stg_raw__villages", "dim_village", "fct_relocation", "dim_household"}
     assert not any(uid.startswith("seed.") for uid in corrected.nodes)
@@ -209,6 +236,21 @@ def test_tests_read_the_counties_of_the_build(built_warehouse):
                          "and _source_row = %s", (rows[xiaoshan][2], *rows[xiaoshan][:2]))
 
 
+@contextlib.contextmanager
+def _without_county(warehouse, county: str):
+    """The county is out of the county dimension for the block (a relationships test of its rows fails)."""
+    with warehouse.connect() as conn:
+        conn.execute("create table public.saved_county as select * from warehouse.dim_county where county_code = %s",
+                     (county,))
+        conn.execute("delete from warehouse.dim_county where county_code = %s", (county,))
+    try:
+        yield
+    finally:
+        with warehouse.connect() as conn:
+            conn.execute("insert into warehouse.dim_county select * from public.saved_county")
+            conn.execute("drop table public.saved_county")
+
+
 @pytest.mark.slow
 def test_cross_model_tests_run_together_on_the_plan_and_its_counties(built_warehouse):
     """run_cross_model_tests: every relationship test in a build of everything, one dbt invocation; in a
@@ -225,15 +267,36 @@ def test_cross_model_tests_run_together_on_the_plan_and_its_counties(built_wareh
     income = BuildPlan(2, "changes", "income files", frozenset(u for u in every if ".relationships_fct_household_income_" in u),
                        (raw_fixture.QUJIANG,))
     assert len(income.nodes) == 3
-    with built_warehouse.connect() as conn:   # Xiaoshan leaves the county dimension
-        conn.execute("create table public.saved_county as select * from warehouse.dim_county where county_code = %s",
-                     (raw_fixture.XIAOSHAN,))
-        conn.execute("delete from warehouse.dim_county where county_code = %s", (raw_fixture.XIAOSHAN,))
-    try:
+    with _without_county(built_warehouse, raw_fixture.XIAOSHAN):     # Xiaoshan leaves the county dimension
         assert run_cross_model_tests(cfg, income, manifest_file) == sorted(income.nodes)     # Qujiang's rows
         with pytest.raises(UserError, match="relationships_fct_household_income_county_code"):
             run_cross_model_tests(cfg, dataclasses.replace(income, counties=(raw_fixture.XIAOSHAN,)), manifest_file)
-    finally:
-        with built_warehouse.connect() as conn:
-            conn.execute("insert into warehouse.dim_county select * from public.saved_county")
-            conn.execute("drop table public.saved_county")
+
+
+@pytest.mark.slow
+def test_a_small_plan_is_built_together_with_its_tests_on_its_counties(built_warehouse):
+    """build_together: one dbt build of the planned nodes and tests (relationships included), reading the
+    plan's counties; the cross-model task then has nothing left to run."""
+    import dataclasses
+
+    from lowincome.errors import UserError
+    from lowincome.transform import ensure_manifest
+    from lowincome.transform.plan import _built_here, load_manifest
+
+    cfg, manifest_file = built_warehouse.cfg, ensure_manifest(built_warehouse.cfg)
+    manifest = load_manifest(manifest_file)
+    view = "model.lowincome.stg_raw__household_income"
+    below = _built_here(manifest, downstream(manifest, {view}))  # no marts
+    plan = BuildPlan(4, "changes", "income files", frozenset(below), (raw_fixture.QUJIANG,), together=True)
+    assert build_together(cfg, dataclasses.replace(plan, together=False), manifest_file) == []
+    assert any(".relationships_fct_household_income_" in uid for uid in plan.nodes)
+    with _without_county(built_warehouse, raw_fixture.XIAOSHAN):     # Xiaoshan leaves the county dimension
+        # Qujiang's rows only; the standing view is not created again, its tests run
+        assert build_together(cfg, plan, manifest_file) == sorted(plan.nodes - {view})
+        assert any(uid.startswith("test.") and ".not_null_stg_raw__household_income_" in uid for uid in plan.nodes)
+        assert run_cross_model_tests(cfg, plan, manifest_file) == []
+        with pytest.raises(UserError, match="relationships_fct_household_income_county_code"):
+            build_together(cfg, dataclasses.replace(plan, counties=(raw_fixture.XIAOSHAN,)), manifest_file)
+    with built_warehouse.connect() as conn:       # a view dropped by hand is created again
+        conn.execute("drop view staging.stg_raw__household_income cascade")
+    assert build_together(cfg, plan, manifest_file) == sorted(plan.nodes)

@@ -7,7 +7,9 @@ starts with a plan (``plan_build``), and a branch upstream of every dbt task (``
 :func:`planned_tasks`) marks the tasks whose node is not in it skipped, so they never start. A node
 task started anyway (downstream of a planned node, which Airflow's branching leaves alone, or cleared
 by hand) checks the plan again and skips itself before dbt starts (``skip_unless_planned``, called by
-the tasks' ``pre_execute`` hook, ``project.before_node``).
+the tasks' ``pre_execute`` hook, ``project.before_node``). A plan of at most ``TOGETHER_LIMIT`` models,
+seeds and snapshots (one county's correction: 3) is built by one ``dbt build`` in one task
+(:func:`build_together`) instead of a dbt start per node: all node tasks are then skipped.
 
 A node is in the plan when it is downstream (models, snapshots and tests, through the manifest's
 ``child_map``) of
@@ -59,6 +61,12 @@ SCOPES = ("changes", "all")
 # The task that makes the plan; the dbt tasks read it from its XCom.
 PLAN_TASK_ID = "plan_build"
 BRANCH_TASK_ID = "skip_unplanned"
+TOGETHER_TASK_ID = "build_together"
+# A plan of at most this many models, seeds and snapshots is built by one dbt invocation (build_together),
+# not by a task per node: each node task starts dbt (~1 s) and is scheduled (a task process under a real
+# executor), which is most of a small night's build (a one-file correction plans 3 models). A bigger plan
+# (a night of many counties' files: minutes of dbt work) keeps a task per node, retried alone on failure.
+TOGETHER_LIMIT = 8
 BUILT_RESOURCES = ("model", "seed", "snapshot")
 COUNTY_CODE = re.compile(r"\d{6}")
 
@@ -71,9 +79,14 @@ class BuildPlan:
     nodes: frozenset[str] = field(default_factory=frozenset)  # unique_ids to run when scope is "changes"
     # the counties whose rows the build can change; None: any (tests then read whole relations)
     counties: tuple[str, ...] | None = None
+    together: bool = False         # built by one dbt invocation (build_together), not by the node tasks
 
     def includes(self, unique_id: str) -> bool:
         return self.scope == "all" or unique_id in self.nodes
+
+    def runs_task_of(self, unique_id: str) -> bool:
+        """Whether the node's own (cosmos) task runs: the plan includes it and does not build together."""
+        return not self.together and self.includes(unique_id)
 
     @property
     def test_counties(self) -> str:
@@ -84,13 +97,13 @@ class BuildPlan:
     def to_xcom(self) -> dict[str, Any]:
         return {"build_id": self.build_id, "scope": self.scope, "reason": self.reason, "nodes": sorted(self.nodes),
                 "counties": None if self.counties is None else list(self.counties),
-                "test_counties": self.test_counties}
+                "test_counties": self.test_counties, "together": self.together}
 
     @classmethod
     def from_xcom(cls, value: dict[str, Any]) -> BuildPlan:
         counties = value.get("counties")
         return cls(int(value["build_id"]), value["scope"], value["reason"], frozenset(value.get("nodes") or ()),
-                   None if counties is None else tuple(counties))
+                   None if counties is None else tuple(counties), bool(value.get("together")))
 
 
 # --- the manifest ---------------------------------------------------------------------------------
@@ -183,6 +196,11 @@ def relations(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
     return found
 
 
+def _built_nodes(manifest: dict[str, Any], nodes: set[str]) -> list[str]:
+    """The models, seeds and snapshots among ``nodes`` (not their tests)."""
+    return sorted(uid for uid in nodes if manifest["nodes"][uid]["resource_type"] in BUILT_RESOURCES)
+
+
 def _built_here(manifest: dict[str, Any], nodes: set[str]) -> set[str]:
     """``nodes`` without the marts' (and without anything that is not a node)."""
     found = manifest["nodes"]
@@ -254,7 +272,10 @@ def plan_build(cfg: Settings, manifest_file: Path | None = None, *, scope: str =
                     parts.append(f"{len(missing)} relation(s) missing: "
                                  + ", ".join(sorted(".".join(wanted[m]) for m in missing)[:5]))
                 reason = f"since build #{last[0]}: " + "; ".join(parts)
-        plan = BuildPlan(0, scope, reason, frozenset(nodes), counties)
+        together = 0 < len(_built_nodes(manifest, nodes)) <= TOGETHER_LIMIT
+        if together:
+            reason += "; built together (one dbt run)"
+        plan = BuildPlan(0, scope, reason, frozenset(nodes), counties, together)
         build_id = conn.execute(
             "insert into ops.warehouse_builds (run_id, scope, reason, project_fingerprint, loaded_submissions, "
             "changed_templates, nodes_planned, test_counties) values (%s, %s, %s, %s, %s, %s, %s, %s) returning id",
@@ -318,6 +339,9 @@ def run_cross_model_tests(cfg: Settings, plan: BuildPlan, manifest_file: Path | 
     from lowincome.transform.project import TEST_COUNTIES_ENV
     from lowincome.transform.runs import run_dbt
 
+    if plan.together:
+        log.info("warehouse build #%s: the cross-model tests ran in %s", plan.build_id, TOGETHER_TASK_ID)
+        return []
     manifest = load_manifest(manifest_file or _current_manifest(cfg))
     tests = {uid: name for uid, name in cross_model_tests(manifest).items() if plan.includes(uid)}
     if tests:
@@ -325,6 +349,33 @@ def run_cross_model_tests(cfg: Settings, plan: BuildPlan, manifest_file: Path | 
                 in_process=in_process)
     log.info("warehouse build #%s: %s cross-model test(s) run", plan.build_id, len(tests))
     return sorted(tests)
+
+
+def build_together(cfg: Settings, plan: BuildPlan, manifest_file: Path | None = None, *,
+                   in_process: bool = False) -> list[str]:
+    """Build a small plan's nodes with their tests, cross-model tests included, in one ``dbt build``
+    (``plan.together``; the node tasks skip): dbt orders them, and a failing test stops what depends on
+    it, as in the node tasks. Tests read the plan's counties. A view that exists is not created again
+    (a plan of changes is of an unchanged project, so its definition is the same; new data shows through
+    it), its tests run. A failure raises UserError naming the first failing node. Returns the unique_ids
+    selected (none unless the plan builds together)."""
+    from lowincome.transform.project import TEST_COUNTIES_ENV
+    from lowincome.transform.runs import run_dbt
+
+    if not plan.together:
+        return []
+    manifest = load_manifest(manifest_file or _current_manifest(cfg))
+    views = {uid: relation for uid, relation in relations(manifest).items() if uid in plan.nodes
+             and manifest["nodes"][uid].get("config", {}).get("materialized") == "view"}
+    with connect(cfg.warehouse_url()) as conn:
+        standing = set(views) - _missing(conn, views)
+    selected = sorted(uid for uid in plan.nodes if uid in manifest["nodes"] and uid not in standing)
+    names = sorted({manifest["nodes"][uid]["name"] for uid in selected})
+    # exactly the planned nodes: the plan already holds every test below them (downstream)
+    run_dbt(cfg, ["build", "--indirect-selection", "empty", "--select", *names],
+            env={TEST_COUNTIES_ENV: plan.test_counties}, in_process=in_process)
+    log.info("warehouse build #%s: %s node(s) built together", plan.build_id, len(selected))
+    return selected
 
 
 # --- the hook on cosmos's tasks ---------------------------------------------------------------------
@@ -336,12 +387,18 @@ def node_of(task: Any) -> str | None:
 
 def planned_tasks(plan: BuildPlan, candidates: Any) -> list[str]:
     """The ids of the tasks among ``candidates`` (the branch's downstream tasks) to run: those whose dbt
-    node the plan includes, and any task that runs no node. The branch marks the rest skipped, so they
-    never start: in a one-file night most of the node tasks (each a task process under a real
-    executor, an in-process run under ``dag.test()``). Airflow's branching leaves alone a task that is
-    also downstream of a followed one (it waits for that one); such a task skips itself before dbt
-    starts (:func:`skip_unless_planned`)."""
-    return sorted(t.task_id for t in candidates if (uid := node_of(t)) is None or plan.includes(uid))
+    node the plan runs in its own task, ``build_together`` when the plan builds together, and any other
+    task that runs no node. The branch marks the rest skipped, so they never start (each a task process
+    under a real executor, an in-process run under ``dag.test()``). Airflow's branching leaves alone a
+    task that is also downstream of a followed one (it waits for that one); such a task skips itself
+    before dbt starts (:func:`skip_unless_planned`)."""
+    def runs(task: Any) -> bool:
+        if task.task_id == TOGETHER_TASK_ID:
+            return plan.together
+        uid = node_of(task)
+        return uid is None or plan.runs_task_of(uid)
+
+    return sorted(t.task_id for t in candidates if runs(t))
 
 
 def skip_unless_planned(context: Any) -> None:
@@ -355,3 +412,5 @@ def skip_unless_planned(context: Any) -> None:
     plan = BuildPlan.from_xcom(value)
     if not plan.includes(uid):
         raise AirflowSkipException(f"{uid}: nothing new upstream of it in build #{plan.build_id} ({plan.reason})")
+    if plan.together:
+        raise AirflowSkipException(f"{uid}: built by {TOGETHER_TASK_ID} in build #{plan.build_id}")
