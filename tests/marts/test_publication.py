@@ -98,3 +98,62 @@ def test_status_history_revisions_and_as_of(fresh_warehouse):
 def test_once_revised_a_figure_stays_revised(published):
     """The shared warehouse was never resubmitted: nothing in it is 'R'."""
     assert query(published, "select count(*) as n from marts.target_attainment where obs_status = 'R'")[0]["n"] == 0
+
+
+def test_a_mart_that_breaks_its_contract_is_not_published(fresh_warehouse):
+    """The marts' keys and allowed values are constraints of their tables (PostgreSQL checks each row as
+    the new table is filled, before it replaces the published one): a build that breaks one fails with a
+    line naming the mart, and readers keep the last good publication, downstream marts included."""
+    from lowincome.errors import UserError
+
+    w = fresh_warehouse
+    load_fixture(w)
+    refresh_marts(w, FIRST_PUBLICATION)
+    with psycopg.connect(w.warehouse_url(), autocommit=True) as conn:
+        kinds = dict(conn.execute(
+            "select c.relname, string_agg(distinct k.contype::text, '' order by k.contype::text) from pg_constraint k "
+            "join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = 'marts' and k.contype <> 'n' group by c.relname").fetchall())
+        published = conn.execute("select count(*) from marts.geography").fetchone()[0]
+        attained = conn.execute("select count(*), count(*) filter (where obs_status = 'P') from marts.target_attainment").fetchone()
+        # a county listed twice in the warehouse: the geography mart would list it twice
+        conn.execute("insert into warehouse.dim_county select * from warehouse.dim_county where county_code = %s", (A,))
+    assert kinds["target_attainment"] == "cp" and kinds["indicator_values"] == "cp"   # check, primary key
+    assert kinds["geography"] == "cu" and kinds["plan_targets"] == "p"
+    try:
+        with pytest.raises(UserError, match=r"dbt build failed: .*geography.*duplicate key value"):
+            refresh_marts(w, SECOND_PUBLICATION)
+        with psycopg.connect(w.warehouse_url(), autocommit=True) as conn:
+            assert conn.execute("select count(*) from marts.geography").fetchone()[0] == published
+            assert conn.execute("select count(*), count(*) filter (where obs_status = 'P') from marts.target_attainment").fetchone() == attained
+    finally:
+        with psycopg.connect(w.warehouse_url(), autocommit=True) as conn:
+            conn.execute("delete from warehouse.dim_county d where county_code = %s and ctid <> "
+                         "(select min(ctid) from warehouse.dim_county where county_code = %s)", (A, A))
+    assert attained[1] > 0      # the first publication's provisional figures: the second made them final
+    refresh_marts(w, SECOND_PUBLICATION)
+    assert query(w, "select count(*) filter (where obs_status = 'P') as n from marts.target_attainment")[0]["n"] < attained[1]
+
+
+def test_the_plans_seeds_are_reloaded_only_when_the_warehouse_was_not_built_from_this_project(fresh_warehouse):
+    """refresh_marts reloads targets and reporting_calendar unless the last finished warehouse build was of
+    the project as it is (that build loaded them): a warehouse without a recorded build gets them back."""
+    from lowincome.transform import ensure_manifest
+    from lowincome.transform.plan import built_as_project, plan_build, record_build
+
+    w = fresh_warehouse
+    load_fixture(w)
+    targets = "select count(*) as n from intermediate.targets"
+    seeded = query(w, targets)[0]["n"]
+    assert not built_as_project(w)
+    with psycopg.connect(w.warehouse_url(), autocommit=True) as conn:
+        conn.execute("delete from intermediate.targets where id = 'T1'")
+    refresh_marts(w, FIRST_PUBLICATION)                 # no build on record: reloaded
+    assert query(w, targets)[0]["n"] == seeded
+    record_build(w, plan_build(w, ensure_manifest(w), scope="all", run_id="built elsewhere"))
+    assert built_as_project(w)
+    with psycopg.connect(w.warehouse_url(), autocommit=True) as conn:
+        conn.execute("delete from intermediate.targets where id = 'T1'")
+    refresh_marts(w, SECOND_PUBLICATION)                # built from this project: read as the build left them
+    assert query(w, targets)[0]["n"] < seeded
+    assert not query(w, "select 1 from marts.target_attainment where target_id = 'T1'")

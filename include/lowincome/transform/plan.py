@@ -287,6 +287,15 @@ def plan_build(cfg: Settings, manifest_file: Path | None = None, *, scope: str =
     return plan
 
 
+def built_as_project(cfg: Settings, manifest_file: Path | None = None) -> bool:
+    """Whether the last finished warehouse build was of the project as it is now (same fingerprint): then
+    every seed in the warehouse is the project's (a build of a changed project builds everything)."""
+    fingerprint = project_fingerprint(load_manifest(manifest_file or _current_manifest(cfg)))
+    with connect(cfg.warehouse_url()) as conn:
+        last = _last_finished(conn)
+    return last is not None and last[1] == fingerprint
+
+
 def record_build(cfg: Settings, plan: BuildPlan) -> None:
     """Mark the build finished: the next plan compares with what it saw."""
     with connect(cfg.warehouse_url()) as conn:
