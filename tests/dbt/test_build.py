@@ -109,7 +109,7 @@ def test_a_failing_test_is_reported_in_one_line(new_warehouse, monkeypatch, in_p
 
     from lowincome.errors import UserError
     from lowincome.transform import run_dbt
-    from lowincome.transform.project import TEST_COUNTIES_ENV
+    from lowincome.transform.project import TEST_COUNTIES_ENV, run_dir
 
     warehouse = new_warehouse()
     rows = raw_fixture.register_rows(raw_fixture.QUJIANG, 2014)
@@ -126,8 +126,11 @@ def test_a_failing_test_is_reported_in_one_line(new_warehouse, monkeypatch, in_p
     assert "unique_combination_stg_raw__households" in message and "failed: " in message and "full log:" in message
     assert raw_fixture.NAMES["H001"] not in message
     # the same scope given to the run: the county's rows are not tested, the build passes
+    results = run_dir(warehouse.cfg) / "target" / "run_results.json"
+    results.unlink(missing_ok=True)
     run_dbt(warehouse.cfg, ["build", "--select", "stg_raw__households"], env={TEST_COUNTIES_ENV: "999999"},
             in_process=in_process)
     assert dict(os.environ) == environment
+    assert results.exists() is not in_process     # in process, dbt writes no JSON artifacts
     with warehouse.connect() as conn:
         assert conn.execute("select count(*) from staging.stg_raw__households").fetchone()[0] == len(rows) + 1
