@@ -85,7 +85,12 @@ def test_a_night_loads_registers_first_and_publishes_raw(run_dag, cfg, tmp_path)
     assert list(landing.iterdir()) == []
     assert value(cfg, "select count(*) from ops.load_tables") == 0
     events = _raw_events(cfg, started)
-    assert len(events) == 1 and events[0][0]["loaded"] == 4
+    assert len(events) == 1 and events[0][0]["loaded"] == 4 and events[0][0]["batches"] == 3
+    # both waves map both batches (the county's and the province's): the province sent nothing of the
+    # first wave, so its first-wave tasks ran on an empty batch instead of a wave mapped over nothing
+    states = {(ti.task_id, ti.map_index): str(getattr(ti.state, "value", ti.state)) for ti in run.get_task_instances()}
+    for task_id in ("registers.validate_county", "registers.load_county", "dependents.load_county"):
+        assert [states.get((task_id, i)) for i in (0, 1)] == ["success", "success"], task_id
 
 
 @pytest.mark.slow
