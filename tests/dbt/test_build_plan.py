@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 
 import pytest
 import raw_fixture
@@ -285,6 +286,7 @@ def test_a_small_plan_is_built_together_with_its_tests_on_its_counties(built_war
     from lowincome.errors import UserError
     from lowincome.transform import ensure_manifest
     from lowincome.transform.plan import _built_here, load_manifest
+    from lowincome.transform.project import run_dir
 
     cfg, manifest_file = built_warehouse.cfg, ensure_manifest(built_warehouse.cfg)
     manifest = load_manifest(manifest_file)
@@ -300,6 +302,22 @@ def test_a_small_plan_is_built_together_with_its_tests_on_its_counties(built_war
         assert run_cross_model_tests(cfg, plan, manifest_file) == []
         with pytest.raises(UserError, match="relationships_fct_household_income_county_code"):
             build_together(cfg, dataclasses.replace(plan, counties=(raw_fixture.XIAOSHAN,)), manifest_file)
+    # a test of the standing view still holds up what reads it: a Qujiang income row without its household
+    results = run_dir(cfg) / "target" / "run_results.json"
+    with built_warehouse.connect() as conn:
+        key = conn.execute("select _submission_id, _source_row, household_key from raw.household_income "
+                           "where county_code = %s order by 1, 2 limit 1", (raw_fixture.QUJIANG,)).fetchone()
+        conn.execute("update raw.household_income set household_key = null where _submission_id = %s "
+                     "and _source_row = %s", key[:2])
+    try:
+        with pytest.raises(UserError, match="not_null_stg_raw__household_income_household_key"):
+            build_together(cfg, plan, manifest_file)
+        status = {r["unique_id"]: r["status"] for r in json.loads(results.read_text())["results"]}
+        assert status["model.lowincome.fct_household_income"] == "skipped"
+    finally:
+        with built_warehouse.connect() as conn:
+            conn.execute("update raw.household_income set household_key = %s where _submission_id = %s "
+                         "and _source_row = %s", (key[2], *key[:2]))
     with built_warehouse.connect() as conn:       # a view dropped by hand is created again
         conn.execute("drop view staging.stg_raw__household_income cascade")
     assert build_together(cfg, plan, manifest_file) == sorted(plan.nodes)

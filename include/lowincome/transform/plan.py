@@ -366,8 +366,9 @@ def build_together(cfg: Settings, plan: BuildPlan, manifest_file: Path | None = 
     (``plan.together``; the node tasks skip): dbt orders them, and a failing test stops what depends on
     it, as in the node tasks. Tests read the plan's counties. A view that exists is not created again
     (a plan of changes is of an unchanged project, so its definition is the same; new data shows through
-    it), its tests run. A failure raises UserError naming the first failing node. Returns the unique_ids
-    selected (none unless the plan builds together)."""
+    it), its tests run and still hold up what reads it (dbt keeps a test ahead of its parent's children
+    through an unselected parent). A failure raises UserError naming the first failing node. Returns the
+    unique_ids selected (none unless the plan builds together)."""
     from lowincome.transform.project import TEST_COUNTIES_ENV
     from lowincome.transform.runs import run_dbt
 
