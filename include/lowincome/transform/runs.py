@@ -126,7 +126,9 @@ def run_dbt(cfg: Settings, args: list[str], env: dict[str, str] | None = None, *
     target = Path(args[args.index("--target-path") + 1]) if "--target-path" in args else runs / "target"
     started = time.time()
     if in_process:
-        quiet = ["--no-write-json"] if args[0] in _NODE_COMMANDS else []
+        from lowincome.transform.inprocess import GLOBAL_FLAGS  # what cosmos's node tasks pass too
+
+        quiet = list(GLOBAL_FLAGS) if args[0] in _NODE_COMMANDS else []
         failure = _invoke_in_process([*argv[1:], *quiet], environment, project_dir(cfg))
     else:
         result = subprocess.run(argv, env=environment, capture_output=True, text=True, cwd=project_dir(cfg))
