@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from conftest import COUNTY, YEAR, columns_of, good_row
 
@@ -88,10 +90,16 @@ def test_a_night_renders_only_the_results_it_added(cfg, load_table):
     assert full == index and set((site / "validations").rglob("*.html")) == pages
 
 
+def _pages(site: Path) -> dict[Path, str]:
+    """Every page of the site, the random ids GX gives collapsible blocks made one."""
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    return {page: uuid.sub("<id>", page.read_text(encoding="utf-8")) for page in site.rglob("*.html")}
+
+
 def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, monkeypatch):
     """index_entries_from_json gives GX's index page the success flag and meta it would have loaded (from
     the entries kept by the last build, or the stored JSON), and keys_listed_once the same keys from one
-    listing of the store: the page is GX's own."""
+    listing of the store, json_copied_once the same JSON of the page's content: the page is GX's own."""
     import contextlib
 
     from lowincome.quality import docs
@@ -127,7 +135,13 @@ def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, mo
         with monkeypatch.context() as patched:  # each result's stored JSON then, not GX's loading
             patched.setattr(store, "deserialize", no_loading)
             assert build_data_docs(cfg).read_text(encoding="utf-8") == light
+    site = cfg.docs_dir / "validation"
+    build_data_docs(cfg, full=True)
+    ours = _pages(site)
     monkeypatch.setattr(docs, "index_entries_from_json", lambda *args, **kwargs: contextlib.nullcontext())
     monkeypatch.setattr(docs, "keys_listed_once", lambda context: contextlib.nullcontext())
-    assert build_data_docs(cfg).read_text(encoding="utf-8") == light
+    monkeypatch.setattr(docs, "json_copied_once", contextlib.nullcontext)
+    assert build_data_docs(cfg).read_text(encoding="utf-8") == light    # GX's own page, built GX's own way
+    build_data_docs(cfg, full=True)
+    assert _pages(site) == ours    # and every page
     assert "ge-failed-icon" in light and "ge-success-icon" in light
