@@ -20,3 +20,27 @@ def test_second_nightly_run_refuses_while_the_warehouse_lock_is_held(cfg, conn):
         assert held
         with pytest.raises(UserError, match="another nightly run holds the warehouse lock"):
             run_nightly(cfg)
+
+
+def test_each_dag_runs_with_the_heap_frozen_and_the_run_unfreezes_it(airflow_ready, tmp_path, monkeypatch):
+    """run_nightly exempts what the process holds from the garbage collector while each DAG runs (a full
+    collection walked Airflow's, dbt's and GX's ~1 M objects) and gives the process its collector back."""
+    import gc
+
+    from airflow.sdk import DAG
+
+    from lowincome.pipeline import run_nightly
+
+    seen = []
+    shipped = DAG.test
+
+    def test(dag, *args, **kwargs):
+        seen.append((dag.dag_id, gc.get_freeze_count()))
+        return shipped(dag, *args, **kwargs)
+
+    monkeypatch.setattr(DAG, "test", test)
+    gc.unfreeze()
+    outcomes = run_nightly(airflow_ready, landing=tmp_path, dag_ids=("ingest_county_submissions",))
+    assert [o.state for o in outcomes] == ["success"]
+    assert [dag_id for dag_id, _ in seen] == ["ingest_county_submissions"] and seen[0][1] > 10_000
+    assert gc.get_freeze_count() == 0
