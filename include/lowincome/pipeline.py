@@ -79,14 +79,15 @@ def _output_to(logfile: Path | None) -> Iterator[None]:
 
 def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None = None,
                 dag_ids: tuple[str, ...] = NIGHTLY_DAGS) -> list[DagOutcome]:
-    prepare(cfg)
-    conf = {"landing_dir": str(landing.resolve())} if landing else {}
-    # The lock lives in the warehouse, so a second run on another host sees it too.
-    with connect(cfg.warehouse_url(), autocommit=True) as lock_conn, nightly_lock(lock_conn) as held:
-        if not held:
-            raise UserError("another nightly run holds the warehouse lock; wait for it to finish "
-                            "(`lowincome status` shows what it loaded)")
-        outcomes = _run_in_order(cfg, conf, logfile, dag_ids)
+    with _heap_frozen():
+        prepare(cfg)
+        conf = {"landing_dir": str(landing.resolve())} if landing else {}
+        # The lock lives in the warehouse, so a second run on another host sees it too.
+        with connect(cfg.warehouse_url(), autocommit=True) as lock_conn, nightly_lock(lock_conn) as held:
+            if not held:
+                raise UserError("another nightly run holds the warehouse lock; wait for it to finish "
+                                "(`lowincome status` shows what it loaded)")
+            outcomes = _run_in_order(cfg, conf, logfile, dag_ids)
     failed = [o for o in outcomes if o.state != "success"]
     if failed:
         where = f"; task logs: {logfile}" if logfile else ""
@@ -94,34 +95,43 @@ def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None
     return outcomes
 
 
-def _run_in_order(cfg: Settings, conf: dict, logfile: Path | None, dag_ids: tuple[str, ...]) -> list[DagOutcome]:
-    """Each DAG's ``dag.test()`` in turn, what the process holds before each exempted from the cyclic
-    garbage collector (``gc.freeze()``).
+@contextlib.contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """For a night: what the process holds is exempted from the cyclic garbage collector
+    (``gc.freeze()``), at the start and again before each DAG (:func:`_run_in_order`).
 
     Everything runs in this one process: Airflow, dbt, Great Expectations and cosmos, imported once,
     leave ~1 million objects that stay for the process's life, and every full collection walked them
     all (~0.6 s each on the bench machine): 13 of them in a fresh process's night (imports included),
     one or two in each later night, ~10-15% of a one-file night. Airflow's DAG processor freezes its
-    heap for the same reason. Unfrozen at the end (unless the caller had frozen its own): cyclic
-    garbage left uncollected at a freeze is collected afterwards, so a process that runs many nights
-    (the bench, the tests) does not keep it.
+    heap for the same reason. Unfrozen at the end (unless the caller had frozen its own), so cyclic
+    garbage left uncollected at a freeze is collected afterwards (the next full collection walks
+    everything once); a process that runs night after night (the bench) freezes again as the next
+    night starts, so that walk is not the next night's.
     """
-    outcomes: list[DagOutcome] = []
     frozen_by_caller = gc.get_freeze_count()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if not frozen_by_caller:
+            gc.unfreeze()
+
+
+def _run_in_order(cfg: Settings, conf: dict, logfile: Path | None, dag_ids: tuple[str, ...]) -> list[DagOutcome]:
+    """Each DAG's ``dag.test()`` in turn, what the process holds before each frozen (:func:`_heap_frozen`:
+    the DAGs before it imported dbt and GX)."""
+    outcomes: list[DagOutcome] = []
     with _output_to(logfile):
         dags = load_dags(cfg)
-        try:
-            for dag_id in dag_ids:
-                if dag_id not in dags:
-                    raise UserError(f"DAG {dag_id} is not in {cfg.dags_dir}")
-                gc.freeze()
-                started = time.monotonic()
-                run = dags[dag_id].test(run_conf=conf)
-                state = str(getattr(run.state, "value", run.state))
-                outcomes.append(DagOutcome(dag_id, state, time.monotonic() - started, run.run_id))
-                if state != "success":
-                    break
-        finally:
-            if not frozen_by_caller:
-                gc.unfreeze()
+        for dag_id in dag_ids:
+            if dag_id not in dags:
+                raise UserError(f"DAG {dag_id} is not in {cfg.dags_dir}")
+            gc.freeze()
+            started = time.monotonic()
+            run = dags[dag_id].test(run_conf=conf)
+            state = str(getattr(run.state, "value", run.state))
+            outcomes.append(DagOutcome(dag_id, state, time.monotonic() - started, run.run_id))
+            if state != "success":
+                break
     return outcomes

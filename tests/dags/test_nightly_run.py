@@ -23,13 +23,14 @@ def test_second_nightly_run_refuses_while_the_warehouse_lock_is_held(cfg, conn):
 
 
 def test_each_dag_runs_with_the_heap_frozen_and_the_run_unfreezes_it(airflow_ready, tmp_path, monkeypatch):
-    """run_nightly exempts what the process holds from the garbage collector while each DAG runs (a full
-    collection walked Airflow's, dbt's and GX's ~1 M objects) and gives the process its collector back."""
+    """run_nightly exempts what the process holds from the garbage collector from its start and again
+    before each DAG (a full collection walked Airflow's, dbt's and GX's ~1 M objects) and gives the
+    process its collector back."""
     import gc
 
     from airflow.sdk import DAG
 
-    from lowincome.pipeline import run_nightly
+    from lowincome import pipeline
 
     seen = []
     shipped = DAG.test
@@ -38,9 +39,18 @@ def test_each_dag_runs_with_the_heap_frozen_and_the_run_unfreezes_it(airflow_rea
         seen.append((dag.dag_id, gc.get_freeze_count()))
         return shipped(dag, *args, **kwargs)
 
+    shipped_prepare = pipeline.prepare
+
+    def prepare(cfg):
+        seen.append(("prepare", gc.get_freeze_count()))
+        return shipped_prepare(cfg)
+
     monkeypatch.setattr(DAG, "test", test)
+    monkeypatch.setattr(pipeline, "prepare", prepare)
     gc.unfreeze()
-    outcomes = run_nightly(airflow_ready, landing=tmp_path, dag_ids=("ingest_county_submissions",))
+    outcomes = pipeline.run_nightly(airflow_ready, landing=tmp_path, dag_ids=("ingest_county_submissions",))
     assert [o.state for o in outcomes] == ["success"]
-    assert [dag_id for dag_id, _ in seen] == ["ingest_county_submissions"] and seen[0][1] > 10_000
+    # frozen from the start (a collection walking what the last night left is not this night's)
+    assert [step for step, _ in seen] == ["prepare", "ingest_county_submissions"]
+    assert all(frozen > 10_000 for _, frozen in seen)
     assert gc.get_freeze_count() == 0
