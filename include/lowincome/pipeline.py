@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lowincome import airflow_env
+from lowincome import airflow_env, heap
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.warehouse import connect, ensure_ready, nightly_lock
@@ -79,7 +79,7 @@ def _output_to(logfile: Path | None) -> Iterator[None]:
 
 def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None = None,
                 dag_ids: tuple[str, ...] = NIGHTLY_DAGS) -> list[DagOutcome]:
-    with _heap_frozen():
+    with heap.frozen():   # and again before each DAG (_run_in_order)
         prepare(cfg)
         conf = {"landing_dir": str(landing.resolve())} if landing else {}
         # The lock lives in the warehouse, so a second run on another host sees it too.
@@ -95,31 +95,8 @@ def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None
     return outcomes
 
 
-@contextlib.contextmanager
-def _heap_frozen() -> Iterator[None]:
-    """For a night: what the process holds is exempted from the cyclic garbage collector
-    (``gc.freeze()``), at the start and again before each DAG (:func:`_run_in_order`).
-
-    Everything runs in this one process: Airflow, dbt, Great Expectations and cosmos, imported once,
-    leave ~1 million objects that stay for the process's life, and every full collection walked them
-    all (~0.6 s each on the bench machine): 13 of them in a fresh process's night (imports included),
-    one or two in each later night, ~10-15% of a one-file night. Airflow's DAG processor freezes its
-    heap for the same reason. Unfrozen at the end (unless the caller had frozen its own), so cyclic
-    garbage left uncollected at a freeze is collected afterwards (the next full collection walks
-    everything once); a process that runs night after night (the bench) freezes again as the next
-    night starts, so that walk is not the next night's.
-    """
-    frozen_by_caller = gc.get_freeze_count()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        if not frozen_by_caller:
-            gc.unfreeze()
-
-
 def _run_in_order(cfg: Settings, conf: dict, logfile: Path | None, dag_ids: tuple[str, ...]) -> list[DagOutcome]:
-    """Each DAG's ``dag.test()`` in turn, what the process holds before each frozen (:func:`_heap_frozen`:
+    """Each DAG's ``dag.test()`` in turn, what the process holds before each frozen (:mod:`lowincome.heap`:
     the DAGs before it imported dbt and GX)."""
     outcomes: list[DagOutcome] = []
     with _output_to(logfile):
