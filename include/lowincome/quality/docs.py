@@ -173,8 +173,8 @@ def json_copied_once() -> Iterator[None]:
     ``RenderedContent.rendered_content_dict_to_json`` deep-copies the dict it is given and then
     converts each nested dict and list of the copy, which deep-copies them again: every level of a table
     is copied once per level above it. The index page is one table row per stored result (2,556 on a
-    five-year warehouse): ~0.4 s of every night's publishing went to those copies, growing with the
-    history. Inside this block each dict becomes a new dict whose nested content is converted (so
+    five-year warehouse): those copies cost a night ~0.1 s (the index and the night's pages) and a build
+    that renders the suites' pages too ~0.4 s, growing with the history. Inside this block each dict becomes a new dict whose nested content is converted (so
     new dicts and lists) and whose plain values (text, numbers, flags) are shared, as GX already does for
     the items of a list. GX's page views write into the dicts they are given (``render_dict_values``),
     which are new here as before. The method is put back on exit; ``tests/quality`` compares the pages
