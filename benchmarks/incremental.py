@@ -51,10 +51,9 @@ def five_year_warehouse(bench: Bench) -> dict:
     its own (:func:`benchmarks.harness.run_child`), one ``dbt build`` recorded as a finished warehouse
     build (lowincome.transform.plan.build_everything, so the next night's build_warehouse plans from it
     as from one of its own runs), the publish DAG, then ``VACUUM (ANALYZE)`` (:func:`settle`). Its time
-    is reported only. The load runs apart
-    because the nights are measured in this process: after loading 2,555 files here, the same night
-    took 18 s instead of 12-13 s in a fresh process (the load's leftovers, not the night's work; no
-    nightly run carries them).
+    is reported only. The load runs apart because the nights are measured in this process: after
+    loading 2,555 files here, the same night took 18 s instead of 12-13 s in a fresh process (the
+    load's leftovers, not the night's work; no nightly run carries them).
     """
     if "five_year" in bench.state:
         return bench.state["five_year"]
