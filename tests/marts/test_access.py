@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,3 +117,63 @@ def test_granting_an_unknown_county_says_what_to_do(published):
             grant_county_access(admin, "33080", "whoever")
         with pytest.raises(UserError, match="does not exist"):
             grant_county_access(admin, "339999", "whoever")
+
+
+_SHADOW_PG_ROLES = (
+    "create temp table pg_roles as select current_user::name as rolname, true as rolsuper,"
+    " (select oid from pg_catalog.pg_roles where rolname = current_user) as oid")
+
+
+def test_a_county_login_may_not_create_temporary_tables(published):
+    with login_role(published) as (url, name):
+        with psycopg.connect(published.warehouse_url(), autocommit=True) as admin:
+            grant_county_access(admin, A, name)
+        with psycopg.connect(url, autocommit=True) as county, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            county.execute(_SHADOW_PG_ROLES)
+
+
+def test_a_temporary_pg_roles_does_not_widen_a_county_login(published):
+    """The attack of issue 27: a temp table named pg_roles made reads_all_rows() true for any login.
+
+    TEMP is granted to this login on purpose, to prove the functions themselves resist the shadow.
+    """
+    with login_role(published) as (url, name):
+        with psycopg.connect(published.warehouse_url(), autocommit=True) as admin:
+            grant_county_access(admin, A, name)
+            database = admin.execute("select current_database()").fetchone()[0]
+            admin.execute(sql.SQL("grant temporary on database {} to {}").format(
+                sql.Identifier(database), sql.Identifier(name)))
+        with psycopg.connect(url, autocommit=True) as county:
+            county.execute(_SHADOW_PG_ROLES)
+            assert county.execute("select rolsuper from pg_roles").fetchone() == (True,)  # the shadow is there
+            assert county.execute("select marts.reads_all_rows()").fetchone() == (False,)
+            assert county.execute("select marts.readable_counties()").fetchone() == ([A],)
+            for query in ("select distinct geography_code from marts.target_attainment",
+                          "select distinct geography_code from marts.target_attainment_as_of(now())",
+                          "select distinct geography_code from marts.indicator_values_as_of(now())"):
+                assert county.execute(query).fetchall() == [(A,)], query
+            rows = county.execute("select distinct county_code from marts.submission_completeness").fetchall()
+            assert set(rows) <= {(A,)}
+        with psycopg.connect(published.warehouse_url(), autocommit=True) as admin:
+            admin.execute(sql.SQL("revoke temporary on database {} from {}").format(
+                sql.Identifier(database), sql.Identifier(name)))
+            # the login's temporary table goes with its backend, which ends just after the client closed
+            for _ in range(100):
+                if not admin.execute("select 1 from pg_stat_activity where usename = %s", (name,)).fetchone():
+                    break
+                time.sleep(0.05)
+
+
+def test_every_function_of_the_project_pins_its_search_path(published):
+    """A function without a pinned search_path resolves names in the caller's temp schema first."""
+    with psycopg.connect(published.warehouse_url(), autocommit=True) as admin:
+        functions = admin.execute(
+            """
+            select n.nspname || '.' || p.proname, coalesce(array_to_string(p.proconfig, ' '), '')
+            from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace
+            where n.nspname = any(%s)
+                and not exists (select 1 from pg_depend as d where d.objid = p.oid and d.deptype = 'e')
+            """, (list(SCHEMAS),)).fetchall()
+    assert len(functions) >= 4      # reads_all_rows, readable_counties and the two *_as_of at least
+    unpinned = [name for name, config in functions if "search_path=pg_catalog, pg_temp" not in config]
+    assert unpinned == []

@@ -37,24 +37,31 @@ FULL_READERS = ("lowincome_bi", "lowincome_analyst", "lowincome_transformer")
 POLICY = "lowincome_county_rows"
 _COUNTY_CODE = re.compile(r"^\d{6}$")
 
+# Functions that decide access run inside every row-level policy, with the caller's search_path. Every
+# name in them is schema-qualified AND the search_path is pinned, with pg_temp last: otherwise a login
+# could create a temporary table named pg_roles (a session's temp schema is searched before pg_catalog
+# for relations) and make itself a reader of every row.
+PINNED_SEARCH_PATH = "set search_path = pg_catalog, pg_temp"
+
 _FUNCTIONS = f"""
 create or replace function {MARTS}.reads_all_rows() returns boolean
-language sql stable as $$
+language sql stable {PINNED_SEARCH_PATH} as $$
     select exists (
-        select 1 from pg_roles as r
+        select 1 from pg_catalog.pg_roles as r
         where r.rolname in ({", ".join(f"'{role}'" for role in FULL_READERS)})
-            and pg_has_role(current_user, r.oid, 'member')
-    ) or (select rolsuper from pg_roles where rolname = current_user)
+            and pg_catalog.pg_has_role(current_user, r.oid, 'member')
+    ) or (select r.rolsuper from pg_catalog.pg_roles as r where r.rolname = current_user)
 $$;
 comment on function {MARTS}.reads_all_rows() is
     'True for the BI, analyst and transformer roles (and superusers): they read every row of the marts.';
 
 create or replace function {MARTS}.readable_counties() returns text[]
-language sql stable as $$
-    select coalesce(array_agg(substr(r.rolname, {len(COUNTY_ROLE_PREFIX) + 1})), '{{}}')
-    from pg_roles as r
-    where r.rolname ~ '^{COUNTY_ROLE_PREFIX}[0-9]{{6}}$'
-        and pg_has_role(current_user, r.oid, 'member')
+language sql stable {PINNED_SEARCH_PATH} as $$
+    select coalesce(pg_catalog.array_agg(pg_catalog.substr(r.rolname, {len(COUNTY_ROLE_PREFIX) + 1})),
+                    '{{}}'::pg_catalog.text[])
+    from pg_catalog.pg_roles as r
+    where r.rolname operator(pg_catalog.~) '^{COUNTY_ROLE_PREFIX}[0-9]{{6}}$'
+        and pg_catalog.pg_has_role(current_user, r.oid, 'member')
 $$;
 comment on function {MARTS}.readable_counties() is
     'The county codes whose lowincome_county_<code> role the current user holds (row-level security).';
