@@ -38,6 +38,9 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
     "lowincome_bi": {"marts": "select"},
 }
 
+# The group roles that may create temporary tables in the warehouse database (nobody else: see _ensure_roles).
+TEMP_ROLES = ("lowincome_loader", "lowincome_transformer", "lowincome_analyst", "lowincome_bi")
+
 LOCK_BOOTSTRAP = 7_301_001
 LOCK_NIGHTLY = 7_301_002
 
@@ -143,6 +146,15 @@ def _ensure_roles(conn: psycopg.Connection) -> None:
     # Nobody gets raw or ops through PUBLIC.
     for schema in SCHEMAS:
         conn.execute(sql.SQL("revoke all on schema {} from public").format(sql.Identifier(schema)))
+    # Temporary tables only for the roles that use them (dbt's incremental models, ad-hoc analysis, BI
+    # tools that stage filters): a county login has no need of one, and a temporary relation can shadow
+    # a catalog name in any function that does not pin its search_path (CIS benchmark: revoke TEMP from
+    # PUBLIC, grant it where needed).
+    db = sql.Identifier(database)
+    conn.execute(sql.SQL("revoke temporary on database {} from public").format(db))
+    for role in TEMP_ROLES:
+        if conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+            conn.execute(sql.SQL("grant temporary on database {} to {}").format(db, sql.Identifier(role)))
 
 
 def reapply_grants(conn: psycopg.Connection) -> None:
