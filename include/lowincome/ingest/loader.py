@@ -32,6 +32,7 @@ from psycopg import sql
 from lowincome.config import Settings
 from lowincome.ingest import load_tables, storage
 from lowincome.ingest.reasons import reason
+from lowincome.parsing import parses_sql
 from lowincome.templates import contract, template
 
 log = logging.getLogger(__name__)
@@ -348,7 +349,8 @@ def _castable(tpl_col: Any, ref: sql.Composable) -> sql.Composable | None:
             r=ref, words=sql.Literal(sorted(con.yes | con.no)))
     if tpl_col.pg_type == "text":
         return None
-    return sql.SQL("({r} is null or pg_input_is_valid({r}, {t}))").format(r=ref, t=sql.Literal(tpl_col.pg_type))
+    # the validation's own type test (lowincome.parsing), so the two agree on every PostgreSQL version
+    return sql.SQL("({r} is null or {ok})").format(r=ref, ok=sql.SQL(parses_sql(ref.as_string(), tpl_col.pg_type)))
 
 
 def _find_uncastable(conn: psycopg.Connection, table: sql.Composable, tpl: Any, columns: list[str]) -> None:

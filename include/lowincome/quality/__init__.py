@@ -28,7 +28,10 @@ The file is already in the warehouse: ingestion streams it with ``COPY`` into an
     instead of two): ~2.2-2.7 s, of which ~0.5 s is GX's Python (building the metric graph of ~60
     expectations), ~0.8-1.5 s the bundled scan (about 55 checks on every row) and ~1 s the dozen
     cross-field / cross-file queries. A 2,000-row file costs ~0.6 s, nearly all of it GX's Python.
-  - Regex type checks cost 3-4x ``pg_input_is_valid`` per value; JIT compilation of the wide aggregate
+  - Regex type checks cost 3-4x ``pg_input_is_valid`` per value; the type test of
+    :mod:`lowincome.parsing` (a regex of the written form, then casts that cannot fail; it runs on
+    PostgreSQL 15, which lacks ``pg_input_is_valid``) costs ~1.3x regex + ``pg_input_is_valid`` for an
+    amount and less for an integer (300,000 values, one process). JIT compilation of the wide aggregate
     cost more than it saved at these sizes (off for validation connections).
   - PostgreSQL's regex engine expands a bounded repetition (``{1,32}``, ``{17}``) into states: the
     code patterns cost 3.5 s of the 6.4 s that the household register's bundled scan took in one

@@ -4,14 +4,15 @@ parsed" and "matches a code pattern" (a regex, tested the way PostgreSQL does it
 value set) and get GX's ``unexpected_index_query``; written as ``UnexpectedRowsExpectation`` each would
 cost two more scans of the load table per column.
 
-The SQL of each condition comes from :func:`parses_sql` / :func:`typed_sql`, the same functions that
-write the casts in the rows rules (:mod:`lowincome.quality.rules`): one definition of "parses".
+The SQL of each condition comes from :mod:`lowincome.parsing`, which also writes the casts in the rows
+rules (:mod:`lowincome.quality.rules`) and the loader's safety net: one definition of "parses".
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Union
 
+from lowincome.parsing import between_sql, parses_sql
 from lowincome.quality.context import gx
 
 gx()  # GX imported our way (warnings, analytics) before its modules below
@@ -27,40 +28,6 @@ from great_expectations.expectations.metrics.map_metric_provider import (  # noq
     ColumnMapMetricProvider,
     column_condition_partial,
 )
-
-ISO_DATE_RE = r"^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$"
-DECIMAL_RE = r"^\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
-INTEGER_RE = r"^\s*[-+]?[0-9]+\s*$"
-
-
-def parses_sql(ref: str, pg_type: str) -> str:
-    """SQL: the text in ``ref`` parses as ``pg_type`` (as the loader will cast it into raw)."""
-    if pg_type == "date":
-        # PostgreSQL also reads '3/5/2014' as a date (DateStyle-dependent): only ISO is unambiguous.
-        return f"({ref} ~ '{ISO_DATE_RE}' and pg_input_is_valid({ref}, 'date'))"
-    if pg_type.startswith("numeric"):
-        # PostgreSQL's numeric also reads 'NaN', 'Infinity', '0x1F' and '1_000' (PostgreSQL 16): no
-        # county writes an amount that way, so only plain decimals count as numbers
-        return f"({ref} ~ '{DECIMAL_RE}' and pg_input_is_valid({ref}, '{pg_type}'))"
-    if pg_type in ("integer", "smallint", "bigint"):
-        return f"({ref} ~ '{INTEGER_RE}' and pg_input_is_valid({ref}, '{pg_type}'))"
-    return f"pg_input_is_valid({ref}, '{pg_type}')"
-
-
-def typed_sql(ref: str, pg_type: str) -> str:
-    """SQL: the value cast to its type, NULL when it does not parse (never a cast error)."""
-    cast = "date" if pg_type == "date" else "numeric"
-    return f"(case when {parses_sql(ref, pg_type)} then {ref}::{cast} end)"
-
-
-def between_sql(ref: str, pg_type: str, low: float | None, high: float | None) -> str:
-    """SQL: a value that parses lies within [low, high]; one that does not parse is the type rule's."""
-    cast = "date" if pg_type == "date" else "numeric"
-    bounds = " and ".join(b for b in (f"{ref}::{cast} >= {low}" if low is not None else "",
-                                      f"{ref}::{cast} <= {high}" if high is not None else "") if b)
-    # CASE: the parse test runs once per value, and no cast is attempted on a value that fails it
-    return f"(case when {parses_sql(ref, pg_type)} then {bounds} else true end)"
-
 
 _ATOM = re.compile(r"\\[dw]|\[(?:\\.|[^\]\\])+\]|[0-9A-Za-z_-]")
 _COUNT = re.compile(r"\{(\d+)(?:,(\d+))?\}")

@@ -14,7 +14,7 @@ same definition to find the failing source rows. Two kinds:
   ``{batch}`` replaced by the load table.
 
 The load table holds text, so every cast is guarded by the same test the type rule makes
-(``pg_input_is_valid`` against the raw column's type): a value that fails its type rule is reported
+(:func:`lowincome.parsing.parses_sql` for the raw column's type): a value that fails its type rule is reported
 once, by the type rule, never breaks another rule's query, and every row that passes will cast.
 Rules that need a column the file lacks are left out (the file is rejected for the missing column).
 """
@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from lowincome.quality.expectations import lit, typed_sql
+from lowincome.parsing import typed_sql
+from lowincome.quality.expectations import lit
 from lowincome.quality.policy import Policy, policy
 from lowincome.templates import Column, Template, contract, template
 
