@@ -1,7 +1,8 @@
 """The county's feedback file, in Chinese, written from the ledger (so it can be written again).
 
 ``$DATA/feedback/<county_code>/<date>_<submission id>_<file>_反馈.csv`` (UTF-8 with BOM, opens in
-Excel) or ``.xlsx`` when the county sent a workbook: one line for the file, then one per problem with
+Excel) or ``.xlsx`` when the county sent a workbook, in the folder of the county that sent the file
+(:func:`~lowincome.ingest.names.sender_county`): one line for the file, then one per problem with
 the county's own row number, the column, the value they sent (never for personal columns), the reason
 and what was done. Every text cell is neutralised against spreadsheet formula injection: a cell that
 starts with ``= + - @``, a tab or a carriage return gets a leading ``'``, so Excel shows it as text.
@@ -18,7 +19,7 @@ from typing import Any
 import psycopg
 
 from lowincome.config import Settings
-from lowincome.ingest.names import inside, safe_county_dir, safe_name
+from lowincome.ingest.names import inside, safe_county_dir, safe_name, sender_county
 from lowincome.ingest.storage import write_atomic
 from lowincome.templates import templates
 
@@ -75,10 +76,10 @@ def feedback_path(cfg: Settings, conn: psycopg.Connection, submission_id: int) -
     county, file_name, received_at, fmt = conn.execute(
         "select county_code, file_name, received_at, source_format from ops.submissions where id = %s",
         (submission_id,)).fetchone()
-    stem = safe_name(file_name.rsplit(".", 1)[0], limit=60)
+    stem = safe_name(file_name.rsplit(".", 1)[0])
     suffix = "xlsx" if fmt == "xlsx" else "csv"
     name = f"{received_at:%Y%m%d}_{submission_id}_{stem}_反馈.{suffix}"
-    return inside(cfg.feedback_dir, safe_county_dir(county), name)
+    return inside(cfg.feedback_dir, safe_county_dir(sender_county(file_name, county)), name)
 
 
 def write_feedback(conn: psycopg.Connection, cfg: Settings, submission_id: int) -> Path:

@@ -4,12 +4,16 @@ The content decides what a file is; the name is a hint, used to group files per 
 are read, and checked against the content afterwards (a name that says another year or county is a
 contradiction the county must resolve). A name is never used as a path: quarantine and feedback files
 get a sanitised name, so ``../../etc/passwd.csv`` or a name with control characters or bytes that are
-not UTF-8 cannot write outside the data folder.
+not UTF-8 cannot write outside the data folder. A filesystem bounds a name in bytes (255 on ext4 and
+xfs), not characters: a sanitised name is cut to :data:`MAX_NAME` bytes of UTF-8, which leaves room for
+the prefixes and suffixes the project adds (checksum, submission id, ``.reason.txt``, a temporary
+``.<name>.<pid>.tmp``), and a cut name ends in a digest of the whole so that two long names stay apart.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import re
 import unicodedata
@@ -24,7 +28,7 @@ PROVINCE_CODE = "330000"
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(20[1-3]\d)(?!\d)")
 _UNSAFE = re.compile(r"[^\w.\-()（）\u4e00-\u9fff]+")
-MAX_NAME = 80
+MAX_NAME = 120          # bytes (UTF-8) of a sanitised name: 255, the filesystem's limit, less our affixes
 
 
 @cache
@@ -57,14 +61,21 @@ def display_name(path: Path) -> str:
 
 
 def safe_name(name: str, limit: int = MAX_NAME) -> str:
-    """A file name without directories, control characters or leading dots: safe as one path part."""
+    """A file name without directories, control characters or leading dots: safe as one path part, at
+    most ``limit`` bytes in UTF-8 (a longer one keeps its beginning, a digest of the whole name and its
+    extension: ``衢衢…衢_1a2b3c4d.csv``)."""
     text = unicodedata.normalize("NFKC", name)
     text = text.replace("/", "_").replace("\\", "_")
     text = _UNSAFE.sub("_", text).strip("._ ") or "file"
-    if len(text) > limit:
-        stem, dot, suffix = text.rpartition(".")
-        text = (stem[: limit - len(suffix) - 1] + dot + suffix) if dot and len(suffix) <= 8 else text[:limit]
-    return text
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    stem, dot, suffix = text.rpartition(".")
+    if not (dot and stem and len(suffix.encode("utf-8")) <= 8):
+        stem, suffix = text, ""
+    digest = hashlib.blake2s(name.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+    tail = f"_{digest}" + (f".{suffix}" if suffix else "")
+    head = stem.encode("utf-8")[: limit - len(tail)].decode("utf-8", "ignore")
+    return head + tail
 
 
 def safe_county_dir(county_code: str | None) -> str:
@@ -79,6 +90,16 @@ def inside(base: Path, *parts: str) -> Path:
     if target != root and root not in target.parents:
         raise ValueError(f"refusing to write outside {root}")
     return target
+
+
+def sender_county(file_name: str, county_code: str | None) -> str | None:
+    """The county that sent a file, whose feedback folder gets the answer: the county its name names
+    (a county in scope, or the province), else the county of its content. A file named for 衢江区 that
+    holds 柯城区's rows came from 衢江区: its rejection is news for 衢江区, and 柯城区 learns nothing of it."""
+    named = hint_from_name(file_name).county_code
+    if named is not None and (named in counties() or named == PROVINCE_CODE):
+        return named
+    return county_code
 
 
 @dataclass(frozen=True)
