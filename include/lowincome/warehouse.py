@@ -41,6 +41,10 @@ ROLE_GRANTS: dict[str, dict[str, str]] = {
 # The group roles that may create temporary tables in the warehouse database (nobody else: see _ensure_roles).
 TEMP_ROLES = ("lowincome_loader", "lowincome_transformer", "lowincome_analyst", "lowincome_bi")
 
+# The oldest PostgreSQL the warehouse runs on (server_version_num): 15, the oldest major version in
+# community support; 15 to 18 are tested (README, "Supported PostgreSQL versions").
+OLDEST_SERVER = 150000
+
 LOCK_BOOTSTRAP = 7_301_001
 LOCK_NIGHTLY = 7_301_002
 
@@ -54,6 +58,24 @@ def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
         hint = ("run `lowincome db start`" if settings().embedded
                 else "check LOWINCOME_WAREHOUSE_URL and that the server is up")
         raise WarehouseUnavailable(f"cannot reach the warehouse at {redact(target)}: {reason}; {hint}") from None
+
+
+def unsupported_server(version_num: int) -> str | None:
+    """Why a server of this ``server_version_num`` cannot hold the warehouse (one line), or None."""
+    if version_num >= OLDEST_SERVER:
+        return None
+    major = version_num // 10000
+    found = f"{major}.{version_num % 10000}" if major >= 10 else f"{major}.{version_num // 100 % 100}.{version_num % 100}"
+    return (f"the warehouse server runs PostgreSQL {found} (server_version_num {version_num}); lowincome needs "
+            f"PostgreSQL {OLDEST_SERVER // 10000} or newer (server_version_num >= {OLDEST_SERVER}): upgrade it "
+            "or point LOWINCOME_WAREHOUSE_URL at a newer server")
+
+
+def require_supported_server(conn: psycopg.Connection) -> None:
+    """Refuse a server older than :data:`OLDEST_SERVER` before anything is created on it."""
+    problem = unsupported_server(conn.info.server_version)
+    if problem:
+        raise UserError(problem)
 
 
 def ensure_server(cfg: Settings | None = None) -> None:
@@ -75,6 +97,7 @@ def ensure_databases(cfg: Settings) -> None:
         # Some managed servers forbid the maintenance database; then the databases must exist already.
         return
     with conn:
+        require_supported_server(conn)
         for name in wanted:
             exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
             if not exists:
@@ -84,6 +107,7 @@ def ensure_databases(cfg: Settings) -> None:
 
 def bootstrap(conn: psycopg.Connection) -> None:
     """Schemas, roles, grants, ledger and raw tables. Idempotent."""
+    require_supported_server(conn)
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_BOOTSTRAP,))
         for schema in SCHEMAS:
