@@ -224,7 +224,8 @@ def province_rows(folder: Path) -> dict[str, int]:
 
 
 def stage(source: Path | Sequence[Path], landing: Path, years: Sequence[int] | None = None) -> list[Path]:
-    """Put files into a landing folder (hard links when possible: ingestion deletes what it finished)."""
+    """Copy files into a landing folder (ingestion deletes what it finished). Copies, not hard links:
+    landing refuses a file with a second name (lowincome.ingest.landed)."""
     landing.mkdir(parents=True, exist_ok=True)
     files = sorted(p for p in source.iterdir() if p.is_file()) if isinstance(source, Path) else list(source)
     staged = []
@@ -234,9 +235,6 @@ def stage(source: Path | Sequence[Path], landing: Path, years: Sequence[int] | N
         if years is not None and not any(f"_{y}." in path.name for y in years):
             continue
         target = landing / path.name
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copyfile(path, target)
+        shutil.copyfile(path, target)
         staged.append(target)
     return staged

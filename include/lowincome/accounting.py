@@ -26,6 +26,7 @@ import psycopg
 from psycopg import sql
 
 from lowincome.config import Settings
+from lowincome.display import printable
 from lowincome.templates import templates
 
 # Per submission: what the ledger says against what the warehouse holds; then raw rows of no submission.
@@ -106,7 +107,7 @@ def _row_violations(conn: psycopg.Connection) -> list[str]:
             problems.append(f"raw.{tpl}: {raw_n} rows name submission {sid}, which is no {tpl} file of "
                             "ops.submissions")
             continue
-        who = f"submission {sid} ({file_name}, {status})"
+        who = f"submission {sid} ({printable(file_name)}, {status})"   # printed: a name's escapes shown, not run
         raw = f"raw.{tpl}" if tpl else "raw"
         if read != loaded + rejected:
             problems.append(f"{who}: {read} rows read but {loaded} loaded + {rejected} rejected")
@@ -130,7 +131,7 @@ def _archive_violations(conn: psycopg.Connection, cfg: Settings, landing: list[P
     named: set[str] = set()
     for sid, file_name, status, path, size in conn.execute(
             "select id, file_name, status, archive_path, size_bytes from ops.submissions order by id").fetchall():
-        who = f"submission {sid} ({file_name}, {status})"
+        who = f"submission {sid} ({printable(file_name)}, {status})"
         if not path:
             problems.append(f"{who}: no archived original recorded")
             continue
@@ -160,6 +161,7 @@ def _archive_violations(conn: psycopg.Connection, cfg: Settings, landing: list[P
 
 def _waiting_checksums(folders: list[Path], sizes: set[int]) -> set[str]:
     """SHA-256 of the files waiting in the landing folders, computed only for files of the sizes asked."""
+    from lowincome.ingest.landed import why_refused
     from lowincome.ingest.storage import sha256_of
 
     found: set[str] = set()
@@ -168,7 +170,7 @@ def _waiting_checksums(folders: list[Path], sizes: set[int]) -> set[str]:
             continue
         for path in folder.iterdir():
             try:
-                if path.is_symlink() or not path.is_file() or path.stat().st_size not in sizes:
+                if why_refused(path) is not None or not path.is_file() or path.stat().st_size not in sizes:
                     continue
                 found.add(sha256_of(path)[0])
             except OSError:   # taken by a run while we looked

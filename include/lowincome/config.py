@@ -174,6 +174,9 @@ def read_or_create_secrets(path: Path) -> dict[str, str]:
     wanted = ("LOWINCOME_PG_PASSWORD", "LOWINCOME_HMAC_KEY", "LOWINCOME_ROLE_PASSWORD")
     values: dict[str, str] = {}
     if path.exists():
+        # written by an older version, the file and its folder may be readable by others
+        private_state_folder(path.parent)
+        private_file(path)
         for line in path.read_text().splitlines():
             if "=" in line and not line.startswith("#"):
                 name, _, value = line.partition("=")
@@ -182,13 +185,37 @@ def read_or_create_secrets(path: Path) -> dict[str, str]:
         return values
     for name in wanted:
         values.setdefault(name, secrets.token_urlsafe(24))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_state_folder(path.parent)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text("# generated locally by lowincome; never commit\n"
-                   + "".join(f"{k}={v}\n" for k, v in values.items()))
-    tmp.chmod(0o600)
+    tmp.unlink(missing_ok=True)
+    # created 0600: never readable by others, not even between its creation and a chmod
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with open(fd, "w") as handle:
+        handle.write("# generated locally by lowincome; never commit\n"
+                     + "".join(f"{k}={v}\n" for k, v in values.items()))
     tmp.replace(path)
     return values
+
+
+def private_state_folder(folder: Path) -> None:
+    """The state folder (secrets, Airflow home, server data): created 0700; an existing one loses the read
+    and write bits of others. Their search bit stays: run as root, the embedded server's own user must
+    pass through it (:mod:`lowincome.embedded`), and it lists nothing."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    mode = folder.stat().st_mode & 0o777
+    if mode & 0o066:
+        folder.chmod(mode & ~0o066)
+
+
+def private_file(path: Path) -> None:
+    """``path`` readable and writable by its owner only (0600): an empty file created so when missing, an
+    existing one made so. For files another program fills (it opens them without changing their mode)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def settings() -> Settings:

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 
 from lowincome.config import Settings
+from lowincome.display import printable
 from lowincome.ingest import load_tables
 from lowincome.ingest.load_tables import IngestRun
 from lowincome.ingest.loader import earlier_copy
@@ -91,7 +92,7 @@ def _or_raise(err: BaseException, name: str) -> FileRejected:
         raise err
     if not isinstance(err, FileRejected):
         # the type only: a parser's message may quote a cell, and cells hold names and ID numbers
-        log.warning("cannot read %s: %s in %s", name, type(err).__name__, _where(err))
+        log.warning("cannot read %s: %s in %s", printable(name), type(err).__name__, _where(err))
     return rejection
 
 

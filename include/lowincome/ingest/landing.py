@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lowincome.display import printable
+from lowincome.ingest.landed import refusal
+from lowincome.ingest.names import display_name, safe_name
 from lowincome.ingest.readers import read_explanation, sidecar_stem
+from lowincome.ingest.storage import private_folder, write_atomic
+
+log = logging.getLogger(__name__)
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", ".partial")
+REFUSED_FOLDER = "refused"   # under the quarantine: landing entries refused unread (links, FIFOs, devices)
 
 
 def is_submission(name: str) -> bool:
@@ -23,14 +33,61 @@ def is_submission(name: str) -> bool:
 def landing_files(landing: Path) -> list[Path]:
     """Files waiting in the landing folder, in a stable order (see :func:`is_submission`).
 
-    Only regular files count: a symlink could point anywhere on the host, so it is never followed.
+    Only regular files with one name count (:mod:`lowincome.ingest.landed`): a symbolic or hard link
+    could be any file of the host. Such entries are :func:`refused_entries`; folders are not looked into.
     """
+    return [path for path, why in _entries(landing) if why is None]
+
+
+def refused_entries(landing: Path) -> list[tuple[Path, str]]:
+    """Submissions in landing that may not be read (links, FIFOs, devices), each with why."""
+    return [(path, why) for path, why in _entries(landing) if why is not None]
+
+
+def _entries(landing: Path) -> list[tuple[Path, str | None]]:
     if not landing.is_dir():
         return []
-    return sorted(
-        (p for p in landing.iterdir() if not p.is_symlink() and p.is_file() and is_submission(p.name)),
-        key=lambda p: p.name,
-    )
+    found = []
+    for path in sorted(landing.iterdir(), key=lambda p: p.name):
+        if not is_submission(path.name):
+            continue
+        try:
+            entry = os.lstat(path)
+        except FileNotFoundError:   # taken by another run while we looked
+            continue
+        if stat.S_ISDIR(entry.st_mode):
+            continue
+        found.append((path, refusal(entry)))
+    return found
+
+
+def refuse_unsafe(landing: Path, quarantine_dir: Path) -> list[tuple[Path, str, Path | None]]:
+    """Every :func:`refused_entries` of ``landing`` :func:`set_aside` into ``<quarantine>/refused``:
+    (entry, why, where it went or None)."""
+    refused_dir = quarantine_dir / REFUSED_FOLDER
+    return [(path, why, set_aside(path, why, refused_dir)) for path, why in refused_entries(landing)]
+
+
+def set_aside(path: Path, why: str, refused_dir: Path) -> Path | None:
+    """Move a refused entry, unread, out of landing into ``refused_dir`` beside a note that says why.
+
+    A rename moves the link itself, never what it points at. Where landing is on another file system
+    the rename cannot be done: the entry stays (refused again, and logged, on every run) and None is
+    returned.
+    """
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    target = refused_dir / f"{stamp}_{safe_name(display_name(path))}"
+    try:
+        private_folder(refused_dir.parent, refused_dir)
+        os.rename(path, target)
+    except OSError as err:
+        log.warning("refused %s (%s) unread; it cannot be moved out of landing (%s): remove it by hand",
+                    printable(display_name(path)), why, err.strerror)
+        return None
+    write_atomic(target.with_name(target.name + ".reason.txt"),
+                 f"landing entry: {display_name(path)}\nrefused unread: {why}\n".encode())
+    log.warning("refused %s unread: %s; moved to %s", printable(display_name(path)), why, target)
+    return target
 
 
 @dataclass

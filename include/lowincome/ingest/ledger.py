@@ -11,6 +11,7 @@ from collections import defaultdict
 
 import psycopg
 
+from lowincome.display import printable
 from lowincome.ingest.names import PROVINCE_CODE, counties
 from lowincome.templates import templates
 
@@ -27,12 +28,15 @@ def status_report(conn: psycopg.Connection, county: str | None = None, year: int
            where (%(c)s::text is null or county_code = %(c)s) and (%(y)s::int is null or year = %(y)s)
            order by county_code nulls last, year nulls last, template nulls last, id""",
         {"c": code, "y": year}).fetchall()
+    # every text the ledger got from a file (its name, a county code or year read from it, reasons that
+    # quote them) is printed escaped: one line per row, no escape sequence reaching the terminal
+    rows = [tuple(printable(v) if isinstance(v, str) else v for v in r) for r in rows]
     names = counties()
     lines: list[str] = []
     totals: dict[str, int] = defaultdict(int)
     for r in rows:
         totals[r[4]] += 1
-    scope = f" for {code} {names.get(code, '')}".rstrip() if code else ""
+    scope = f" for {printable(code)} {names.get(code, '')}".rstrip() if code else ""
     scope += f" in {year}" if year else ""
     lines.append(f"Ledger{scope}: {len(rows)} files received ("
                  + ", ".join(f"{totals[s]} {s}" for s in STATUS_ORDER if totals[s]) + ")" if rows
@@ -64,7 +68,7 @@ def status_report(conn: psycopg.Connection, county: str | None = None, year: int
         for r in partial:
             top = conn.execute("""select reason, count(*) from ops.rejected_rows where submission_id = %s
                                   group by reason order by 2 desc, 1 limit 3""", (r[0],)).fetchall()
-            why = "; ".join(f"{reason} ×{n}" for reason, n in top)
+            why = "; ".join(f"{printable(reason)} ×{n}" for reason, n in top)
             lines.append(f"  #{r[0]} {r[5]}: {r[8]} of {r[6]} rows rejected: {why}")
     return "\n".join(lines)
 

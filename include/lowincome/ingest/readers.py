@@ -7,6 +7,8 @@ named ``.xlsx`` is refused). Every refusal is a :class:`FileRejected` with a sta
   superset of GBK; UTF-16 with a BOM) by a C-speed decode pass, so a GBK byte in row 900,000 cannot
   surface after half the file was loaded; the delimiter is the one under which a template's header
   appears; lines are read with a length cap so a file without line breaks cannot exhaust memory.
+* A landing file is opened with :func:`lowincome.ingest.landed.open_landed` (never through a link; a
+  regular file with one name); calamine opens a workbook by its path itself, after those checks.
 * XLSX/XLS/ODS: python-calamine. Before a zip is opened its directory is checked (declared
   uncompressed sizes, compression ratios, entry count) so a zip bomb is refused unopened. The data
   sheet is the one whose header matches a template; a ``上报说明`` sheet is the county's explanation.
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from lowincome.ingest.headers import HEADER_SCAN_ROWS, MAX_COLUMNS, HeaderMatch, find_header, fold
+from lowincome.ingest.landed import open_landed
 from lowincome.ingest.reasons import FileRejected
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -91,7 +94,7 @@ def sniff(path: Path) -> str:
     size = path.stat().st_size
     if size == 0:
         raise FileRejected("empty")
-    with path.open("rb") as handle:
+    with open_landed(path) as handle:
         head = handle.read(8192)
     if head.startswith(ZIP_MAGIC) or head.startswith(OLE_MAGIC):
         return "xlsx"
@@ -113,7 +116,7 @@ def open_table(path: Path) -> Table:
 # --- CSV -----------------------------------------------------------------------------------------
 
 def detect_encoding(path: Path) -> str:
-    with path.open("rb") as handle:
+    with open_landed(path) as handle:
         start = handle.read(4)
     if start.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
@@ -131,7 +134,7 @@ def detect_encoding(path: Path) -> str:
 def _decodes(path: Path, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        with path.open("rb") as handle:
+        with open_landed(path) as handle:
             while chunk := handle.read(_CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
@@ -166,7 +169,7 @@ def _open_csv(path: Path) -> Table:
     broken: FileRejected | None = None
     for delimiter in CSV_DELIMITERS:
         try:
-            with path.open(encoding=encoding, newline="") as handle:
+            with open_landed(path, "r", encoding=encoding, newline="") as handle:
                 head = _take(_csv_rows(handle, delimiter), HEADER_SCAN_ROWS)
         except FileRejected as err:
             # Not this delimiter: a quoted cell followed by a comma is malformed under a tab (every line
@@ -184,7 +187,7 @@ def _open_csv(path: Path) -> Table:
     if best is None:
         raise broken or FileRejected("no_template", rows=HEADER_SCAN_ROWS)
     _rank, delimiter, match, head = best
-    handle = path.open(encoding=encoding, newline="")
+    handle = open_landed(path, "r", encoding=encoding, newline="")
     rows = _csv_rows(handle, delimiter)
     _skip(rows, len(head))
     return Table("csv", match, head, rows, encoding=encoding, path=path, delimiter=delimiter,
@@ -251,7 +254,7 @@ def csv_split(table: Table) -> tuple[int, int] | None:
     offset = None
     lines = returns = returns_before_feed = position = 0
     last = b""
-    with table.path.open("rb") as handle:
+    with open_landed(table.path) as handle:
         while chunk := handle.read(4 * _CHUNK):
             if b'"' in chunk:
                 return None
@@ -273,7 +276,7 @@ def csv_split(table: Table) -> tuple[int, int] | None:
 
 def csv_part(table: Table, offset: int, first_line: int) -> Iterator[Row]:
     """The rows of a CSV from ``offset`` (a line start found by :func:`csv_split`) to its end."""
-    handle = table.path.open("rb")
+    handle = open_landed(table.path)
     handle.seek(offset)
     encoding = "utf-8" if table.encoding == "utf-8-sig" else table.encoding   # no BOM mid-file
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
@@ -309,7 +312,7 @@ def _check_width(head: list[Row]) -> None:
 def check_zip(path: Path) -> None:
     """Refuse a zip bomb from its directory alone, before anything is decompressed."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open_landed(path) as handle, zipfile.ZipFile(handle) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
         raise FileRejected("unreadable", detail="工作簿已损坏或不完整") from err
@@ -326,7 +329,7 @@ def check_zip(path: Path) -> None:
 def _open_workbook(path: Path) -> Table:
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
-    with path.open("rb") as handle:
+    with open_landed(path) as handle:
         magic = handle.read(4)
     if magic == ZIP_MAGIC:
         check_zip(path)
@@ -432,7 +435,8 @@ _SIDE_SUFFIX = re.compile(r"[._\-\s]*(上报说明|说明)$")
 def read_explanation(path: Path) -> str | None:
     """A sidecar text file's content (the county's 上报说明), at most 10,000 characters."""
     try:
-        data = path.read_bytes()[:40_000]
+        with open_landed(path) as handle:
+            data = handle.read(40_000)
     except OSError:
         return None
     for encoding in ("utf-8-sig", "gb18030"):
