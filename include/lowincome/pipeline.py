@@ -19,7 +19,8 @@ from pathlib import Path
 from lowincome import airflow_env, heap
 from lowincome.config import Settings
 from lowincome.errors import UserError
-from lowincome.warehouse import connect, ensure_ready, nightly_lock
+from lowincome.night_lock import command_lock
+from lowincome.warehouse import ensure_ready
 
 NIGHTLY_DAGS = ("ingest_county_submissions", "build_warehouse", "publish_monitoring")
 
@@ -82,12 +83,10 @@ def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None
     with heap.frozen():   # and again before each DAG (_run_in_order)
         prepare(cfg)
         conf = {"landing_dir": str(landing.resolve())} if landing else {}
-        # The lock lives in the warehouse, so a second run on another host sees it too.
-        with connect(cfg.warehouse_url(), autocommit=True) as lock_conn, nightly_lock(lock_conn) as held:
-            if not held:
-                raise UserError("another nightly run holds the warehouse lock; wait for it to finish "
-                                "(`lowincome status` shows what it loaded)")
-            outcomes = _run_in_order(cfg, conf, logfile, dag_ids)
+        # The lock lives in the warehouse, so a second run on another host sees it too; the ingest DAG's
+        # tasks check that this night still holds it (night_lock.confirm) before they touch a file.
+        with command_lock(cfg.warehouse_url(), "lowincome run") as holder:
+            outcomes = _run_in_order(cfg, {**conf, "lock_holder": holder}, logfile, dag_ids)
     failed = [o for o in outcomes if o.state != "success"]
     if failed:
         where = f"; task logs: {logfile}" if logfile else ""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
 from importlib import resources
 
 import psycopg
@@ -46,7 +45,6 @@ TEMP_ROLES = ("lowincome_loader", "lowincome_transformer", "lowincome_analyst", 
 OLDEST_SERVER = 150000
 
 LOCK_BOOTSTRAP = 7_301_001
-LOCK_NIGHTLY = 7_301_002
 
 
 def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
@@ -196,24 +194,6 @@ def ensure_ready(cfg: Settings | None = None) -> Settings:
     with connect(cfg.warehouse_url()) as conn:
         bootstrap(conn)
     return cfg
-
-
-@contextlib.contextmanager
-def nightly_lock(conn: psycopg.Connection, wait: bool = False) -> Iterator[bool]:
-    """A lock in the warehouse (not a file on one host): two nights never load at once.
-
-    Yields True when this caller holds the lock, False when another run holds it and ``wait`` is off.
-    """
-    if wait:
-        conn.execute("select pg_advisory_lock(%s)", (LOCK_NIGHTLY,))
-        acquired = True
-    else:
-        acquired = conn.execute("select pg_try_advisory_lock(%s)", (LOCK_NIGHTLY,)).fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            conn.execute("select pg_advisory_unlock(%s)", (LOCK_NIGHTLY,))
 
 
 def require(condition: bool, message: str) -> None:

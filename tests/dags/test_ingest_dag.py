@@ -35,7 +35,10 @@ def test_declaration(dag):
     ids = set(dag.task_dict)
     assert {"plan_batches", "parse_county", "first_wave", "second_wave", "registers.validate_county",
             "registers.load_county", "dependents.validate_county", "dependents.load_county", "publish_raw",
-            "check_counties"} == ids
+            "check_counties", "release_lock"} == ids
+    # the warehouse lock is given back whatever failed, and that never hides a failed night
+    assert dag.task_dict["release_lock"].is_teardown
+    assert dag.task_dict["check_counties"].downstream_task_ids == {"release_lock"}
     assert [o.name for o in dag.task_dict["publish_raw"].outlets] == [RAW.name]
     # one county's failure must not stop the rest of the night
     for task_id in ("first_wave", "second_wave", "publish_raw", "check_counties"):

@@ -11,14 +11,13 @@ def test_ingest_dag_runs_green(run_dag, cfg):
     assert str(getattr(run.state, "value", run.state)) == "success"
 
 
-def test_second_nightly_run_refuses_while_the_warehouse_lock_is_held(cfg, conn):
+def test_second_nightly_run_refuses_while_the_warehouse_lock_is_held(cfg):
     from lowincome.errors import UserError
+    from lowincome.night_lock import command_lock
     from lowincome.pipeline import run_nightly
-    from lowincome.warehouse import nightly_lock
 
-    with nightly_lock(conn) as held:
-        assert held
-        with pytest.raises(UserError, match="another nightly run holds the warehouse lock"):
+    with command_lock(cfg.warehouse_url(), "lowincome run"):
+        with pytest.raises(UserError, match="the command lowincome run pid .* holds the warehouse lock"):
             run_nightly(cfg)
 
 

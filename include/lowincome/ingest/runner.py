@@ -25,11 +25,12 @@ from pathlib import Path
 
 import psycopg
 
-from lowincome import heap
+from lowincome import heap, night_lock
 from lowincome.config import Settings, settings
+from lowincome.display import printable
 from lowincome.ingest import load_tables
 from lowincome.ingest.intake import describe, parse_file
-from lowincome.ingest.landing import Arrival, arrivals
+from lowincome.ingest.landing import Arrival, arrivals, refuse_unsafe
 from lowincome.ingest.load_tables import IngestRun, cli_run
 from lowincome.ingest.loader import FileOutcome, finalise
 from lowincome.ingest.names import display_name, hint_from_name
@@ -95,10 +96,13 @@ def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[F
     ingestion imports) is frozen for the run (:mod:`lowincome.heap`): 30 small files cost 0.33 s of full
     collections walking it, 0.06 s frozen.
     """
-    waiting = arrivals(Path(folder))
     outcomes: dict[int, FileOutcome] = {}
     items: list[dict] = []
-    with heap.frozen(), connect(cfg) as conn, cli_run(cfg.warehouse_url()) as run:
+    # the same lock as `lowincome run` and the ingest DAG: one ingestion at a time
+    with night_lock.command_lock(cfg.warehouse_url(), "lowincome ingest") as holder, heap.frozen(), \
+            connect(cfg) as conn, cli_run(cfg.warehouse_url()) as run:
+        refused = [refused_outcome(*entry) for entry in refuse_unsafe(Path(folder), cfg.quarantine_dir)]
+        waiting = arrivals(Path(folder))
         dropped = load_tables.drop_stale(conn, run)
         if dropped:
             log.info("dropped %d load tables left by runs that are gone", len(dropped))
@@ -109,12 +113,20 @@ def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[F
                 items.append(parse_arrival(cfg, conn, run, arrival, hasher, order))
             bar.update(1)
         for item in sorted(items, key=load_order):
+            night_lock.confirm(conn, holder)   # never a load after the lock was lost
             with _per_file(conn, Path(item["path"]), item["order"], outcomes):
                 # validation runs while the load already writes the rows into raw (loader.finalise)
                 outcomes[item["order"]] = finalise(conn, cfg, item, validate=partial(validate_item, cfg, item))
             bar.update(1)
         bar.close()
-    return [outcomes[k] for k in sorted(outcomes)]
+    return refused + [outcomes[k] for k in sorted(outcomes)]
+
+
+def refused_outcome(path: Path, why: str, moved: Path | None) -> FileOutcome:
+    """A landing entry refused unread (a link, a FIFO): not a received file, so not in the ledger."""
+    where = f"moved to {moved}" if moved else "left in landing (cannot be moved): remove it"
+    return FileOutcome(file_name=display_name(path), status="refused", reason_code="not_a_regular_file",
+                       reason=f"{why}, refused unread; {where}")
 
 
 class _per_file:
@@ -133,8 +145,8 @@ class _per_file:
         if isinstance(err, psycopg.OperationalError | psycopg.InterfaceError) or self.conn.closed:
             return False
         reason = describe(err)   # never the raw message of a data error: it may quote a cell
-        log.error("ingesting %s failed: %s; the file stays in landing for the next run", display_name(self.path),
-                  reason)
+        log.error("ingesting %s failed: %s; the file stays in landing for the next run",
+                  printable(display_name(self.path)), printable(reason))
         if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self.conn.rollback()
         self.outcomes[self.order] = FileOutcome(file_name=display_name(self.path), status="error",
@@ -161,7 +173,8 @@ def _progress(total: int, show: bool):
     return tqdm(total=total, desc="ingest", unit="step", file=sys.stderr, leave=False)
 
 
-STATUS_ZH = {"loaded": "入库", "rejected": "退回", "duplicate": "重复", "superseded": "已替代", "error": "出错"}
+STATUS_ZH = {"loaded": "入库", "rejected": "退回", "duplicate": "重复", "superseded": "已替代", "error": "出错",
+             "refused": "拒收"}
 
 
 def format_outcomes(outcomes: list[FileOutcome]) -> str:
@@ -170,10 +183,11 @@ def format_outcomes(outcomes: list[FileOutcome]) -> str:
         return "no files waiting"
     head = ("file", "status", "county", "template", "year", "read", "loaded", "rejected", "warned", "reason")
     lines = [head]
-    for o in outcomes:
-        lines.append((o.file_name, o.status, o.county_code or "-", o.template or "-", str(o.year or "-"),
-                      str(o.rows_read), str(o.rows_loaded), str(o.rows_rejected), str(o.rows_warned),
-                      f"{o.reason_code}: {o.reason}" if o.reason_code else ""))
+    for o in outcomes:   # every cell printable: a name's escape sequence or line break never reaches the terminal
+        lines.append(tuple(map(printable, (
+            o.file_name, o.status, o.county_code or "-", o.template or "-", str(o.year or "-"),
+            str(o.rows_read), str(o.rows_loaded), str(o.rows_rejected), str(o.rows_warned),
+            f"{o.reason_code}: {o.reason}" if o.reason_code else ""))))
     widths = [min(max(_width(row[i]) for row in lines), 48) for i in range(len(head) - 1)]
     out = []
     for row in lines:
@@ -210,7 +224,14 @@ def _pad(text: str, width: int) -> str:
 
 # --- the DAG (mapped per county) -----------------------------------------------------------------
 
-def plan_batches(run_id: str, landing: str | None = None, cfg: Settings | None = None) -> list[dict]:
+def night_conf(conf: dict | None) -> dict:
+    """What a night's DAG run conf says to plan_batches (``lowincome run`` passes both)."""
+    conf = conf or {}
+    return {"landing": conf.get("landing_dir"), "lock_holder": conf.get("lock_holder")}
+
+
+def plan_batches(run_id: str, landing: str | None = None, lock_holder: str | None = None,
+                 cfg: Settings | None = None) -> list[dict]:
     """Warehouse ready, load tables of dead runs dropped, the waiting files grouped per county.
 
     Files are grouped by the county their *name* points at (the content is read later, in parallel);
@@ -222,12 +243,19 @@ def plan_batches(run_id: str, landing: str | None = None, cfg: Settings | None =
     cfg = ensure_ready(cfg or settings())
     folder = Path(landing) if landing else cfg.landing_dir
     with connect(cfg) as conn:
+        # under `lowincome run` the command holds the lock for its night; under the scheduler this run takes it
+        if lock_holder:
+            night_lock.confirm(conn, lock_holder)
+        else:
+            lock_holder = night_lock.take_for_dag(conn, run_id)
         load_tables.drop_stale(conn, IngestRun(run_id=run_id))
+    refuse_unsafe(folder, cfg.quarantine_dir)   # links and the like: set aside unread, each logged
     groups: dict[str, list[dict]] = defaultdict(list)
     for arrival in arrivals(folder):
         group = hint_from_name(display_name(arrival.path)).group
         groups[group].append({"path": str(arrival.path), "sidecars": [str(p) for p in arrival.sidecars]})
-    return [{"county": county, "run_id": run_id, "files": files} for county, files in sorted(groups.items())]
+    return [{"county": county, "run_id": run_id, "lock": lock_holder, "files": files}
+            for county, files in sorted(groups.items())]
 
 
 def parse_batch(batch: dict, cfg: Settings | None = None) -> dict:
@@ -238,6 +266,7 @@ def parse_batch(batch: dict, cfg: Settings | None = None) -> dict:
     hasher = make_hasher(cfg.hmac_key())
     items = []
     with connect(cfg) as conn:
+        night_lock.confirm(conn, batch["lock"])
         load_tables.drop_batch(conn, run)
         for order, entry in enumerate(batch["files"]):
             path = Path(entry["path"])
@@ -245,7 +274,7 @@ def parse_batch(batch: dict, cfg: Settings | None = None) -> dict:
                 continue
             arrival = Arrival(path, [Path(p) for p in entry["sidecars"]])
             items.append(parse_arrival(cfg, conn, run, arrival, hasher, order))
-    return {"county": batch["county"], "run_id": batch["run_id"], "items": items}
+    return {"county": batch["county"], "run_id": batch["run_id"], "lock": batch["lock"], "items": items}
 
 
 def split_waves(batches: list[dict], parsed: object) -> dict:
@@ -265,7 +294,7 @@ def split_waves(batches: list[dict], parsed: object) -> dict:
         ordered = sorted(batch["items"], key=load_order)
         first = [i for i in ordered if wave_of(i) == 1]
         second = [i for i in ordered if wave_of(i) == 2]
-        common = {"county": batch["county"], "run_id": batch["run_id"]}
+        common = {"county": batch["county"], "run_id": batch["run_id"], "lock": batch["lock"]}
         waves["registers"].append({**common, "items": first})
         after = [i["load_table"] for i in first if i.get("load_table") and i["kind"] == "parsed"]
         waves["dependents"].append({**common, "items": second, "after": after})
@@ -281,6 +310,7 @@ def validate_batch(parsed: dict, cfg: Settings | None = None) -> dict:
     if not parsed["items"]:
         return parsed   # nothing of this wave from the county (split_waves)
     with connect(cfg) as conn:
+        night_lock.confirm(conn, parsed["lock"])
         if parsed.get("after"):
             loaded = {t for (t,) in conn.execute("select load_token from ops.submissions where load_token = any(%s)",
                                                  (parsed["after"],)).fetchall()}
@@ -303,6 +333,7 @@ def load_batch(validated: dict, cfg: Settings | None = None) -> dict:
     if not validated["items"]:
         return {"county": validated["county"], "outcomes": outcomes, "loaded": 0}
     with connect(cfg) as conn:
+        night_lock.confirm(conn, validated["lock"])
         for item in validated["items"]:
             outcome = load_tables.stored_outcome(conn, item["load_table"]) if item.get("validated") else None
             if item.get("validated") and outcome is None:
@@ -314,6 +345,12 @@ def load_batch(validated: dict, cfg: Settings | None = None) -> dict:
             outcomes.append(finalise(conn, cfg, item, outcome).to_dict())
     loaded = sum(1 for o in outcomes if o["status"] == "loaded")
     return {"county": validated["county"], "outcomes": outcomes, "loaded": loaded}
+
+
+def release_lock(run_id: str, cfg: Settings | None = None) -> bool:
+    """The DAG run's teardown: give the warehouse lock back if this run took it (not a command's)."""
+    with connect(cfg or settings()) as conn:
+        return night_lock.release_for_dag(conn, run_id)
 
 
 def task_results(pulled: object) -> list[dict]:

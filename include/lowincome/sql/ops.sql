@@ -122,3 +122,29 @@ create table if not exists ops.warehouse_builds (
     nodes_planned       integer                    -- null when scope = 'all'
 );
 alter table ops.warehouse_builds add column if not exists test_counties text;  -- '*' or the counties tests read
+
+-- --- the warehouse lock (include/lowincome/night_lock.py) -----------------------------------------
+-- One row: who may take landing files into the ledger now (a command, alive while its backend holds the
+-- advisory lock 7301002, or an ingest DAG run, alive while its heartbeat is recent). NULL holder: free.
+create table if not exists ops.ingest_lock (
+    only_row        boolean primary key default true check (only_row),
+    holder          text,
+    kind            text check (kind in ('cli', 'dag')),
+    backend_pid     integer,                    -- kind 'cli': the backend holding the advisory lock
+    taken_at        timestamptz,
+    heartbeat_at    timestamptz
+);
+insert into ops.ingest_lock (only_row) values (true) on conflict do nothing;
+
+-- --- publications (include/lowincome/publish/marts.py) ----------------------------------------------
+-- Every publish_monitoring run: the warehouse build it published ('published', once the marts are
+-- readable again), or found already published when Airflow started it on an asset event ('unchanged':
+-- a recorded no-op, e.g. an event a `lowincome run` emitted and then consumed itself).
+create table if not exists ops.publications (
+    id              bigserial primary key,
+    run_id          text not null,
+    warehouse_build bigint,                    -- ops.warehouse_builds.id; null: no finished build on record
+    recorded_at     timestamptz not null default now(),
+    outcome         text not null check (outcome in ('published', 'unchanged'))
+);
+create index if not exists publications_build on ops.publications (warehouse_build, outcome);
