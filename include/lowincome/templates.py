@@ -38,6 +38,8 @@ class Column:
     personal: bool = False
     check: str | None = None
     aliases: tuple[str, ...] = ()
+    max_length: int = 0   # the longest cell it takes; set from the contract's max_length of its type
+
 
     @property
     def pg_type(self) -> str:
@@ -73,24 +75,32 @@ class Contract:
     templates: dict[str, Template]
     yes: frozenset[str]
     no: frozenset[str]
+    max_length: dict[str, int] = field(default_factory=dict)   # per type
+
+    @property
+    def longest_cell(self) -> int:
+        """The largest max_length of any column: what a reader must let through to the length rule."""
+        return max(c.max_length for t in self.templates.values() for c in t.columns)
 
 
-def _column(spec: dict) -> Column:
+def _column(spec: dict, max_length: dict[str, int]) -> Column:
     spec = dict(spec)
     spec["values"] = tuple(spec.get("values", ()))
     spec["aliases"] = tuple(spec.get("aliases", ()))
     spec["synonyms"] = dict(spec.get("synonyms", {}))
+    spec.setdefault("max_length", max_length[spec["type"]])
     return Column(**spec)
 
 
 @cache
 def contract(path: Path = CONFIG_FILE) -> Contract:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    max_length = {str(k): int(v) for k, v in doc["max_length"].items()}
     templates = {
         name: Template(
             name=name,
             zh=spec["zh"],
-            columns=tuple(_column(c) for c in spec["columns"]),
+            columns=tuple(_column(c, max_length) for c in spec["columns"]),
             key=tuple(spec.get("key", ())),
             fixed_county_code=spec.get("fixed_county_code"),
             pseudonyms={k: tuple(v) for k, v in spec.get("pseudonyms", {}).items()},
@@ -98,7 +108,7 @@ def contract(path: Path = CONFIG_FILE) -> Contract:
         for name, spec in doc["templates"].items()
     }
     yes_no = doc["yes_no"]
-    return Contract(templates, frozenset(map(str, yes_no[True])), frozenset(map(str, yes_no[False])))
+    return Contract(templates, frozenset(map(str, yes_no[True])), frozenset(map(str, yes_no[False])), max_length)
 
 
 def templates() -> dict[str, Template]:

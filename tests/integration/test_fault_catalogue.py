@@ -132,6 +132,18 @@ def _long_field(path: Path) -> None:
     write_csv(path, lines)
 
 
+def _huge_xlsx_cell(path: Path) -> None:
+    found = villages(6, county="330723")
+    found[2]["village_name"] = "村" * 3_500_000    # far beyond Excel's own 32,767: a hand-made workbook
+    write_xlsx(path, [("村", table(found, "villages"))])
+
+
+def _field_over_reader_limit(path: Path) -> None:
+    lines = table(villages(3, county="330726"), "villages")
+    lines[2][3] = "\n".join(["x" * 400_000] * 3)   # a quoted cell over three lines, each under the line cap
+    write_csv(path, lines)
+
+
 def _unclosed_quote(path: Path) -> None:
     write_csv(path, table(households(10, county="330784"), "households"))
     lines = path.read_bytes().decode("utf-8").split("\r\n")
@@ -222,6 +234,8 @@ ALL_IDS = [1, 2, 3, 4, 5, 6]
 TRAVERSAL_OK = "..\\..\\..\\330802_villages_2014.csv"          # a Windows zip's entry name, kept as a name
 TRAVERSAL_BAD = "..\\..\\..\\..\\etc\\cron.d\\evil.csv"
 CONTROL_NAME = "\x1b[31m330825_relocations_2014\x07\r.csv"
+TERMINAL_NAME = "\x1b[2J\x1b]0;pwned\x07330727_households_2014\n330727  loaded\u202evsc.csv"
+TOO_LONG_VILLAGE = "“行政村”内容过长（超过200个字符），请核对后重新填写"
 
 
 def without(*ids: int) -> list[int]:
@@ -263,8 +277,14 @@ CASES: list[Case] = [
          "rejected", "unreadable", (0, 0, 0), unreadable("不是文本文件，也不是Excel工作簿")),
     Case("line-over-1MiB", "households", "330205_households_2014.csv", _long_line,
          "rejected", "unreadable", (0, 0, 0), unreadable("有一行超过1048576个字符")),
+    # a cell of 200,000 characters: past the csv module's default field limit, read, its row rejected
     Case("field-over-csv-limit", "villages", "330783_villages_2014.csv", _long_field,
-         "rejected", "unreadable", (0, 0, 0), unreadable("第3行CSV格式错误")),
+         "rejected", "too_many_bad_rows", (3, 0, 3), too_many(1, 3),
+         bad={3: ("village_name", "too_long", TOO_LONG_VILLAGE)}),
+    Case("xlsx-cell-of-3.5M-characters", "villages", "330723_villages_2014.xlsx", _huge_xlsx_cell,
+         "loaded", None, (6, 5, 1), bad={4: ("village_name", "too_long", TOO_LONG_VILLAGE)}),
+    Case("quoted-field-over-reader-limit", "villages", "330726_villages_2014.csv", _field_over_reader_limit,
+         "rejected", "unreadable", (0, 0, 0), unreadable("第3行有单元格超过1048576个字符")),
     Case("unclosed-quote-swallows-rows", "households", "330784_households_2014.csv", _unclosed_quote,
          "rejected", "unreadable", (0, 0, 0), unreadable("第9行CSV格式错误")),
     Case("nul-character-after-8KiB", "households", "330902_households_2014.csv", _nul_far_down,
@@ -323,6 +343,8 @@ CASES: list[Case] = [
          "未能识别报表类型：前30行中没有与任何上报模板相符的表头，请使用省里下发的模板填报"),
     Case("control-characters-in-name", "relocations", CONTROL_NAME, csv_of(relocations(2, county="330825"), "relocations"),
          "loaded", None, (2, 2, 0)),
+    Case("terminal-escapes-line-break-bidi-in-name", "households", TERMINAL_NAME,
+         csv_of(households(3, county="330727"), "households"), "loaded", None, (3, 3, 0)),
     Case("duplicate-of-province-file", "province_indicators", "全省指标_2014_再次上报.csv",
          csv_of(province(), "province_indicators"),
          "duplicate", "duplicate", (0, 0, 0), "该文件与已接收的文件（接收编号{province}）内容完全相同，已按重复文件登记，无需再次上报"),

@@ -57,6 +57,9 @@ class Case:
 ROW_CASES = [
     # households: one column
     Case("households", "not_null", "head_name", bad={"head_name": None}),
+    # the contract's max_length: a type's (text: 200) or the column's own (head_name: 50)
+    Case("households", "too_long", "village_name", bad={"village_name": "村" * 201}, good={"village_name": "村" * 200}),
+    Case("households", "too_long", "head_name", bad={"head_name": "李" * 51}, good={"head_name": "李" * 50}),
     Case("households", "pattern", "village_code", bad={"village_code": "33080310000"}),
     Case("households", "pattern", "head_id_number", bad={"head_id_number": "3.30802E+17"}),
     Case("households", "pattern", "household_id", bad={"household_id": "户 1"}),

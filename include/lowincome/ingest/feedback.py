@@ -20,11 +20,12 @@ import psycopg
 
 from lowincome.config import Settings
 from lowincome.ingest.names import inside, safe_county_dir, safe_name, sender_county
-from lowincome.ingest.storage import write_atomic
+from lowincome.ingest.storage import private_folder, write_atomic
 from lowincome.templates import templates
 
 HEADER = ["文件名", "行号", "列名", "填报值", "问题说明", "处理结果"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SHOWN_CHARS = 100   # of a value sent: a longer one is shown cut, with "…" (Excel holds 32,767 in a cell)
 STATUS_ZH = {"loaded": "已入库", "rejected": "整个文件退回", "duplicate": "重复文件，未重复入库",
              "superseded": "已被后来上报的文件替代"}
 
@@ -68,6 +69,8 @@ def feedback_rows(conn: psycopg.Connection, submission_id: int) -> Iterator[list
            order by 1 nulls first, 6, 7""", (submission_id, code, status, submission_id))
     for row_number, column, value, reason, action, _kind, _id in problems:
         shown = None if column in personal else value
+        if shown is not None and len(shown) > SHOWN_CHARS:   # a cell rejected as too long: its start is enough
+            shown = shown[:SHOWN_CHARS] + "…"
         yield [file_name, row_number if row_number is not None else "", zh.get(column, column or ""),
                shown if shown is not None else "", reason, action]
 
@@ -84,6 +87,7 @@ def feedback_path(cfg: Settings, conn: psycopg.Connection, submission_id: int) -
 
 def write_feedback(conn: psycopg.Connection, cfg: Settings, submission_id: int) -> Path:
     path = feedback_path(cfg, conn, submission_id)
+    private_folder(cfg.feedback_dir, path.parent)   # values of personal columns are never shown, others are
     rows = ([neutralise(v) for v in row] for row in feedback_rows(conn, submission_id))
     if path.suffix == ".xlsx":
         write_atomic(path, _xlsx_bytes(rows))

@@ -6,7 +6,8 @@ named ``.xlsx`` is refused). Every refusal is a :class:`FileRejected` with a sta
 * CSV: the encoding is decided over the whole file (UTF-8 with or without BOM, else GB18030, the
   superset of GBK; UTF-16 with a BOM) by a C-speed decode pass, so a GBK byte in row 900,000 cannot
   surface after half the file was loaded; the delimiter is the one under which a template's header
-  appears; lines are read with a length cap so a file without line breaks cannot exhaust memory.
+  appears; lines are read with a length cap so a file without line breaks cannot exhaust memory, and
+  so is a field (:data:`MAX_FIELD_CHARS`).
 * A landing file is opened with :func:`lowincome.ingest.landed.open_landed` (never through a link; a
   regular file with one name); calamine opens a workbook by its path itself, after those checks.
 * XLSX/XLS/ODS: python-calamine. Before a zip is opened its directory is checked (declared
@@ -43,6 +44,11 @@ MAX_RATIO = 150
 RATIO_FLOOR = 20 * 1024**2   # below this an entry may compress as well as it likes
 MAX_ENTRIES = 2_000
 MAX_LINE_CHARS = 1 << 20
+# The csv module's own cap on one field (131,072 characters unless raised; the setting is the process's)
+# is raised to the line cap: a long cell is then read and rejected as its row's "too long" (the
+# contract's max_length, far below), not as a malformed file. A quoted field that spans lines stays
+# bounded by it, and one over it rejects the file with that reason.
+MAX_FIELD_CHARS = MAX_LINE_CHARS
 # Sheets with more XML than this are streamed (sheet_stream) instead of loaded whole by calamine, which
 # holds ~1.9 bytes of memory per byte of sheet XML: this bounds the reader's memory near 250 MB.
 STREAM_ABOVE = 128 * 1024**2
@@ -152,6 +158,8 @@ def _lines(handle: Any) -> Iterator[str]:
 
 
 def _csv_rows(handle: Any, delimiter: str, first_line: int = 1) -> Iterator[Row]:
+    if csv.field_size_limit() < MAX_FIELD_CHARS:
+        csv.field_size_limit(MAX_FIELD_CHARS)
     # strict: an unclosed quote is an error, not a cell that swallows the rest of the file's rows
     reader = csv.reader(_lines(handle), delimiter=delimiter, strict=True)
     before = previous = first_line - 1
@@ -160,6 +168,8 @@ def _csv_rows(handle: Any, delimiter: str, first_line: int = 1) -> Iterator[Row]
             yield previous + 1, cells
             previous = before + reader.line_num
     except csv.Error as err:
+        if str(err).startswith("field larger than field limit"):   # CPython's words for its one size error
+            raise FileRejected("unreadable", detail=f"第{previous + 1}行有单元格超过{MAX_FIELD_CHARS}个字符") from err
         raise FileRejected("unreadable", detail=f"第{previous + 1}行CSV格式错误") from err
 
 

@@ -4,7 +4,7 @@ A rule is defined once, and that one definition is used twice: GX runs it (SQL p
 load table) to decide success and to feed Data Docs, and :mod:`lowincome.quality.validation` uses the
 same definition to find the failing source rows. Two kinds:
 
-* ``column_values``: a GX column map expectation (not null, regex, value set, and our "parses as" /
+* ``column_values``: a GX column map expectation (length, not null, regex, value set, and our "parses as" /
   "between once parsed" of :mod:`lowincome.quality.expectations`). GX bundles all
   of them into one aggregate query, and for those that fail it hands back the SQL that selects the
   failing ``_source_row`` (``unexpected_index_query``): GX writes the predicate, we run GX's text.
@@ -48,7 +48,7 @@ class Rule:
     needs: tuple[str, ...]          # load-table columns the rule reads
     description: str                # English, for Data Docs
     kind: str                       # "column_values" | "rows"
-    gx_type: str = ""               # column_values: not_null | match_regex | in_set | parses_as | between
+    gx_type: str = ""               # column_values: length_at_most | not_null | match_regex | in_set | parses_as | between
     gx_kwargs: dict[str, Any] = field(default_factory=dict)
     query: str = ""                 # rows: SQL with {batch}; selects _source_row
     reason_params: dict[str, Any] = field(default_factory=dict)
@@ -101,7 +101,10 @@ def previous_submission(template_name: str) -> str:
 
 def _column_rules(tpl: Template, col: Column, pol: Policy, yes_no: tuple[str, ...]) -> list[Rule]:
     zh = {"column_zh": col.zh}
-    out: list[Rule] = []
+    # first: an over-long cell is named as such (its pattern or type rule fails too, but says less)
+    out: list[Rule] = [Rule("too_long", col.name, (col.name,), f"{col.name} is at most {col.max_length} characters",
+                            "column_values", "length_at_most", {"max_value": col.max_length},
+                            reason_params=zh | {"max_length": col.max_length})]
     if not col.nullable:
         out.append(Rule("not_null", col.name, (col.name,), f"{col.name} is never blank", "column_values",
                         "not_null", reason_params=zh))

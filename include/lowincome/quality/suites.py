@@ -34,6 +34,9 @@ def expectation_for(rule: Rule) -> Any:
     }
     if rule.kind == "rows":
         return UnexpectedRowsCountExpectation(unexpected_rows_query=rule.query, **common)
+    if rule.gx_type == "length_at_most":
+        return gxe.ExpectColumnValueLengthsToBeBetween(column=rule.column, max_value=rule.gx_kwargs["max_value"],
+                                                       **common)
     if rule.gx_type == "not_null":
         return gxe.ExpectColumnValuesToNotBeNull(column=rule.column, **common)
     if rule.gx_type == "match_regex":
