@@ -13,8 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lowincome.config import HMAC_CONN_ID, WAREHOUSE_CONN_ID, Settings, redact, sqlalchemy_url
+from lowincome.config import HMAC_CONN_ID, WAREHOUSE_CONN_ID, Settings, private_file, redact, sqlalchemy_url
 from lowincome.errors import UserError
+
+PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
 
 
 def airflow_environment(cfg: Settings) -> dict[str, str]:
@@ -36,6 +38,8 @@ def airflow_environment(cfg: Settings) -> dict[str, str]:
         "AIRFLOW__API_AUTH__JWT_SECRET": os.environ.get("AIRFLOW__API_AUTH__JWT_SECRET",
                                                         secrets["LOWINCOME_ROLE_PASSWORD"]),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        # where Airflow's simple auth manager keeps the generated admin password (apply() creates it 0600)
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / PASSWORDS_FILE),
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__SCHEDULER__CATCHUP_BY_DEFAULT": "False",
@@ -58,7 +62,13 @@ def airflow_environment(cfg: Settings) -> dict[str, str]:
 def apply(cfg: Settings) -> dict[str, str]:
     env = airflow_environment(cfg)
     os.environ.update(env)
-    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    home = Path(env["AIRFLOW_HOME"])
+    # owner only: the UI's password file and the task logs are in it, and nothing else needs to pass
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home.chmod(0o700)
+    # Airflow opens the password file with "a+" and writes the password into it: created 0600 here first,
+    # it is never readable by others (Airflow would create it 0644)
+    private_file(Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]))
     return env
 
 

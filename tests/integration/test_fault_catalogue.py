@@ -529,6 +529,19 @@ CASES: list[Case] = [
          "rejected", "no_year", (1, 0, 1), "未能确定文件所属年度：“年度”列为空或不是四位年份，请填写年度后重新上报"),
 ]
 
+# Not a county's file: a second name (hard link) of a file of the host, refused unread (issue 27).
+HARD_LINK = "330822_households_2014.csv"
+
+
+def _hard_link_to_host_file(path: Path) -> Path:
+    """A second name of a file outside the data folder, as /etc/passwd was (a copy of it: a link to the
+    real one would outlive the test in pytest's kept folders)."""
+    host = path.parent.parent.parent / "passwd"
+    host.write_bytes(Path("/etc/passwd").read_bytes() if Path("/etc/passwd").is_file() else b"root:x:0:0::/root:\n")
+    os.link(host, path)
+    return host
+
+
 # Good files the cases lean on: the province's benchmark rate (loan-rate cap) and nothing else.
 SUPPORT = {"全省指标_2014.csv": lambda p: write_csv(p, table(province(), "province_indicators"))}
 
@@ -567,6 +580,7 @@ def catalogue(cfg, tmp_path_factory):
                 path = land / file_name
                 write(path)
                 os.utime(path, ns=(stamp + order * 10**6, stamp + order * 10**6))   # arrival order = list order
+            _hard_link_to_host_file(land / HARD_LINK)
             outcomes = ingest(own)
             yield own, outcomes
     finally:
@@ -649,9 +663,29 @@ def test_hostile_values_are_stored_as_plain_text_and_neutralised_in_feedback(cat
     assert rows(cfg, "select max(_source_row) as m from raw.households where county_code = '330382'") == [{"m": 7}]
 
 
+def test_a_hard_link_to_a_host_file_is_refused_unread(catalogue):
+    cfg, outcomes = catalogue
+    refused = outcomes[HARD_LINK]
+    assert (refused.status, refused.reason_code) == ("refused", "not_a_regular_file")
+    assert refused.reason.startswith("a hard link (the file has 2 names), refused unread; moved to ")
+    assert rows(cfg, "select count(*) as n from ops.submissions where file_name = %s", (HARD_LINK,)) == [{"n": 0}]
+    assert not [p for p in cfg.quarantine_dir.iterdir() if HARD_LINK in p.name]
+    assert [p.name[-len(HARD_LINK):] for p in (cfg.quarantine_dir / "refused").iterdir()
+            if not p.name.endswith(".reason.txt")] == [HARD_LINK]
+
+
+def test_originals_quarantine_and_feedback_are_owner_only(catalogue):
+    cfg, _outcomes = catalogue
+    for root in (cfg.archive_dir, cfg.quarantine_dir, cfg.feedback_dir):
+        for path in [root, *root.rglob("*")]:
+            if path.is_symlink() or (path.is_file() and path.stat().st_nlink > 1):
+                continue   # the hard link set aside (refused/): the host's file, untouched
+            assert oct(os.stat(path).st_mode & 0o777) == ("0o700" if path.is_dir() else "0o600"), path
+
+
 def test_every_file_is_accounted_for(catalogue):
     cfg, outcomes = catalogue
-    assert {o.status for o in outcomes.values()} <= {"loaded", "rejected", "duplicate"}
+    assert {o.status for n, o in outcomes.items() if n != HARD_LINK} <= {"loaded", "rejected", "duplicate"}
     assert submission(cfg, "全省指标_2014.csv")["status"] == "loaded"
     assert list(cfg.landing_dir.iterdir()) == []
     accounting_holds(cfg)

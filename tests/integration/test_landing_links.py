@@ -9,8 +9,55 @@ never in the ledger, the archive or the quarantine proper; the good files beside
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+from fixtures.county_files import households, table, write_csv
+from fixtures.ingest_support import ingest, rows
+
+
+def hard_link_to_a_host_file(target: Path, tmp_path: Path) -> Path:
+    """``target`` as a second name of a file outside the data folder, as /etc/passwd was (a copy of it
+    here: a link to the real one would outlive the test in pytest's kept folders)."""
+    host = tmp_path / "etc" / "passwd"
+    host.parent.mkdir()
+    host.write_bytes(Path("/etc/passwd").read_bytes() if Path("/etc/passwd").is_file() else b"root:x:0:0::/root:\n")
+    os.link(host, target)
+    return host
+
+
+def test_a_hard_link_and_other_non_files_are_refused_unread(empty_warehouse, tmp_path):
+    cfg = empty_warehouse
+    land = cfg.landing_dir
+    write_csv(land / "330802_households_2014.csv", table(households(3, county="330802"), "households"))
+    host_file = hard_link_to_a_host_file(land / "330803_villages_2014.csv", tmp_path)
+    before = host_file.read_bytes()
+    (land / "330804_households_2014.csv").symlink_to(host_file)
+    os.mkfifo(land / "330805_households_2014.csv")
+
+    outcomes = ingest(cfg)
+
+    assert {n: o.status for n, o in outcomes.items()} == {
+        "330802_households_2014.csv": "loaded", "330803_villages_2014.csv": "refused",
+        "330804_households_2014.csv": "refused", "330805_households_2014.csv": "refused"}
+    assert "a hard link (the file has 2 names)" in outcomes["330803_villages_2014.csv"].reason
+    assert "a symbolic link" in outcomes["330804_households_2014.csv"].reason
+    assert "not a regular file" in outcomes["330805_households_2014.csv"].reason
+    # nothing of the host file was read into the platform: one ledger row, one archived original
+    assert [r["file_name"] for r in rows(cfg, "select file_name from ops.submissions")] == [
+        "330802_households_2014.csv"]
+    archived = [p for p in cfg.archive_dir.rglob("*") if p.is_file()]
+    assert len(archived) == 1 and archived[0].read_bytes() != before
+    quarantined = [p for p in cfg.quarantine_dir.iterdir() if p.is_file()]
+    assert quarantined == []
+    # landing is clear; each refused entry is set aside as it was (the link, not what it points at)
+    assert list(land.iterdir()) == []
+    refused = sorted((cfg.quarantine_dir / "refused").iterdir())
+    notes = [p for p in refused if p.name.endswith(".reason.txt")]
+    assert len(notes) == 3 and len(refused) == 6
+    moved_link = next(p for p in refused if p.name.endswith("330803_villages_2014.csv"))
+    assert os.stat(moved_link).st_ino == os.stat(host_file).st_ino and host_file.read_bytes() == before
+    assert "hard link" in next(n for n in notes if "330803" in n.name).read_text()
 
 
 def test_a_landing_file_is_opened_without_following_a_link(tmp_path):

@@ -8,6 +8,44 @@ and their tables have exactly one line per file.
 
 from __future__ import annotations
 
+import unicodedata
+
+from fixtures.county_files import households, table, villages, write_csv
+
+HOSTILE = "\x1b[2J\x1b]0;pwned\x07330802_households_2014\n330803  loaded  fake\u202evsc.csv"
+SHOWN = "\\x1b[2J\\x1b]0;pwned\\x07330802_households_2014\\n330803  loaded  fake\\u202evsc.csv"
+
+
+def raw_controls(text: str) -> list[str]:
+    """Characters a terminal would act on or hide, besides the line breaks between lines."""
+    return [repr(ch) for ch in text if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")]
+
+
+def test_hostile_file_names_are_printed_escaped(empty_warehouse, capsys):
+    from lowincome.cli import main
+
+    cfg = empty_warehouse
+    write_csv(cfg.landing_dir / HOSTILE, table(households(3, county="330802"), "households"))
+    write_csv(cfg.landing_dir / "330803_villages_2014.csv", table(villages(3, county="330803"), "villages"))
+
+    assert main(["ingest", str(cfg.landing_dir), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert raw_controls(out) == []
+    lines = out.rstrip("\n").split("\n")
+    assert len(lines) == 1 + 2 + 2, out            # header, one line per file, blank line, totals
+    [hostile_line] = [line for line in lines if line.startswith("\\x1b")]
+    assert "loaded" in hostile_line
+
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert raw_controls(out) == []
+    assert SHOWN in out
+    listed = [line for line in out.split("\n") if " #" in line and ("households" in line or "villages" in line)]
+    assert len(listed) == 2, out                    # the name's line break made no third row
+
+    assert main(["check"]) == 0
+    assert raw_controls(capsys.readouterr().out) == []
+
 
 def test_printable_escapes_controls_bidi_and_separators():
     from lowincome.display import printable

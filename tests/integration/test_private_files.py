@@ -3,13 +3,16 @@
 The archived originals (names and ID numbers), the quarantine copies and their notes, the county
 feedback files (values of the columns they quote), the local secrets and Airflow's generated admin
 password: files 0600, their folders 0700, as the project creates them, checked with ``os.stat`` after a
-real ingest.
+real ingest and a real start of Airflow's auth manager.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 from fixtures.county_files import households, table, villages, write_csv
@@ -61,3 +64,29 @@ def test_secrets_env_is_created_owner_only_and_an_old_one_is_tightened(tmp_path)
     assert read_or_create_secrets(state / "secrets.env") == values
     assert mode(state / "secrets.env") == 0o600
     assert mode(state) == 0o711   # others may pass (the embedded server's own user must), never list
+
+
+def test_airflow_password_file_is_owner_only_before_and_after_airflow_writes_it(tmp_path, monkeypatch):
+    from lowincome import airflow_env
+    from lowincome.config import settings
+
+    monkeypatch.setenv("LOWINCOME_AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.delenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", raising=False)
+    saved = dict(os.environ)
+    try:
+        env = airflow_env.apply(settings())   # it sets the process's environment: put back below
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    password_file = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
+    assert password_file.parent == tmp_path / "airflow"
+    assert mode(password_file) == 0o600 and mode(password_file.parent) == 0o700
+    # Airflow's own auth manager generates the admin password into it (as the api-server does at start)
+    child = {**os.environ, **env, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin"}
+    done = subprocess.run(
+        [sys.executable, "-c", "from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import "
+                               "SimpleAuthManager; SimpleAuthManager().init()"],
+        env=child, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "admin" in json.loads(password_file.read_text())
+    assert mode(password_file) == 0o600
