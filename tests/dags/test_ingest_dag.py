@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,12 @@ def _raw_events(cfg, since: dt.datetime) -> list:
     from airflow.settings import Session
     from sqlalchemy import text
 
+    from lowincome.assets import RAW
+
     with Session() as session:
         return session.execute(text(
             "select e.extra from asset_event e join asset a on a.id = e.asset_id "
-            "where a.name = 'lowincome_raw' and e.timestamp >= :since"), {"since": since}).fetchall()
+            "where a.name = :name and e.timestamp >= :since"), {"name": RAW.name, "since": since}).fetchall()
 
 
 @pytest.mark.slow
@@ -69,6 +72,10 @@ def test_a_night_loads_registers_first_and_publishes_raw(run_dag, cfg, tmp_path)
     write_csv(landing / f"{county}_villages_{year}.csv", table(villages(2, county=county, year=year), "villages"))
     write_csv(landing / f"province_{year}.csv", table(province(year), "province_indicators"))
     (landing / f"{county}_relocations_{year}.xlsx").write_bytes(b"junk")
+    host_file = tmp_path / "passwd"   # a file outside landing, given a second name in it: refused unread
+    host_file.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    linked = f"{county}_program_participation_{year}.csv"
+    os.link(host_file, landing / linked)
     started = dt.datetime.now(dt.UTC)
     run = run_dag("ingest_county_submissions", {"landing_dir": str(landing)})
     assert str(getattr(run.state, "value", run.state)) == "success"
@@ -86,6 +93,7 @@ def test_a_night_loads_registers_first_and_publishes_raw(run_dag, cfg, tmp_path)
     assert rows(cfg, "select row_number, rule from ops.rejected_rows where submission_id = %s",
                 (income[0]["id"],)) == [{"row_number": 10, "rule": "household_in_register"}]
     assert list(landing.iterdir()) == []
+    assert [p for p in (cfg.quarantine_dir / "refused").iterdir() if p.name.endswith(linked)]
     assert value(cfg, "select count(*) from ops.load_tables") == 0
     events = _raw_events(cfg, started)
     assert len(events) == 1 and events[0][0]["loaded"] == 4 and events[0][0]["batches"] == 3
