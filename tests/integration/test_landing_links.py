@@ -32,16 +32,16 @@ def test_a_hard_link_and_other_non_files_are_refused_unread(empty_warehouse, tmp
     write_csv(land / "330802_households_2014.csv", table(households(3, county="330802"), "households"))
     host_file = hard_link_to_a_host_file(land / "330803_villages_2014.csv", tmp_path)
     before = host_file.read_bytes()
-    (land / "330804_households_2014.csv").symlink_to(host_file)
+    (land / "330804_households_2014\x1b[2J.csv").symlink_to(host_file)   # and a hostile name
     os.mkfifo(land / "330805_households_2014.csv")
 
     outcomes = ingest(cfg)
 
     assert {n: o.status for n, o in outcomes.items()} == {
         "330802_households_2014.csv": "loaded", "330803_villages_2014.csv": "refused",
-        "330804_households_2014.csv": "refused", "330805_households_2014.csv": "refused"}
+        "330804_households_2014\x1b[2J.csv": "refused", "330805_households_2014.csv": "refused"}
     assert "a hard link (the file has 2 names)" in outcomes["330803_villages_2014.csv"].reason
-    assert "a symbolic link" in outcomes["330804_households_2014.csv"].reason
+    assert "a symbolic link" in outcomes["330804_households_2014\x1b[2J.csv"].reason
     assert "not a regular file" in outcomes["330805_households_2014.csv"].reason
     # nothing of the host file was read into the platform: one ledger row, one archived original
     assert [r["file_name"] for r in rows(cfg, "select file_name from ops.submissions")] == [
@@ -58,6 +58,7 @@ def test_a_hard_link_and_other_non_files_are_refused_unread(empty_warehouse, tmp
     moved_link = next(p for p in refused if p.name.endswith("330803_villages_2014.csv"))
     assert os.stat(moved_link).st_ino == os.stat(host_file).st_ino and host_file.read_bytes() == before
     assert "hard link" in next(n for n in notes if "330803" in n.name).read_text()
+    assert "330804_households_2014\\x1b[2J.csv" in next(n for n in notes if "330804" in n.name).read_text()
 
 
 def test_a_landing_file_is_opened_without_following_a_link(tmp_path):

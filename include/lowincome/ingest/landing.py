@@ -85,7 +85,7 @@ def set_aside(path: Path, why: str, refused_dir: Path) -> Path | None:
                     printable(display_name(path)), why, err.strerror)
         return None
     write_atomic(target.with_name(target.name + ".reason.txt"),
-                 f"landing entry: {display_name(path)}\nrefused unread: {why}\n".encode())
+                 f"landing entry: {printable(display_name(path))}\nrefused unread: {why}\n".encode())
     log.warning("refused %s unread: %s; moved to %s", printable(display_name(path)), why, target)
     return target
 
