@@ -9,14 +9,49 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
-from lowincome.config import HMAC_CONN_ID, WAREHOUSE_CONN_ID, Settings, private_file, redact, sqlalchemy_url
+from lowincome.config import (
+    HMAC_CONN_ID,
+    WAREHOUSE_CONN_ID,
+    Settings,
+    private_file,
+    private_state_folder,
+    redact,
+    sqlalchemy_url,
+)
 from lowincome.errors import UserError
 
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
+
+# Where Airflow's UI (the api-server) listens unless LOWINCOME_UI_HOST says otherwise: this machine only.
+DEFAULT_UI_HOST = "127.0.0.1"
+DEFAULT_UI_PORT = 8080
+_EVERY_INTERFACE = ("0.0.0.0", "::", "")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+ADMIN_USER = "admin"   # [core] simple_auth_manager_users' default, admin:admin (user admin, role admin)
+
+
+def ui_host() -> str:
+    """The address the api-server binds: ``LOWINCOME_UI_HOST`` (``0.0.0.0`` for every interface), else
+    127.0.0.1."""
+    return os.environ.get("LOWINCOME_UI_HOST", "").strip() or DEFAULT_UI_HOST
+
+
+def ui_is_local() -> bool:
+    return ui_host() in LOOPBACK
+
+
+def execution_api_url(host: str, port: int | str) -> str:
+    """The api-server's execution API, which every task process calls: on this machine through the
+    loopback when the server listens there or on every interface, else at the address it binds."""
+    reach = "127.0.0.1" if host in _EVERY_INTERFACE or host in LOOPBACK else host
+    if ":" in reach:
+        reach = f"[{reach}]"
+    return f"http://{reach}:{port}/execution/"
 
 
 def airflow_environment(cfg: Settings) -> dict[str, str]:
@@ -32,6 +67,12 @@ def airflow_environment(cfg: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Shanghai",
+        # Safe by default: the UI on this machine only (LOWINCOME_UI_HOST opens it); tasks reach its
+        # execution API at the same address.
+        "AIRFLOW__API__HOST": ui_host(),
+        "AIRFLOW__API__PORT": str(DEFAULT_UI_PORT),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": execution_api_url(
+            ui_host(), os.environ.get("AIRFLOW__API__PORT", DEFAULT_UI_PORT)),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": sqlalchemy_url(cfg.airflow_metadata_url()),
         "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
         "AIRFLOW__CORE__FERNET_KEY": os.environ.get("AIRFLOW__CORE__FERNET_KEY", ""),
@@ -70,6 +111,31 @@ def apply(cfg: Settings) -> dict[str, str]:
     # it is never readable by others (Airflow would create it 0644)
     private_file(Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]))
     return env
+
+
+def admin_password_file(cfg: Settings) -> Path:
+    """Where the simple auth manager keeps the UI users' passwords (``[core]
+    simple_auth_manager_passwords_file``, in the Airflow home)."""
+    return cfg.airflow_home / PASSWORDS_FILE
+
+
+def ensure_admin_password(cfg: Settings) -> Path:
+    """The admin's password generated here, into the auth manager's own password file (0600), before any
+    Airflow process starts: the auth manager prints a password only for a user it has to generate one for
+    (an empty file included), so none is ever printed."""
+    path = admin_password_file(cfg)
+    text = path.read_text().strip() if path.exists() else ""
+    passwords = json.loads(text) if text else {}
+    if ADMIN_USER not in passwords:
+        passwords[ADMIN_USER] = secrets.token_urlsafe(16)
+        private_state_folder(path.parent)
+        tmp = path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with open(fd, "w") as handle:
+            handle.write(json.dumps(passwords) + "\n")
+        tmp.replace(path)
+    return path
 
 
 def migrate_metadata(cfg: Settings) -> None:

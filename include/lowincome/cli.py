@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
+import socket
 import sys
 import time
 import warnings
@@ -138,27 +137,56 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """Airflow itself (api-server, scheduler, dag-processor, triggerer) on the project's warehouse."""
+    from lowincome import airflow_env
     from lowincome.pipeline import prepare
+    from lowincome.services import start_airflow
 
     cfg = settings()
     prepare(cfg)
-    env = {**os.environ}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["AIRFLOW__API__PORT"] = str(args.port)
-    print(f"Airflow on http://localhost:{args.port} (user admin; password in "
-          f"{cfg.airflow_home}/simple_auth_manager_passwords.json.generated). Ctrl-C stops every part.",
+    host = airflow_env.ui_host()
+    shown = "localhost" if host in airflow_env.LOOPBACK else host
+    log_dir = cfg.state_dir / "logs" / "airflow"
+    services = start_airflow(cfg, args.port, log_dir)
+    print(f"Airflow on http://{shown}:{args.port} (listening on {host}; user {airflow_env.ADMIN_USER}, password in "
+          f"{airflow_env.admin_password_file(cfg)}); each service's output in {log_dir}. Ctrl-C stops every part.",
           flush=True)
-    # Its own process group, so that Ctrl-C stops every child and leaves no orphan.
-    proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, start_new_session=True)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        os.killpg(proc.pid, signal.SIGTERM)
+    with services:
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        return 0
+            services.wait()
+            services.check()
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A Celery worker of this warehouse's Airflow (CeleryExecutor), on this machine or another one."""
+    from lowincome import airflow_env
+    from lowincome.pipeline import prepare
+    from lowincome.services import WORKER_NAME, Services, command, environment
+
+    if os.environ.get("AIRFLOW__CORE__EXECUTOR") != "CeleryExecutor" or not os.environ.get(
+            "AIRFLOW__CELERY__BROKER_URL"):
+        raise UserError("a Celery worker needs AIRFLOW__CORE__EXECUTOR=CeleryExecutor and AIRFLOW__CELERY__BROKER_URL "
+                        "(the README's \"Celery workers on other machines\")")
+    cfg = settings()
+    prepare(cfg)
+    name = args.name or socket.getfqdn()
+    log_dir = cfg.state_dir / "logs" / "airflow"
+    env = environment(cfg, args.ui_port, {WORKER_NAME: name,
+                                          "AIRFLOW__CORE__HOSTNAME_CALLABLE": "lowincome.services.worker_hostname"})
+    with Services(env, log_dir) as services:
+        services.start(f"worker-{name}", command("celery-worker", worker=name, concurrency=args.concurrency))
+        print(f"Celery worker {name} (concurrency {args.concurrency}) for the Airflow at "
+              f"{env['AIRFLOW__CORE__EXECUTION_API_SERVER_URL']}; output in {services.log(f'worker-{name}')}; "
+              f"{'no log server' if airflow_env.ui_is_local() else 'task logs served on port 8793'}. "
+              "Ctrl-C stops it.", flush=True)
+        try:
+            services.wait()
+            services.check()
+        except KeyboardInterrupt:
+            return 0
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,8 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     chk.set_defaults(func=cmd_check)
 
     ui = sub.add_parser("ui", help="start Airflow (api-server, scheduler, dag-processor, triggerer)")
-    ui.add_argument("--port", type=int, default=8080)
+    ui.add_argument("--port", type=int, default=8080, help="the UI's port (it binds LOWINCOME_UI_HOST, else 127.0.0.1)")
     ui.set_defaults(func=cmd_ui)
+
+    wk = sub.add_parser("worker", help="a Celery worker (CeleryExecutor), on this machine or another one")
+    wk.add_argument("--name", help="the worker's name, recorded on the task instances it runs (default: the host's)")
+    wk.add_argument("--concurrency", type=int, default=2, help="task processes at a time")
+    wk.add_argument("--ui-port", type=int, default=8080, help="the port of the UI whose execution API tasks call")
+    wk.set_defaults(func=cmd_worker)
     return parser
 
 
