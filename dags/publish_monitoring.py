@@ -3,7 +3,9 @@
 Scheduled on the warehouse Asset (build_warehouse publishes it). dbt builds and tests models/marts,
 stamped with this run's time (a retry publishes the same publication); grants and the county row
 security are re-applied; then the dbt docs, the GX Data Docs and the HTML report are written.
-Publishes the marts Asset once the marts are readable again.
+Publishes the marts Asset once the marts are readable again. A run Airflow starts on an event for a
+warehouse build already published is a recorded no-op ('unchanged' in ops.publications), never a second
+publication of the same marts.
 """
 
 from datetime import timedelta
@@ -25,18 +27,22 @@ from lowincome.assets import MARTS, WAREHOUSE
 )
 def publish_monitoring():
     @task
-    def refresh_marts(dag_run=None) -> None:
+    def refresh_marts(dag_run=None) -> int | None:
         from lowincome.config import settings
-        from lowincome.publish import refresh_marts
+        from lowincome.publish import plan_publication, refresh_marts
 
+        # skipped (a recorded no-op) when an asset event brings a build that is already published
+        build = plan_publication(settings(), dag_run.run_id, on_asset_event=dag_run.run_type == "asset_triggered")
         refresh_marts(settings(), published_at=dag_run.run_after, in_process=True)
+        return build
 
     @task(outlets=[MARTS])
-    def secure_marts() -> None:
+    def secure_marts(build: int | None, dag_run=None) -> None:
         from lowincome.config import settings
-        from lowincome.publish import refresh_grants
+        from lowincome.publish import record_publication, refresh_grants
 
         refresh_grants(settings())
+        record_publication(settings(), dag_run.run_id, build)
 
     @task
     def build_dbt_docs() -> str:
@@ -59,7 +65,7 @@ def publish_monitoring():
 
         return str(write_report(settings()))
 
-    refresh_marts() >> secure_marts() >> [build_dbt_docs(), build_validation_docs(), write_report()]
+    secure_marts(refresh_marts()) >> [build_dbt_docs(), build_validation_docs(), write_report()]
 
 
 publish_monitoring()

@@ -8,10 +8,12 @@ import json
 
 import pytest
 import raw_fixture
+from airflow.sdk.exceptions import AirflowSkipException
 
 from lowincome.transform.plan import (
     TOGETHER_TASK_ID,
     BuildPlan,
+    announce,
     build_together,
     built_as_project,
     cross_model_tests,
@@ -164,6 +166,11 @@ def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
     quiet = plan_build(cfg, manifest, run_id="t2")
     assert (quiet.scope, quiet.nodes) == ("changes", frozenset())
     assert "no new submissions" in quiet.reason
+    # a quiet night's build emits no warehouse event: the marts are not published again
+    assert quiet.builds_nothing and not first.builds_nothing
+    with pytest.raises(AirflowSkipException, match="built nothing"):
+        announce(quiet)
+    announce(first)
     record_build(cfg, quiet)
 
     with warehouse.connect() as conn:   # one county corrects its 2013 income file

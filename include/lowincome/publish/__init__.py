@@ -6,7 +6,7 @@ The publish DAG (dags/publish_monitoring.py) calls, in order: :func:`refresh_mar
 
 from lowincome.publish.access import apply_row_security, county_role, grant_county_access, refresh_grants
 from lowincome.publish.history import indicator_values_as_of, target_attainment_as_of
-from lowincome.publish.marts import refresh_marts
+from lowincome.publish.marts import plan_publication, record_publication, refresh_marts
 from lowincome.publish.report import write_report
 
 __all__ = [
@@ -14,6 +14,8 @@ __all__ = [
     "county_role",
     "grant_county_access",
     "indicator_values_as_of",
+    "plan_publication",
+    "record_publication",
     "refresh_grants",
     "refresh_marts",
     "target_attainment_as_of",

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from lowincome.config import Settings
 from lowincome.transform import run_dbt
+from lowincome.warehouse import connect
 
 MARTS_SELECTOR = "path:models/marts"
 SEEDS = ("targets", "reporting_calendar")
@@ -40,3 +41,34 @@ def refresh_marts(cfg: Settings, published_at: datetime | None = None, *, in_pro
         env["LOWINCOME_PUBLISHED_AT"] = published_at.isoformat()
     seeds = [] if built_as_project(cfg) else list(SEEDS)
     run_dbt(cfg, ["build", "--select", *seeds, MARTS_SELECTOR], env=env, in_process=in_process)
+
+
+def plan_publication(cfg: Settings, run_id: str, *, on_asset_event: bool) -> int | None:
+    """The warehouse build a publication publishes: the last finished one (None: none on record).
+
+    A run Airflow started on an asset event (``on_asset_event``) whose build was already published (the
+    event of a build that ``lowincome run`` published itself, a second event for the same build) does not
+    publish the same marts again: it is recorded as 'unchanged' in ``ops.publications`` and its tasks are
+    skipped. A run someone triggered always publishes.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    with connect(cfg.warehouse_url()) as conn:
+        row = conn.execute("select max(id) from ops.warehouse_builds where finished_at is not null").fetchone()
+        build = row[0] if row else None
+        replayed = on_asset_event and build is not None and conn.execute(
+            "select 1 from ops.publications where warehouse_build = %s and outcome = 'published'",
+            (build,)).fetchone() is not None
+        if replayed:
+            conn.execute("insert into ops.publications (run_id, warehouse_build, outcome) "
+                         "values (%s, %s, 'unchanged')", (run_id, build))
+    if replayed:   # after the commit: the no-op stays on record
+        raise AirflowSkipException(f"warehouse build #{build} is already published: nothing to publish again")
+    return build
+
+
+def record_publication(cfg: Settings, run_id: str, build: int | None) -> None:
+    """The publication of ``build`` is readable: recorded as 'published' in ``ops.publications``."""
+    with connect(cfg.warehouse_url()) as conn:
+        conn.execute("insert into ops.publications (run_id, warehouse_build, outcome) values (%s, %s, 'published')",
+                     (run_id, build))

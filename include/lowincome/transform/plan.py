@@ -81,6 +81,11 @@ class BuildPlan:
     counties: tuple[str, ...] | None = None
     together: bool = False         # built by one dbt invocation (build_together), not by the node tasks
 
+    @property
+    def builds_nothing(self) -> bool:
+        """No node planned: nothing new since the last finished build (a recorded no-op)."""
+        return self.scope == "changes" and not self.nodes
+
     def includes(self, unique_id: str) -> bool:
         return self.scope == "all" or unique_id in self.nodes
 
@@ -303,6 +308,16 @@ def record_build(cfg: Settings, plan: BuildPlan) -> None:
                                (plan.build_id,)).rowcount
     if updated != 1:
         raise RuntimeError(f"warehouse build #{plan.build_id} is not in ops.warehouse_builds")
+
+
+def announce(plan: BuildPlan) -> None:
+    """The warehouse Asset's event is emitted only by a build that built something: a plan with nothing in
+    it (the event of a night already built, replayed by the scheduler) skips the task that would emit it,
+    so that the marts are not published again."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    if plan.builds_nothing:
+        raise AirflowSkipException(f"build #{plan.build_id} built nothing ({plan.reason}): no warehouse asset event")
 
 
 def build_everything(cfg: Settings, manifest_file: Path, args: list[str] | None = None) -> None:
