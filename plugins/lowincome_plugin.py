@@ -1,9 +1,13 @@
-"""Airflow plugin: a listener that records every lowincome DAG run in ``ops.pipeline_runs``."""
+"""Airflow plugin: a listener that records every lowincome DAG run in ``ops.pipeline_runs``, and the
+published pages (HTML report, validation Data Docs, dbt docs) in Airflow's UI: served by the api-server
+under ``/lowincome`` to signed-in users (lowincome.pages), linked from the Browse menu."""
 
 from __future__ import annotations
 
 from airflow.listeners import hookimpl
 from airflow.plugins_manager import AirflowPlugin
+
+from lowincome.pages import URL_PREFIX, external_views, pages_app
 
 
 def _ours(dag_run) -> bool:
@@ -39,3 +43,5 @@ class _RunListener:
 class LowincomePlugin(AirflowPlugin):
     name = "lowincome"
     listeners = [_RunListener()]
+    fastapi_apps = [{"app": pages_app(), "url_prefix": URL_PREFIX, "name": "lowincome pages"}]
+    external_views = external_views()
