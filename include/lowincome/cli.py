@@ -141,12 +141,13 @@ def cmd_ui(args: argparse.Namespace) -> int:
     from lowincome.pipeline import prepare
     from lowincome.services import start_airflow
 
+    os.environ["AIRFLOW__API__PORT"] = str(args.port)   # Airflow's own setting; the execution API follows it
     cfg = settings()
     prepare(cfg)
     host = airflow_env.ui_host()
     shown = "localhost" if host in airflow_env.LOOPBACK else host
-    log_dir = cfg.state_dir / "logs" / "airflow"
-    services = start_airflow(cfg, args.port, log_dir)
+    log_dir = cfg.airflow_home / "services"
+    services = start_airflow(cfg, log_dir)
     print(f"Airflow on http://{shown}:{args.port} (listening on {host}; user {airflow_env.ADMIN_USER}, password in "
           f"{airflow_env.admin_password_file(cfg)}); each service's output in {log_dir}. Ctrl-C stops every part.",
           flush=True)
@@ -169,11 +170,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
             "AIRFLOW__CELERY__BROKER_URL"):
         raise UserError("a Celery worker needs AIRFLOW__CORE__EXECUTOR=CeleryExecutor and AIRFLOW__CELERY__BROKER_URL "
                         "(the README's \"Celery workers on other machines\")")
+    os.environ["AIRFLOW__API__PORT"] = str(args.ui_port)
     cfg = settings()
     prepare(cfg)
     name = args.name or socket.getfqdn()
-    log_dir = cfg.state_dir / "logs" / "airflow"
-    env = environment(cfg, args.ui_port, {WORKER_NAME: name,
+    log_dir = cfg.airflow_home / "services"
+    env = environment(cfg, {WORKER_NAME: name,
                                           "AIRFLOW__CORE__HOSTNAME_CALLABLE": "lowincome.services.worker_hostname"})
     with Services(env, log_dir) as services:
         services.start(f"worker-{name}", command("celery-worker", worker=name, concurrency=args.concurrency))

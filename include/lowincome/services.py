@@ -123,22 +123,20 @@ class Services:
         self.stop()
 
 
-def environment(cfg: Settings, port: int, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The services' environment: the project's Airflow configuration, the UI on ``port`` (and the
-    execution API the tasks call with it, unless the operator set its URL)."""
-    env = {**os.environ, **airflow_env.airflow_environment(cfg), "AIRFLOW__API__PORT": str(port)}
-    if "AIRFLOW__CORE__EXECUTION_API_SERVER_URL" not in os.environ:
-        env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] = airflow_env.execution_api_url(env["AIRFLOW__API__HOST"], port)
+def environment(cfg: Settings, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The services' environment: the project's Airflow configuration (the UI's port is Airflow's
+    ``AIRFLOW__API__PORT``, the tasks' execution API follows it), ``airflow`` on the PATH."""
+    env = {**os.environ, **airflow_env.airflow_environment(cfg)}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return {**env, **(extra or {})}
 
 
-def start_airflow(cfg: Settings, port: int, log_dir: Path, *, extra_env: dict[str, str] | None = None,
+def start_airflow(cfg: Settings, log_dir: Path, *, extra_env: dict[str, str] | None = None,
                   workers: tuple[str, ...] = (), concurrency: int = 2) -> Services:
     """api-server, scheduler, dag-processor and triggerer (and the named Celery workers) on ``cfg``'s
     warehouse; the admin's password is in :func:`lowincome.airflow_env.admin_password_file`, never printed."""
     airflow_env.ensure_admin_password(cfg)
-    services = Services(environment(cfg, port, extra_env), log_dir)
+    services = Services(environment(cfg, extra_env), log_dir)
     try:
         for name in SERVICES:
             services.start(name, command(name))

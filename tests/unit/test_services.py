@@ -22,8 +22,9 @@ def cfg(tmp_path, monkeypatch) -> Settings:
                     external_url="postgresql://u:p@127.0.0.1:5432/w")
 
 
-def test_the_ui_listens_on_the_loopback_and_starts_no_log_server_by_default(cfg):
-    env = services.environment(cfg, 8123)
+def test_the_ui_listens_on_the_loopback_and_starts_no_log_server_by_default(cfg, monkeypatch):
+    monkeypatch.setenv("AIRFLOW__API__PORT", "8123")
+    env = services.environment(cfg)
     assert env["AIRFLOW__API__HOST"] == "127.0.0.1"
     assert env["AIRFLOW__API__PORT"] == "8123"
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:8123/execution/"
@@ -38,11 +39,22 @@ def test_the_ui_listens_on_the_loopback_and_starts_no_log_server_by_default(cfg)
                                                  ("10.20.30.40", "http://10.20.30.40:8080/execution/")])
 def test_lowincome_ui_host_opens_the_ui_and_the_log_servers(cfg, monkeypatch, host, execution):
     monkeypatch.setenv("LOWINCOME_UI_HOST", host)
-    env = services.environment(cfg, 8080)
+    env = services.environment(cfg)
     assert env["AIRFLOW__API__HOST"] == host
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == execution
     assert services.command("scheduler") == ["scheduler"]      # other machines' UI reads its task logs
     assert "--skip-serve-logs" not in services.command("celery-worker", worker="w1")
+
+
+def test_the_execution_api_follows_the_port_of_an_earlier_apply(cfg, monkeypatch):
+    """lowincome ui --port: prepare() applies the configuration to the process first; the services' tasks
+    must still call the execution API on the UI's port (they called localhost:8080 whatever --port said)."""
+    monkeypatch.setenv("AIRFLOW__API__PORT", "39773")
+    for key, value in airflow_env.airflow_environment(cfg).items():
+        monkeypatch.setenv(key, value)
+    env = services.environment(cfg)
+    assert env["AIRFLOW__API__PORT"] == "39773"
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://127.0.0.1:39773/execution/"
 
 
 def test_the_admin_password_is_generated_into_a_private_file_and_kept(cfg):
