@@ -64,12 +64,44 @@ def test_environment_matches_what_the_code_reads(name):
         any("./dags:" in v for v in COMPOSE["services"][name]["volumes"])
 
 
+WORKERS = ["airflow-worker-1", "airflow-worker-2"]
+
+
 def test_celery_profile_scales_out():
     services = COMPOSE["services"]
     assert services["redis"]["profiles"] == ["celery"]
-    worker = services["airflow-worker"]
-    assert worker["profiles"] == ["celery"] and "celery" in worker["command"]
-    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    for name in WORKERS:
+        worker = services[name]
+        assert worker["profiles"] == ["celery"] and "celery" in worker["command"]
+        assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+        assert worker["healthcheck"]["test"]
+
+
+def test_celery_profile_has_the_settings_of_the_celery_night(monkeypatch):
+    """What tests/scheduler/test_celery_executor.py runs a night with: Redis as the broker, the results in
+    the metadata database (lowincome.services.celery_environment), two workers each started as
+    lowincome.services starts one, under a name of its own that is also the hostname Airflow records."""
+    from lowincome import services as airflow_services
+
+    env = COMPOSE["services"]["airflow-scheduler"]["environment"]
+    expected = airflow_services.celery_environment("redis://redis:6379/0", env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    assert env["AIRFLOW__CELERY__BROKER_URL"] == expected["AIRFLOW__CELERY__BROKER_URL"]
+    assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == expected["AIRFLOW__CELERY__RESULT_BACKEND"]
+    assert expected["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    # in containers the api-server reads the workers' logs over the network: they serve them
+    monkeypatch.setenv("LOWINCOME_UI_HOST", "0.0.0.0")
+    names = []
+    for name in WORKERS:
+        worker = COMPOSE["services"][name]
+        celery_name = worker["command"][worker["command"].index("--celery-hostname") + 1]
+        assert worker["command"] == ["airflow", *airflow_services.command("celery-worker", worker=celery_name)]
+        assert worker["hostname"] == celery_name
+        names.append(celery_name)
+    assert len(set(names)) == len(WORKERS)
+
+
+def test_the_api_server_is_published_on_this_machine_only():
+    assert COMPOSE["services"]["airflow-apiserver"]["ports"] == ["127.0.0.1:8080:8080"]
 
 
 def test_every_variable_is_named_in_env_example_and_no_secret_is_inline():
