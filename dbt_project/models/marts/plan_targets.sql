@@ -20,6 +20,8 @@ final as (
         assessed_at::text as assessed_at,
         base_year::integer as base_year,
         deadline_year::integer as deadline_year,
+        label_zh::text as label_zh,
+        label_en::text as label_en,
         (metric is not null) as collected
     from targets
 )
