@@ -4,7 +4,9 @@ A crash anywhere before the commit leaves nothing in raw or the ledger and the f
 next run does it again from the start. After the commit come the steps that can be repeated safely
 (drop the load table, quarantine, feedback, clear landing): if a crash interrupts them, the next run
 finds the committed ledger row for the same file still in landing and finishes them (``recover``),
-so a crashed night and a clean night end with the same tables.
+so a crashed night and a clean night end with the same tables. A step that fails there (a full disk, a
+folder in the way) is that file's outcome (:attr:`FileOutcome.unfinished`, logged), never the night's:
+the file stays in landing, and the next run finishes it the same way.
 
 The CLI validates a file inside that transaction, while the same transaction already writes the
 file's castable rows into raw (the server works on both at once; validation has its own connection):
@@ -64,6 +66,7 @@ class FileOutcome:
     reason: str | None = None
     feedback_path: str | None = None
     superseded: list[int] = field(default_factory=list)
+    unfinished: str | None = None    # a step after the commit that failed: the file waits in landing
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,25 +74,30 @@ class FileOutcome:
 
 # Test hook: called inside the finalise transaction after every write and before the commit.
 _before_commit = None
-# Rejections that depend on the file's name, not its bytes: the same bytes under a corrected name are news.
-NAME_REASONS = frozenset({"year_mismatch", "name_contradicts_content"})
+ACCEPTED = ("loaded", "superseded")
 
 
 def earlier_copy(conn: psycopg.Connection, sha: str, file_name: str) -> dict | None:
-    """The submission that makes a file with these bytes a duplicate (or the one to recover), or None.
+    """The submission that makes a file with these bytes a duplicate, or the one to recover, or None.
 
-    The same bytes are a duplicate of any earlier file with them, except of a file rejected only for
-    its name when this one is named differently (the county corrected the name and sent it again).
+    To recover (:func:`unfinished`): this very file (same bytes, same name) committed by a run that did
+    not clear it from landing. A duplicate: a copy of an *accepted* file (loaded, or superseded since).
+    A file rejected earlier makes no duplicate: its bytes are validated afresh, whatever the reason was.
+    A reason outside the file (its households not yet in the register, a rule changed since) may be
+    gone, and a reason inside it recurs and is told again; "identical, no need to resend" is never said
+    of a file that was not accepted. The ledger keeps every copy.
     """
-    for row in conn.execute(
-            """select id, file_name, status, reason_code, cleared_at, county_code, template, year
-               from ops.submissions where sha256 = %s and status <> 'duplicate' order by id""", (sha,)).fetchall():
-        found = dict(zip(("id", "file_name", "status", "reason_code", "cleared_at", "county_code", "template",
-                          "year"), row, strict=True))
-        if found["status"] == "rejected" and found["reason_code"] in NAME_REASONS and found["file_name"] != file_name:
-            continue
-        return found
-    return None
+    found = [dict(zip(("id", "file_name", "status", "reason_code", "cleared_at", "county_code", "template",
+                       "year"), row, strict=True)) for row in conn.execute(
+        """select id, file_name, status, reason_code, cleared_at, county_code, template, year
+           from ops.submissions where sha256 = %s and status <> 'duplicate' order by id""", (sha,)).fetchall()]
+    return (next((f for f in found if unfinished(f, file_name)), None)
+            or next((f for f in found if f["status"] in ACCEPTED), None))
+
+
+def unfinished(earlier: dict, file_name: str) -> bool:
+    """``earlier`` (from :func:`earlier_copy`) is this file, committed but not yet cleared from landing."""
+    return earlier["cleared_at"] is None and earlier["file_name"] == file_name
 
 
 def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict | None = None, *,
@@ -115,7 +123,9 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
             submission_id = done[0]
         else:
             existing = earlier_copy(conn, item["sha256"], item["file_name"])
-            if existing is not None:
+            if existing is not None and unfinished(existing, item["file_name"]):
+                submission_id = existing["id"]   # committed since this run parsed it: finish, record nothing
+            elif existing is not None:
                 submission_id = _record_duplicate(conn, item, existing)
             else:
                 # ops.sql accepts the same bytes once (index submissions_sha256_accepted); under the
@@ -129,13 +139,17 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
 
 
 def _record_duplicate(conn: psycopg.Connection, item: dict, existing: dict) -> int:
+    """A copy of an accepted file. A copy parsed beside its original in the same night (the same register
+    under two names) keeps its load token: the night's later files wait for every load token of their
+    county's registers (:func:`lowincome.ingest.runner.validate_batch`), and a retried load task finds it."""
     original, county, tpl, year = existing["id"], existing["county_code"], existing["template"], existing["year"]
     return conn.execute(
         """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
-               reason_code, reason, duplicate_of, archive_path, source_format)
-           values (%s, %s, %s, %s, %s, %s, 'duplicate', 'duplicate', %s, %s, %s, %s) returning id""",
+               reason_code, reason, duplicate_of, archive_path, source_format, load_token)
+           values (%s, %s, %s, %s, %s, %s, 'duplicate', 'duplicate', %s, %s, %s, %s, %s) returning id""",
         (item["file_name"], item["sha256"], item["size_bytes"], county, tpl, year,
-         reason("duplicate", duplicate_of=original), original, item["archive_path"], item.get("source_format")),
+         reason("duplicate", duplicate_of=original), original, item["archive_path"], item.get("source_format"),
+         item.get("load_table")),
     ).fetchone()[0]
 
 
@@ -417,28 +431,56 @@ def _write_validation(conn: psycopg.Connection, submission_id: int, outcome: dic
 # --- after the commit (repeatable) ---------------------------------------------------------------
 
 def after_commit(conn: psycopg.Connection, cfg: Settings, item: dict, submission_id: int) -> FileOutcome:
+    """The repeatable steps after the commit. The files under ``$DATA`` (quarantine, feedback, clearing
+    landing) are the file's own business: a step that fails leaves the file in landing, uncleared, for
+    the next run, and says so in the outcome; the others' steps go on. Only a lost warehouse connection
+    propagates (nothing else could succeed either)."""
     from lowincome.ingest.feedback import write_feedback
 
     if item.get("load_table"):
         load_tables.drop(conn, item["load_table"])
-    row = conn.execute("select status, reason_code, reason, file_name, sha256, received_at from ops.submissions "
-                       "where id = %s", (submission_id,)).fetchone()
-    status, code, why, file_name, sha, received_at = row
+    row = conn.execute("select status, reason_code, reason, file_name, sha256, received_at, rows_loaded, template "
+                       "from ops.submissions where id = %s", (submission_id,)).fetchone()
+    status, code, why, file_name, sha, received_at, loaded, tpl = row
+    if item.get("load_table"):
+        refresh_statistics(conn, tpl, loaded)
+    failed: list[str] = []
     if status == "rejected":
         note = (f"接收编号: {submission_id}\n原文件名: {file_name}\nSHA-256: {sha}\n接收时间: {received_at:%Y-%m-%d %H:%M:%S}\n"
                 f"原因代码: {code}\n原因: {why}\n")
-        storage.quarantine(cfg, sha, file_name, note)
-    loaded, tpl = conn.execute("select rows_loaded, template from ops.submissions where id = %s",
-                               (submission_id,)).fetchone()
-    if item.get("load_table"):
-        refresh_statistics(conn, tpl, loaded)
-    path = write_feedback(conn, cfg, submission_id)
+        _step(conn, failed, "quarantine copy", lambda: storage.quarantine(cfg, sha, file_name, note))
+    path = _step(conn, failed, "feedback", lambda: write_feedback(conn, cfg, submission_id))
+    if not failed:
+        _step(conn, failed, "clearing landing", lambda: _clear_landing(item))
+    with conn.transaction():
+        conn.execute("update ops.submissions set feedback_path = coalesce(%s, feedback_path), "
+                     "cleared_at = case when %s then coalesce(cleared_at, now()) else cleared_at end where id = %s",
+                     (str(path) if path else None, not failed, submission_id))
+    result = outcome_of(conn, submission_id)
+    if failed:
+        result.unfinished = "; ".join(failed) + "; the file stays in landing and the next run finishes it"
+        log.error("submission %s (%r): %s", submission_id, file_name, result.unfinished)
+    return result
+
+
+def _step(conn: psycopg.Connection, failed: list[str], what: str, work: Callable[[], Any]) -> Any:
+    """One step after the commit; its failure is appended to ``failed`` (a lost connection propagates).
+
+    Said without the exception's message unless it is the operating system's (a path under $DATA, made of
+    a sanitised name): a library's message may quote a cell, and cells hold names and ID numbers."""
+    try:
+        return work()
+    except Exception as err:  # noqa: BLE001 - the file's outcome, not the night's (see after_commit)
+        if isinstance(err, psycopg.OperationalError | psycopg.InterfaceError) or conn.closed:
+            raise
+        said = f"{type(err).__name__}: {err}" if isinstance(err, OSError) else type(err).__name__
+        failed.append(f"{what} failed: {said.splitlines()[0][:300] if said else type(err).__name__}")
+        return None
+
+
+def _clear_landing(item: dict) -> None:
     for landed in [item["path"], *item.get("sidecars", [])]:
         storage.remove(Path(landed))
-    with conn.transaction():
-        conn.execute("update ops.submissions set feedback_path = %s, cleared_at = coalesce(cleared_at, now()) "
-                     "where id = %s", (str(path), submission_id))
-    return outcome_of(conn, submission_id)
 
 
 def refresh_statistics(conn: psycopg.Connection, template_name: str, loaded: int) -> bool:
