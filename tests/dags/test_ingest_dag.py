@@ -93,7 +93,8 @@ def test_a_night_loads_registers_first_and_publishes_raw(run_dag, cfg, tmp_path)
     assert rows(cfg, "select row_number, rule from ops.rejected_rows where submission_id = %s",
                 (income[0]["id"],)) == [{"row_number": 10, "rule": "household_in_register"}]
     assert list(landing.iterdir()) == []
-    assert [p for p in (cfg.quarantine_dir / "refused").iterdir() if p.name.endswith(linked)]
+    assert [p for p in (cfg.quarantine_dir / "refused").iterdir() if p.name.endswith(linked + ".reason.txt")]
+    assert os.stat(host_file).st_nlink == 1   # its name in landing is gone, the file itself untouched
     assert value(cfg, "select count(*) from ops.load_tables") == 0
     events = _raw_events(cfg, started)
     assert len(events) == 1 and events[0][0]["loaded"] == 4 and events[0][0]["batches"] == 3

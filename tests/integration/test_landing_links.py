@@ -2,7 +2,7 @@
 
 A hard link in landing to ``/etc/passwd`` was a regular file like any other: it was archived and
 quarantined. Now such an entry (a hard link, a symbolic link, a FIFO) is refused unread: moved out of
-landing into ``<quarantine>/refused/`` beside a note that says why, shown in ``lowincome ingest``'s table,
+landing (a link or FIFO into ``<quarantine>/refused/``) with a note there that says why, shown in ``lowincome ingest``'s table,
 never in the ledger, the archive or the quarantine proper; the good files beside it load.
 """
 
@@ -50,15 +50,18 @@ def test_a_hard_link_and_other_non_files_are_refused_unread(empty_warehouse, tmp
     assert len(archived) == 1 and archived[0].read_bytes() != before
     quarantined = [p for p in cfg.quarantine_dir.iterdir() if p.is_file()]
     assert quarantined == []
-    # landing is clear; each refused entry is set aside as it was (the link, not what it points at)
+    # landing is clear. The symbolic link and the FIFO are set aside as they were (the link, not what it
+    # points at); the hard link's name is removed (no second name of the host file lives on under $DATA)
     assert list(land.iterdir()) == []
     refused = sorted((cfg.quarantine_dir / "refused").iterdir())
     notes = [p for p in refused if p.name.endswith(".reason.txt")]
-    assert len(notes) == 3 and len(refused) == 6
-    moved_link = next(p for p in refused if p.name.endswith("330803_villages_2014.csv"))
-    assert os.stat(moved_link).st_ino == os.stat(host_file).st_ino and host_file.read_bytes() == before
-    assert "hard link" in next(n for n in notes if "330803" in n.name).read_text()
+    assert len(notes) == 3 and len(refused) == 5
+    assert os.readlink(next(p for p in refused if p.name.endswith("330804_households_2014_2J.csv"))) == str(host_file)
+    assert os.stat(host_file).st_nlink == 1 and host_file.read_bytes() == before
+    hard = next(n for n in notes if "330803" in n.name).read_text()
+    assert "hard link" in hard and f"removed from landing; the file it names (inode {os.stat(host_file).st_ino})" in hard
     assert "330804_households_2014\\x1b[2J.csv" in next(n for n in notes if "330804" in n.name).read_text()
+    assert outcomes["330803_villages_2014.csv"].reason.endswith(f"taken out of landing, see {notes[0]}")
 
 
 def test_a_landing_file_is_opened_without_following_a_link(tmp_path):

@@ -62,32 +62,41 @@ def _entries(landing: Path) -> list[tuple[Path, str | None]]:
 
 
 def refuse_unsafe(landing: Path, quarantine_dir: Path) -> list[tuple[Path, str, Path | None]]:
-    """Every :func:`refused_entries` of ``landing`` :func:`set_aside` into ``<quarantine>/refused``:
-    (entry, why, where it went or None)."""
+    """Every :func:`refused_entries` of ``landing`` :func:`set_aside`, with a note in ``<quarantine>/refused``:
+    (entry, why, the note, or None when the entry could not be taken out of landing)."""
     refused_dir = quarantine_dir / REFUSED_FOLDER
     return [(path, why, set_aside(path, why, refused_dir)) for path, why in refused_entries(landing)]
 
 
 def set_aside(path: Path, why: str, refused_dir: Path) -> Path | None:
-    """Move a refused entry, unread, out of landing into ``refused_dir`` beside a note that says why.
+    """Take a refused entry out of landing, unread, and write a note into ``refused_dir`` saying why.
 
-    A rename moves the link itself, never what it points at. Where landing is on another file system
-    the rename cannot be done: the entry stays (refused again, and logged, on every run) and None is
-    returned.
+    A symbolic link, FIFO or device is renamed into ``refused_dir`` (the entry itself, never what a link
+    points at). A hard link is only removed from landing: the file keeps its other name, and a second name
+    of a host file must not live on in the data folder, whose backups would copy it. Returns the note;
+    None when the entry cannot be taken out (landing on another file system: it is refused again, and
+    logged, on every run).
     """
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     target = refused_dir / f"{stamp}_{safe_name(display_name(path))}"
+    shown = printable(display_name(path))
     try:
         private_folder(refused_dir.parent, refused_dir)
-        os.rename(path, target)
+        entry = os.lstat(path)
+        if stat.S_ISREG(entry.st_mode):
+            os.unlink(path)
+            done = f"removed from landing; the file it names (inode {entry.st_ino}) is untouched"
+        else:
+            os.rename(path, target)
+            done = f"moved to {target}"
     except OSError as err:
-        log.warning("refused %s (%s) unread; it cannot be moved out of landing (%s): remove it by hand",
-                    printable(display_name(path)), why, err.strerror)
+        log.warning("refused %s (%s) unread; it cannot be taken out of landing (%s): remove it by hand",
+                    shown, why, err.strerror)
         return None
-    write_atomic(target.with_name(target.name + ".reason.txt"),
-                 f"landing entry: {printable(display_name(path))}\nrefused unread: {why}\n".encode())
-    log.warning("refused %s unread: %s; moved to %s", printable(display_name(path)), why, target)
-    return target
+    note = target.with_name(target.name + ".reason.txt")
+    write_atomic(note, f"landing entry: {shown}\nrefused unread: {why}\n{done}\n".encode())
+    log.warning("refused %s unread: %s; %s", shown, why, done)
+    return note
 
 
 @dataclass

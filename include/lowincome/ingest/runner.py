@@ -122,9 +122,9 @@ def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[F
     return refused + [outcomes[k] for k in sorted(outcomes)]
 
 
-def refused_outcome(path: Path, why: str, moved: Path | None) -> FileOutcome:
+def refused_outcome(path: Path, why: str, note: Path | None) -> FileOutcome:
     """A landing entry refused unread (a link, a FIFO): not a received file, so not in the ledger."""
-    where = f"moved to {moved}" if moved else "left in landing (cannot be moved): remove it"
+    where = f"taken out of landing, see {note}" if note else "left in landing (cannot be taken out): remove it"
     return FileOutcome(file_name=display_name(path), status="refused", reason_code="not_a_regular_file",
                        reason=f"{why}, refused unread; {where}")
 
