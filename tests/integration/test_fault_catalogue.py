@@ -213,6 +213,7 @@ class Case:
     bad: dict[int, tuple[str | None, str, str]] = field(default_factory=dict)   # row -> column, rule, reason
     warns: tuple[tuple[int | None, str | None, str, str], ...] = ()               # row, column, rule, reason
     bug: str | None = None              # a product bug: the case is xfail(strict) until it is fixed
+    original: str | None = None         # a duplicate: the file it copies (its id fills {original} in reason)
 
 
 def unreadable(detail: str) -> str:
@@ -234,6 +235,12 @@ ALL_IDS = [1, 2, 3, 4, 5, 6]
 TRAVERSAL_OK = "..\\..\\..\\330802_villages_2014.csv"          # a Windows zip's entry name, kept as a name
 TRAVERSAL_BAD = "..\\..\\..\\..\\etc\\cron.d\\evil.csv"
 CONTROL_NAME = "\x1b[31m330825_relocations_2014\x07\r.csv"
+LONG_NAME = "衢" * 83 + ".csv"                 # 253 bytes of UTF-8: legal, longer than any name we wrote
+DUPLICATE = "该文件与已接收的文件（接收编号{original}）内容完全相同，已按重复文件登记，无需再次上报"
+NOT_A_WORKBOOK = "文件扩展名是Excel，但内容不是Excel工作簿，请用Excel打开后另存为.xlsx再上报"
+JUNK = raw_bytes(bytes(range(256)).replace(b"PK", b"pk") * 16)
+SQL_REGISTER = csv_of(spoil(households(6, county="330482"), 1, village_name=SQL_TEXT, township_name="乡'; --"),
+                      "households")
 TERMINAL_NAME = "\x1b[2J\x1b]0;pwned\x07330727_households_2014\n330727  loaded\u202evsc.csv"
 TOO_LONG_VILLAGE = "“行政村”内容过长（超过200个字符），请核对后重新填写"
 
@@ -254,10 +261,14 @@ CASES: list[Case] = [
          "rejected", "empty", (0, 0, 0), "文件为空（0字节），请重新导出后上报"),
     Case("whitespace-only", "villages", "330106_villages_2014.csv", raw_bytes(b"\r\n   \r\n\t\r\n" * 10),
          "rejected", "blank", (0, 0, 0), "文件中只有空格和空行，没有任何内容，请重新导出后上报"),
-    Case("random-bytes-named-xlsx", "relocations", "330108_relocations_2014.xlsx",
-         raw_bytes(bytes(range(256)).replace(b"PK", b"pk") * 16),
-         "rejected", "not_a_workbook", (0, 0, 0),
-         "文件扩展名是Excel，但内容不是Excel工作簿，请用Excel打开后另存为.xlsx再上报"),
+    Case("random-bytes-named-xlsx", "relocations", "330108_relocations_2014.xlsx", JUNK,
+         "rejected", "not_a_workbook", (0, 0, 0), NOT_A_WORKBOOK),
+    # a copy of a rejected file is checked again and told again, never "identical, no need to resend"
+    Case("rejected-file-sent-again", "relocations", "330108_relocations_2014_再次上报.xlsx", JUNK,
+         "rejected", "not_a_workbook", (0, 0, 0), NOT_A_WORKBOOK),
+    # a name of 253 bytes: the quarantine copy and the feedback get names that fit the filesystem
+    Case("long-legal-name-253-bytes", "households", LONG_NAME, raw_bytes(b""),
+         "rejected", "empty", (0, 0, 0), "文件为空（0字节），请重新导出后上报"),
     Case("binary-named-csv", "program_participation", "330109_program_participation_2014.csv",
          raw_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8),
          "rejected", "unreadable", (0, 0, 0), unreadable("不是文本文件，也不是Excel工作簿")),
@@ -347,7 +358,7 @@ CASES: list[Case] = [
          csv_of(households(3, county="330727"), "households"), "loaded", None, (3, 3, 0)),
     Case("duplicate-of-province-file", "province_indicators", "全省指标_2014_再次上报.csv",
          csv_of(province(), "province_indicators"),
-         "duplicate", "duplicate", (0, 0, 0), "该文件与已接收的文件（接收编号{province}）内容完全相同，已按重复文件登记，无需再次上报"),
+         "duplicate", "duplicate", (0, 0, 0), DUPLICATE, original="全省指标_2014.csv"),
 
     # --- households: types, ranges, cross-field, hostile text; each also a register for the files below --
     Case("hh-size-chinese-numeral", "households", "330302_households_2014.csv",
@@ -395,10 +406,14 @@ CASES: list[Case] = [
          "loaded", None, (6, 5, 1), bad={2: ("household_id", "pattern", HH_ID_PATTERN)}),
     Case("hh-formula-cells-xlsx", "households", "330381_households_2014.xlsx", _formula_xlsx,
          "loaded", None, (6, 5, 1), bad={4: ("head_name", "not_null", "“户主姓名”不能为空")}),
-    Case("hh-sql-in-text-cells", "households", "330482_households_2014.csv",
-         csv_of(spoil(households(6, county="330482"), 1, village_name=SQL_TEXT, township_name="乡'; --"),
-                "households"),
+    Case("hh-sql-in-text-cells", "households", "330482_households_2014.csv", SQL_REGISTER,
          "loaded", None, (6, 6, 0)),
+    # the same register under a second name in the same night: the copy is a duplicate, and the county's
+    # files checked against the register see the original
+    Case("register-twice-in-one-night", "households", "平湖市2014年低收入农户登记表.csv", SQL_REGISTER,
+         "duplicate", "duplicate", (0, 0, 0), DUPLICATE, original="330482_households_2014.csv"),
+    Case("inc-register-sent-twice", "household_income", "330482_household_income_2014.csv",
+         csv_of(income_rows(ALL_IDS, "330482"), "household_income"), "loaded", None, (6, 6, 0)),
     Case("hh-sql-in-header", "households", "330483_households_2014.csv",
          lambda p: write_csv(p, [row + [v] for row, v in zip(table(households(6, county="330483"), "households"),
                                                               [SQL_LABEL, *["x"] * 6], strict=True)]),
@@ -600,8 +615,8 @@ def test_fault_gets_its_exact_answer(catalogue, case: Case):
     assert outcomes[case.file].status != "error", outcomes[case.file].reason
     sub = submission(cfg, case.file)
     reason = case.reason
-    if case.code == "duplicate":
-        reason = reason.format(province=submission(cfg, "全省指标_2014.csv")["id"])
+    if case.original is not None:
+        reason = reason.format(original=submission(cfg, case.original)["id"])
     got = (sub["status"], sub["reason_code"], (sub["rows_read"], sub["rows_loaded"], sub["rows_rejected"]),
            sub["reason"])
     assert got == (case.status, case.code, case.counts, reason)
@@ -680,6 +695,18 @@ def test_originals_quarantine_and_feedback_are_owner_only(catalogue):
     for root in (cfg.archive_dir, cfg.quarantine_dir, cfg.feedback_dir):
         for path in [root, *root.rglob("*")]:
             assert oct(os.stat(path).st_mode & 0o777) == ("0o700" if path.is_dir() else "0o600"), path
+
+
+def test_feedback_goes_to_the_county_that_sent_the_file(catalogue):
+    """A file named for 天台县 (331023) holding 仙居县's (331024) rows came from 天台县: its feedback goes
+    there, and 仙居县 learns nothing of it."""
+    cfg, _outcomes = catalogue
+    sub = submission(cfg, "331023_relocations_2014.csv")
+    assert (sub["county_code"], Path(sub["feedback_path"]).parent.name) == ("331024", "331023")
+    assert not (cfg.feedback_dir / "331024").exists()
+    # every name written under $DATA fits the filesystem's 255 bytes, with room for a temporary name
+    for path in cfg.data_dir.rglob("*"):
+        assert len(path.name.encode()) <= 255 - len(".tmp.4194304.tmp"), path
 
 
 def test_every_file_is_accounted_for(catalogue):
