@@ -27,21 +27,26 @@ def test_hostile_file_names_are_printed_escaped(empty_warehouse, capsys):
     cfg = empty_warehouse
     write_csv(cfg.landing_dir / HOSTILE, table(households(3, county="330802"), "households"))
     write_csv(cfg.landing_dir / "330803_villages_2014.csv", table(villages(3, county="330803"), "villages"))
+    (cfg.landing_dir / "\x1b]0;pwned\x07330804_villages_2014.csv").write_bytes(b"")   # rejected: quarantined
 
     assert main(["ingest", str(cfg.landing_dir), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert raw_controls(out) == []
     lines = out.rstrip("\n").split("\n")
-    assert len(lines) == 1 + 2 + 2, out            # header, one line per file, blank line, totals
-    [hostile_line] = [line for line in lines if line.startswith("\\x1b")]
+    assert len(lines) == 1 + 3 + 2, out            # header, one line per file, blank line, totals
+    [hostile_line] = [line for line in lines if line.startswith("\\x1b[2J")]
     assert "loaded" in hostile_line
+    # the quarantine's note says the name escaped too (an operator reads it with cat)
+    [note] = [p for p in cfg.quarantine_dir.iterdir() if p.name.endswith(".reason.txt")]
+    assert "原文件名: \\x1b]0;pwned\\x07330804_villages_2014.csv" in note.read_text(encoding="utf-8")
+    assert raw_controls(note.read_text(encoding="utf-8")) == []
 
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert raw_controls(out) == []
     assert SHOWN in out
-    listed = [line for line in out.split("\n") if " #" in line and ("households" in line or "villages" in line)]
-    assert len(listed) == 2, out                    # the name's line break made no third row
+    listed = [line for line in out.split("\n") if line.startswith("  2014  ")]
+    assert len(listed) == 3, out                    # one row per file: the name's line break made no fourth
 
     assert main(["check"]) == 0
     assert raw_controls(capsys.readouterr().out) == []

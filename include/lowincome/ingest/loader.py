@@ -32,6 +32,7 @@ import psycopg
 from psycopg import sql
 
 from lowincome.config import Settings
+from lowincome.display import printable
 from lowincome.ingest import load_tables, storage
 from lowincome.ingest.reasons import reason
 from lowincome.parsing import parses_sql
@@ -446,7 +447,9 @@ def after_commit(conn: psycopg.Connection, cfg: Settings, item: dict, submission
         refresh_statistics(conn, tpl, loaded)
     failed: list[str] = []
     if status == "rejected":
-        note = (f"接收编号: {submission_id}\n原文件名: {file_name}\nSHA-256: {sha}\n接收时间: {received_at:%Y-%m-%d %H:%M:%S}\n"
+        # the name escaped (lowincome.display): `cat` on the note must not run an escape sequence it holds
+        note = (f"接收编号: {submission_id}\n原文件名: {printable(file_name)}\nSHA-256: {sha}\n"
+                f"接收时间: {received_at:%Y-%m-%d %H:%M:%S}\n"
                 f"原因代码: {code}\n原因: {why}\n")
         _step(conn, failed, "quarantine copy", lambda: storage.quarantine(cfg, sha, file_name, note))
     path = _step(conn, failed, "feedback", lambda: write_feedback(conn, cfg, submission_id))
