@@ -27,6 +27,7 @@ MODULES = {
     "perfile": "benchmarks.per_file",
     "memory": "benchmarks.memory",
     "night": "benchmarks.night",
+    "first-night": "benchmarks.first_night",
     "incremental": "benchmarks.incremental",
     "marts": "benchmarks.mart_latency",
 }
@@ -76,7 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="scale of the five-year warehouse of the incremental and marts sections "
                              "(default: the run's scale)")
     parser.add_argument("--night-counties", type=_count, default=None, metavar="N",
-                        help="night section on an even spread of N counties instead of the province (default: all)")
+                        help="night and first-night sections on an even spread of N counties instead of the province "
+                             "(default: all)")
     parser.add_argument("--five-year-counties", type=_count, default=None, metavar="N",
                         help="keep only an even spread of N counties in the five-year warehouse (default: all)")
     args = parser.parse_args(argv)

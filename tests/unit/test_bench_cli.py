@@ -79,6 +79,17 @@ def test_the_command_itself_rejects_before_touching_anything(tmp_path):
     assert not out.exists()
 
 
+def test_every_section_has_a_module_that_measures_it():
+    import importlib
+
+    from benchmarks.__main__ import MODULES
+
+    assert set(MODULES) == set(SECTIONS)
+    for section in SECTIONS:
+        module = importlib.import_module(MODULES[section])
+        assert module.MEASURE and callable(module.needs) and callable(module.run), section
+
+
 def test_help_names_every_section(capsys):
     with pytest.raises(SystemExit) as exit_:
         parse_args(["--help"])
