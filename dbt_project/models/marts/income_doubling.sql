@@ -2,7 +2,7 @@
 -- low-income households, its ratio to 2012 and the on-track path, the share above 8,000 yuan
 -- excluding 低保 households, and the relative gap to the province's rural average (T1, T2, T3, S2).
 -- Row flags: obs_status is the weakest of the row's figures (R > P > A), obs_conf 'C' when any of
--- them is suppressed; each figure's own flags are in indicator_values.
+-- them is suppressed ('D' when only hidden to protect another); each figure's own flags are in indicator_values.
 
 with indicators as not materialized (
     select * from {{ ref('indicator_values') }}

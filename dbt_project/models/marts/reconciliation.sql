@@ -53,7 +53,7 @@ metric_pairs as (
         p.left_metric as left_label, l.value as left_value,
         p.right_metric as right_label, r.value as right_value,
         greatest(l.vintage, r.vintage) as vintage,
-        (l.obs_conf = 'C' or r.obs_conf = 'C') as suppressed
+        (l.obs_conf <> 'F' or r.obs_conf <> 'F') as suppressed
     from pairs as p
     inner join indicators as r on r.metric = p.right_metric and r.geography_level = 'county'
     left join indicators as l
@@ -64,7 +64,7 @@ metric_pairs as (
 county_cells as (
     select i.metric, i.year, m.geography_level, m.geography_code,
         sum(i.value) as value_sum,
-        bool_or(i.obs_conf = 'C') as any_suppressed,
+        bool_or(i.obs_conf <> 'F') as any_suppressed,
         max(i.vintage) as vintage
     from indicators as i
     inner join additive as a on a.metric = i.metric
@@ -85,7 +85,7 @@ rollups as (
         'published total' as right_label,
         t.value as right_value,
         greatest(t.vintage, c.vintage) as vintage,
-        (t.obs_conf = 'C') as suppressed
+        (t.obs_conf <> 'F') as suppressed
     from indicators as t
     inner join additive as a on a.metric = t.metric
     inner join county_cells as c

@@ -39,9 +39,13 @@ import yaml
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
+from lowincome.config import Settings
 from lowincome.errors import UserError
+from lowincome.transform import run_dbt
+from lowincome.warehouse import connect
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "disclosure.yaml"
+CELLS_SELECTOR = "path:models/marts/internal"      # the partial sums and disclosure_cells
 HOUSEHOLDS = "households"
 LEVEL_RANK = {"county": 0, "city": 1, "group12": 2, "group29": 3, "province": 4}
 MAX_ROUNDS = 500
@@ -93,6 +97,7 @@ class MetricRule:
 class Policy:
     protection: Protection
     metrics: Mapping[str, MetricRule]
+    max_rounds: int = MAX_ROUNDS       # rounds of suppression a family-year may take before the audit fails
 
     def rule(self, metric: str) -> MetricRule:
         return self.metrics.get(metric) or MetricRule(family=metric)
@@ -115,7 +120,7 @@ def load_policy(path: Path = POLICY_FILE) -> Policy:
         raise UserError(f"disclosure policy {path}: {err}") from None
     if min(min(vars(level).values()) for level in (protection.primary, protection.secondary)) < 0:
         raise UserError(f"disclosure policy {path}: protection levels must not be negative")
-    return Policy(protection, metrics)
+    return Policy(protection, metrics, int(data.get("max_rounds", MAX_ROUNDS)))
 
 
 def known_lower(geo: Geo, figure: str, block: Block, members: Mapping[Geo, frozenset[str]]) -> float:
@@ -401,7 +406,7 @@ def _candidates(bound: Bound, programme: _Programme, hidden: set[Geo], block: Bl
 
 
 def protect_block(block: Block, members: Mapping[Geo, frozenset[str]], protection: Protection,
-                  sticky: set[Geo] = frozenset()) -> BlockOutcome:
+                  sticky: set[Geo] = frozenset(), max_rounds: int = MAX_ROUNDS) -> BlockOutcome:
     """Hide more cells, fewest households first, until every hidden cell of the block is protected.
 
     A hidden cell that the earlier publications alone pin down (recoverable even were every cell of
@@ -434,7 +439,7 @@ def protect_block(block: Block, members: Mapping[Geo, frozenset[str]], protectio
             options = _candidates(bound, programme, hidden | added, block, shown)
             if options:
                 added.add(options[0])
-        if not added or rounds >= MAX_ROUNDS:
+        if not added or rounds >= max_rounds:
             return BlockOutcome(hidden, hidden - block.primary, rounds, bounds, disclosed, False)
         hidden |= added
 
@@ -461,6 +466,7 @@ class AuditOutcome:
     cells_audited: int
     hidden_primary: int
     hidden_secondary: int
+    disclosed_before: int
     rounds: int
     passed: bool
     seconds: float
@@ -535,7 +541,10 @@ def read_blocks(conn, policy: Policy) -> tuple[dict[tuple[str, int], Block], dic
         if is_primary:
             primary[key].add(geo)
     earlier: dict[datetime, dict[tuple[str, int], dict[Geo, Cell]]] = {}
-    versions = conn.execute(HISTORY_SQL).fetchall()
+    published_before = conn.execute("select to_regclass('marts.indicator_history')").fetchone()[0] is not None
+    audited_metrics = set().union(*family_metrics.values())
+    versions = [row for row in (conn.execute(HISTORY_SQL).fetchall() if published_before else [])
+                if row[0] in audited_metrics]
     states = sorted({row[9] for row in versions})
     sticky: dict[tuple[str, int], set[Geo]] = defaultdict(set)
     for metric, unit, level, code, year, value, households, vintage, obs_conf, valid_from, valid_to in versions:
@@ -569,7 +578,7 @@ def read_members(conn) -> dict[Geo, frozenset[str]]:
         "select county_code, city_code, coalesce(is_29, false), coalesce(is_12, false) from warehouse.dim_county"))
 
 
-def audit_publication(conn, run_id: str, policy: Policy | None = None) -> AuditOutcome:
+def audit_publication(conn, published_at: datetime | None, policy: Policy | None = None) -> AuditOutcome:
     """Audit what dbt is about to publish; write the secondary suppression and the audit's outcome.
 
     Raises UserError (one line) when some hidden cell cannot be protected; the outcome is recorded
@@ -579,39 +588,64 @@ def audit_publication(conn, run_id: str, policy: Policy | None = None) -> AuditO
     started = time.perf_counter()
     blocks, sticky, family_metrics = read_blocks(conn, policy)
     members = read_members(conn)
-    audited = primary_n = secondary_n = rounds = 0
+    audited = primary_n = secondary_n = disclosed_n = rounds = 0
     unprotected: list[tuple[str, int, Bound]] = []
     secondary: list[tuple[str, str, str, int]] = []
     for (family, year), block in sorted(blocks.items()):
-        outcome = protect_block(block, members, policy.protection, sticky.get((family, year), set()))
+        outcome = protect_block(block, members, policy.protection, sticky.get((family, year), set()),
+                                policy.max_rounds)
         audited += len(block.current)
         primary_n += len(block.primary)
         secondary_n += len(outcome.secondary)
+        disclosed_n += len(outcome.disclosed)
         rounds = max(rounds, outcome.rounds)
         if not outcome.passed:
             unprotected += [(family, year, b) for b in outcome.bounds if not b.protected]
         for level, code in sorted(outcome.secondary):
             secondary += [(metric, level, code, year) for metric in family_metrics[family]]
-    result = AuditOutcome(audited, primary_n, secondary_n, rounds, not unprotected,
+    result = AuditOutcome(audited, primary_n, secondary_n, disclosed_n, rounds, not unprotected,
                           time.perf_counter() - started, unprotected, secondary)
-    _record(conn, run_id, result)
+    _record(conn, published_at, result)
     return result
 
 
-def _record(conn, run_id: str, outcome: AuditOutcome) -> None:
+def _record(conn, published_at: datetime | None, outcome: AuditOutcome) -> None:
     first = outcome.unprotected[0] if outcome.unprotected else None
     detail = None if first is None else (
         f"{first[0]} {first[1]} {first[2].geo[0]} {first[2].geo[1]} {first[2].figure}: "
         f"attacker's interval [{first[2].lower:g}, {first[2].upper:g}] within "
         f"[{first[2].needed_lower:g}, {first[2].needed_upper:g}]")
     conn.execute(
-        "insert into ops.disclosure_audits (run_id, cells_audited, hidden_primary, hidden_secondary, rounds, "
-        "passed, seconds, unprotected) values (%s, %s, %s, %s, %s, %s, %s, %s)",
-        (run_id, outcome.cells_audited, outcome.hidden_primary, outcome.hidden_secondary, outcome.rounds,
-         outcome.passed, round(outcome.seconds, 3), detail))
+        "insert into ops.disclosure_audits (published_at, cells_audited, hidden_primary, hidden_secondary, "
+        "disclosed_before, rounds, passed, seconds, unprotected) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (published_at, outcome.cells_audited, outcome.hidden_primary, outcome.hidden_secondary,
+         outcome.disclosed_before, outcome.rounds, outcome.passed, round(outcome.seconds, 3), detail))
     if outcome.passed:
         conn.execute("delete from ops.disclosure_suppression")
         with conn.cursor().copy("copy ops.disclosure_suppression (metric, geography_level, geography_code, year) "
                                 "from stdin") as copy:
             for row in outcome.secondary:
                 copy.write_row(row)
+
+
+def build_audited_marts(cfg: Settings, seeds: list[str], marts_selector: str, env: dict[str, str],
+                        published_at: datetime | None = None, *, in_process: bool = False,
+                        policy: Policy | None = None) -> AuditOutcome:
+    """A publication in three steps: dbt builds the partial sums and ``disclosure_cells`` (with their tests),
+    the audit decides the secondary suppression, dbt builds the rest of the marts.
+
+    An audit that cannot pass is recorded in ``ops.disclosure_audits`` and raises UserError (one line)
+    before any published mart is rebuilt: the last publication stays readable.
+    """
+    run_dbt(cfg, ["build", "--select", *seeds, CELLS_SELECTOR], env=env, in_process=in_process)
+    with connect(cfg.warehouse_url()) as conn:
+        outcome = audit_publication(conn, published_at, policy)
+    if not outcome.passed:
+        family, year, bound = outcome.unprotected[0]
+        raise UserError(
+            f"disclosure audit failed: {family} {year} {bound.geo[0]} {bound.geo[1]} ({bound.figure}) can be "
+            f"narrowed to [{bound.lower:g}, {bound.upper:g}] from what is readable and suppression did not "
+            f"protect it within {(policy or load_policy()).max_rounds} rounds; nothing was published "
+            f"(ops.disclosure_audits)")
+    run_dbt(cfg, ["build", "--select", marts_selector, "--exclude", CELLS_SELECTOR], env=env, in_process=in_process)
+    return outcome

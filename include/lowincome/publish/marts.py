@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lowincome.config import Settings
-from lowincome.transform import run_dbt
+from lowincome.publish.disclosure import build_audited_marts
 from lowincome.warehouse import connect
 
 MARTS_SELECTOR = "path:models/marts"
@@ -40,7 +40,8 @@ def refresh_marts(cfg: Settings, published_at: datetime | None = None, *, in_pro
             raise ValueError("published_at must be timezone-aware")
         env["LOWINCOME_PUBLISHED_AT"] = published_at.isoformat()
     seeds = [] if built_as_project(cfg) else list(SEEDS)
-    run_dbt(cfg, ["build", "--select", *seeds, MARTS_SELECTOR], env=env, in_process=in_process)
+    # dbt computes the figures and primary suppression, the disclosure audit the secondary, dbt the marts
+    build_audited_marts(cfg, seeds, MARTS_SELECTOR, env, published_at, in_process=in_process)
 
 
 def plan_publication(cfg: Settings, run_id: str, *, on_asset_event: bool) -> int | None:

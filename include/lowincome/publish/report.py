@@ -42,7 +42,8 @@ from lowincome.publish.report_data import (
 from lowincome.warehouse import connect
 
 FLAG_TITLES = {"P": "provisional: reporting deadline not passed", "R": "revised after a resubmission",
-               "M": "no data received", "C": "suppressed: fewer than 5 households"}
+               "M": "no data received", "C": "suppressed: fewer than 5 households",
+               "D": "suppressed: hidden so that no suppressed figure can be recovered"}
 PALETTE = {name: getattr(charts, name) for name in ("GRID", "MUTED", "INK", "THRESHOLD", "PATH", "NOT_MET")}
 
 _ENV = Environment(loader=PackageLoader("lowincome.publish", "templates"), autoescape=True,

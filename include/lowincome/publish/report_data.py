@@ -241,7 +241,7 @@ def flags(row: dict | None) -> str:
     if not row:
         return ""
     found = [row["obs_status"]] if row.get("obs_status") in ("P", "R", "M") else []
-    return "".join(found + (["C"] if row.get("obs_conf") == "C" else []))
+    return "".join(found + ([row["obs_conf"]] if row.get("obs_conf") in ("C", "D") else []))
 
 
 def _why_not_met(failing: list[dict]) -> str:

@@ -148,3 +148,13 @@ create table if not exists ops.publications (
     outcome         text not null check (outcome in ('published', 'unchanged'))
 );
 create index if not exists publications_build on ops.publications (warehouse_build, outcome);
+
+-- --- the receipt date a file carries (include/lowincome/ingest/intake.py: receipt_date) ----------------
+-- The day the county's file arrived (Asia/Shanghai): its modification time in the landing folder, which an
+-- upload sets when the file arrives or keeps from the county's copy (never after the night that loads it).
+-- Timeliness (marts.submission_completeness) is judged by it; received_at is the night that loaded the
+-- file. Rows older than the column take the date of their night.
+alter table ops.submissions add column if not exists received_on date;
+update ops.submissions set received_on = (received_at at time zone 'Asia/Shanghai')::date where received_on is null;
+alter table ops.submissions alter column received_on set default ((now() at time zone 'Asia/Shanghai')::date);
+alter table ops.submissions alter column received_on set not null;

@@ -1,16 +1,14 @@
-{% set min_households = var('disclosure_min_households', 5) %}
-{% set passes = 4 %}
 {% set columns = ['metric', 'unit', 'geography_level', 'geography_code', 'year', 'value', 'households_n',
                    'units_n', 'units_kind', 'counties_n', 'vintage', 'templates'] %}
 -- Every figure as it will be published: rounded, disclosure-controlled, with its observation status.
 --
--- Disclosure control (domain.md "Disclosure"): a figure computed from fewer than
--- var('disclosure_min_households', 5) households is not published (primary suppression). Because
--- county figures add up to the city, the 29, the 12 and the province (and cities to the province),
--- a lone hidden cell could be recovered from its published total and its siblings; so when exactly
--- one member of a published total is hidden, the sibling built from the fewest households is hidden
--- too (secondary suppression), or the total itself when there is no sibling. Hiding one cell can
--- expose another group, so the rule runs `passes` times; marts tests check nothing is left exposed.
+-- Disclosure control (domain.md "Disclosure"; include/config/disclosure.yaml): a figure computed from
+-- fewer than var('disclosure_min_households', 5) households is not published (primary suppression,
+-- obs_conf 'C', decided in disclosure_cells). Because figures add up over geographies (county -> city,
+-- the 29, the 12, the province) and a cell's figures go together (a count and a mean give a sum), the
+-- publication's disclosure audit (lowincome.publish.disclosure) solves the attacker's linear programmes
+-- over everything readable and hides more cells until no hidden one can be recovered within the
+-- protection interval (secondary suppression, obs_conf 'D', in ops.disclosure_suppression).
 --
 -- Derived figures (ratio to 2012, gap to the province) are computed from the published figures, so
 -- a reader can reproduce them and they never reveal a suppressed one.
@@ -20,15 +18,7 @@
 -- against the publication history in indicator_history.
 
 
-with metrics as not materialized (
-    select * from {{ ref('metric_values') }}
-),
-
-members as not materialized (
-    select * from {{ ref('geography_members') }}
-),
-
-calendar as not materialized (
+with calendar as not materialized (
     select * from {{ ref('reporting_calendar') }}
 ),
 
@@ -37,81 +27,19 @@ publication as (
     select '{{ env_var("LOWINCOME_PUBLISHED_AT", "") or run_started_at.isoformat() }}'::timestamptz as published_at
 ),
 
-pairs as (
-    -- a member cell and a published total it adds up to
-    select 'county' as member_level, county_code as member_code,
-        geography_level as parent_level, geography_code as parent_code
-    from members
-    where geography_level <> 'county'
-    union
-    select 'city', geography_code, 'province', '330000'
-    from members
-    where geography_level = 'city'
-),
-
-cells_0 as (
-    select
-        {{ columns | join(', ') }},
-        case when households_n is not null and households_n < {{ min_households }} then 'primary' end
-            as suppression
-    from metrics
-),
-
-{% for i in range(1, passes + 1) %}
-family_{{ i }} as (
-    select p.parent_level, p.parent_code, c.metric, c.year, c.geography_level, c.geography_code,
-        c.households_n, c.suppression is not null as hidden
-    from cells_{{ i - 1 }} as c
-    inner join pairs as p on p.member_level = c.geography_level and p.member_code = c.geography_code
-    where c.households_n is not null
-),
-
-exposed_{{ i }} as (
-    -- published totals with exactly one hidden member
-    select f.parent_level, f.parent_code, f.metric, f.year
-    from family_{{ i }} as f
-    inner join cells_{{ i - 1 }} as total
-        on total.geography_level = f.parent_level and total.geography_code = f.parent_code
-        and total.metric = f.metric and total.year = f.year and total.suppression is null
-    group by f.parent_level, f.parent_code, f.metric, f.year
-    having count(*) filter (where f.hidden) = 1
-),
-
-partners_{{ i }} as (
-    select distinct on (e.parent_level, e.parent_code, e.metric, e.year)
-        e.parent_level, e.parent_code, e.metric, e.year, f.geography_level, f.geography_code
-    from exposed_{{ i }} as e
-    inner join family_{{ i }} as f
-        on f.parent_level = e.parent_level and f.parent_code = e.parent_code
-        and f.metric = e.metric and f.year = e.year
-    where not f.hidden
-    order by e.parent_level, e.parent_code, e.metric, e.year, f.households_n, f.geography_code
-),
-
-newly_hidden_{{ i }} as (
-    select metric, year, geography_level, geography_code from partners_{{ i }}
-    union
-    -- no sibling left to hide with the lone cell: hide the total instead
-    select e.metric, e.year, e.parent_level, e.parent_code
-    from exposed_{{ i }} as e
-    where not exists (
-        select 1 from partners_{{ i }} as p
-        where p.parent_level = e.parent_level and p.parent_code = e.parent_code
-            and p.metric = e.metric and p.year = e.year
-    )
-),
-
-cells_{{ i }} as (
+cells as (
     select
         {% for column in columns %}c.{{ column }}, {% endfor %}
-        coalesce(c.suppression, case when n.metric is not null then 'secondary' end) as suppression
-    from cells_{{ i - 1 }} as c
-    left join newly_hidden_{{ i }} as n
-        on n.metric = c.metric and n.year = c.year
-        and n.geography_level = c.geography_level and n.geography_code = c.geography_code
+        case
+            when c.primary_suppressed then 'primary'
+            when s.metric is not null then 'secondary'
+        end as suppression
+    from {{ ref('disclosure_cells') }} as c
+    left join {{ source('ops', 'disclosure_suppression') }} as s
+        on s.metric = c.metric and s.geography_level = c.geography_level
+        and s.geography_code = c.geography_code and s.year = c.year
 ),
 
-{% endfor %}
 published as (
     select
         metric, unit, geography_level, geography_code, year,
@@ -121,7 +49,7 @@ published as (
         case when suppression is null then households_n end as households_n,
         case when suppression is null then units_n end as units_n,
         units_kind, counties_n, vintage, templates, suppression
-    from cells_{{ passes }}
+    from cells
 ),
 
 income as (
@@ -191,7 +119,7 @@ final as (
         d.deadline::date as reporting_deadline,
         (case when d.deadlines_known and (pub.published_at at time zone 'Asia/Shanghai')::date > d.deadline
             then 'A' else 'P' end)::text as obs_status,
-        (case when c.suppression is null then 'F' else 'C' end)::text as obs_conf,
+        (case c.suppression when 'primary' then 'C' when 'secondary' then 'D' else 'F' end)::text as obs_conf,
         c.suppression::text as suppression,
         pub.published_at
     from all_cells as c
