@@ -158,3 +158,29 @@ alter table ops.submissions add column if not exists received_on date;
 update ops.submissions set received_on = (received_at at time zone 'Asia/Shanghai')::date where received_on is null;
 alter table ops.submissions alter column received_on set default ((now() at time zone 'Asia/Shanghai')::date);
 alter table ops.submissions alter column received_on set not null;
+
+-- --- disclosure control (include/lowincome/publish/disclosure.py) --------------------------------------
+-- The audit of every publication: the attacker's linear programmes over everything readable, the cells
+-- hidden for their own sake (primary: fewer than 5 households) and to protect them (secondary), the rounds
+-- of suppression it took; a publication that cannot pass is recorded here (passed = false) and not made.
+create table if not exists ops.disclosure_audits (
+    id               bigserial primary key,
+    published_at     timestamptz,                  -- the publication's time (LOWINCOME_PUBLISHED_AT); null: dbt's start
+    audited_at       timestamptz not null default now(),
+    cells_audited    integer not null,             -- family cells (metric family x geography x year) to publish
+    hidden_primary   integer not null,
+    hidden_secondary integer not null,
+    disclosed_before integer not null default 0,   -- hidden cells an earlier publication already gave away
+    rounds           integer not null,             -- audit rounds of the slowest family-year
+    passed           boolean not null,
+    seconds          numeric not null,
+    unprotected      text                          -- the first cell that could not be protected, and why
+);
+-- The secondary suppression the last passed audit decided (indicator_cells joins it: obs_conf 'D').
+create table if not exists ops.disclosure_suppression (
+    metric           text not null,
+    geography_level  text not null,
+    geography_code   text not null,
+    year             integer not null,
+    primary key (metric, geography_level, geography_code, year)
+);
