@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Bytecode is compiled at install time; keep it usable even where PYTHONDONTWRITEBYTECODE is set.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: install demo test test-fast bench lint ui db-start db-stop clean lock
+.PHONY: install demo test test-fast test-external bench lint ui db-start db-stop clean lock
 
 install: $(STAMP)
 
@@ -34,6 +34,17 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+# The tests that talk to the warehouse (integration, convergence, dbt, marts) on an external PostgreSQL,
+# 15 to 18: make test-external WAREHOUSE_URL=postgresql://user:password@host:5432/postgres. Each session
+# creates databases of its own there and drops them at the end. The marts of one night are compared
+# with those of a fresh embedded PostgreSQL 18 (tests/integration/test_server_parity.py).
+WAREHOUSE_URL ?= $(or $(LOWINCOME_WAREHOUSE_URL),postgresql://postgres@127.0.0.1:5432/postgres)
+EXTERNAL_TESTS ?= tests/integration tests/dbt tests/marts
+
+test-external: $(STAMP)
+	@LOWINCOME_WAREHOUSE_URL='$(WAREHOUSE_URL)' $(BIN)/lowincome db status
+	@LOWINCOME_WAREHOUSE_URL='$(WAREHOUSE_URL)' LOWINCOME_COMPARE_EMBEDDED=1 $(BIN)/python -m pytest $(EXTERNAL_TESTS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

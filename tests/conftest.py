@@ -57,6 +57,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if _SESSION or hasattr(config, "workerinput"):
         return
     tag = uuid.uuid4().hex[:8]
+    _SESSION["server"] = "external" if os.environ.get("LOWINCOME_WAREHOUSE_URL") else "embedded"
     base = _base_url()
     tmp = Path(tempfile.mkdtemp(prefix=f"lowincome-test-{tag}-"))
     _SESSION.update(base=base, tag=tag, tmp=str(tmp), db=f"lowincome_test_{tag}", airflow_db=f"airflow_test_{tag}")
@@ -73,6 +74,17 @@ def pytest_configure(config: pytest.Config) -> None:
     from lowincome.config import settings
 
     airflow_env.apply(settings())
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """The server this session runs on, in pytest's header (CI runs the suite on two)."""
+    if "base" not in _SESSION:
+        return None
+    from lowincome.config import redact, with_database
+
+    with psycopg.connect(with_database(_SESSION["base"], "postgres")) as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+    return f"warehouse: PostgreSQL {version} ({_SESSION['server']}) at {redact(_SESSION['base'])}"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

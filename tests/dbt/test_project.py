@@ -110,7 +110,9 @@ def test_profiles_live_in_the_state_folder_private(cfg, tmp_path):
 
 
 def test_cosmos_profile_comes_from_the_airflow_connection(cfg):
-    config = project.profile_config()
+    params = project.connection_params(cfg)
+    with_password = f"postgresql://{params['user']}:secret@{params['host']}:{params['port']}/{params['dbname']}"
+    config = project.profile_config(dataclasses.replace(cfg, external_url=with_password))
     mapping = config.profile_mapping
     assert mapping.conn_id == "lowincome_warehouse"
     profile = mapping.profile
@@ -118,6 +120,19 @@ def test_cosmos_profile_comes_from_the_airflow_connection(cfg):
     assert (profile["host"], str(profile["port"]), profile["dbname"], profile["schema"]) == (
         params["host"], params["port"], params["dbname"], "staging")
     assert "password" not in json.dumps({k: v for k, v in profile.items() if k != "password"})
+
+
+def test_a_warehouse_without_a_password_runs_dbt_with_the_projects_profile(cfg, tmp_path):
+    """Trust, ~/.pgpass or a client certificate: cosmos's Postgres mapping needs a password, ours does not."""
+    params = project.connection_params(cfg)
+    url = f"postgresql://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
+    local = dataclasses.replace(cfg, state_dir=tmp_path / "state", external_url=url)
+    config = project.profile_config(local)
+    assert config.profile_mapping is None
+    assert config.profiles_yml_filepath == project.profiles_path(local)
+    output = yaml.safe_load(project.profiles_path(local).read_text())["lowincome"]["outputs"][config.target_name]
+    assert output["password"] == "{{ env_var('DBT_ENV_SECRET_LOWINCOME_DBT_PASSWORD', '') }}"
+    assert output["dbname"] == f"{{{{ env_var('LOWINCOME_DBT_DBNAME', '{params['dbname']}') }}}}"
 
 
 def test_the_dag_renders_from_the_manifest(cfg):

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from lowincome.config import WAREHOUSE_CONN_ID, Settings
+from lowincome.config import WAREHOUSE_CONN_ID, Settings, settings
 
 if TYPE_CHECKING:
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -140,12 +140,20 @@ def _import_airflow_first() -> None:
     import airflow  # noqa: F401
 
 
-def profile_config() -> ProfileConfig:
-    """The dbt profile cosmos builds from the Airflow connection of the warehouse."""
+def profile_config(cfg: Settings | None = None) -> ProfileConfig:
+    """The dbt profile cosmos builds from the Airflow connection of the warehouse.
+
+    A warehouse URL without a password (the server trusts the host, or libpq reads ``~/.pgpass`` or a
+    client certificate) has no profile mapping in cosmos: its Postgres mapping requires a password. Then
+    cosmos runs dbt with the project's own profile (:func:`write_profiles`), whose password is empty.
+    """
     _import_airflow_first()
     from cosmos import ProfileConfig
     from cosmos.profiles import PostgresUserPasswordProfileMapping
 
+    cfg = cfg or settings()
+    if not connection_params(cfg)["password"]:
+        return ProfileConfig(profile_name=PROFILE_NAME, target_name="local", profiles_yml_filepath=write_profiles(cfg))
     return ProfileConfig(
         profile_name=PROFILE_NAME,
         target_name="airflow",
