@@ -284,11 +284,14 @@ SUBMISSIONS = [
     ("b_inc", B, "household_income", "loaded", "2018-04-15 10:00+08", 10, 4, None, None),
     ("c_old", C, "households", "superseded", "2018-01-10 10:00+08", 5, 0, None, "c_new"),
     ("c_new", C, "households", "loaded", "2018-01-20 10:00+08", 5, 0, "部分农户人口变动已核实", None),
-    ("d_ci", D, "county_indicators", "loaded", "2018-03-31 23:30+08", 1, 0, None, None),
+    ("d_ci", D, "county_indicators", "loaded", "2018-04-01 02:00+08", 1, 0, None, None),
     ("e_ci", E, "county_indicators", "loaded", "2018-04-01 00:30+08", 1, 0, None, None),
     ("p_pi", "330000", "province_indicators", "loaded", "2018-04-20 10:00+08", 1, 0, None, None),
 ]
 EXPLANATION = "部分农户人口变动已核实"
+# The receipt date a file carries (ops.submissions.received_on) when it is not the day of its night:
+# D's indicators arrived on 31 March, the deadline, and were loaded the night after.
+RECEIPT_DATES = {"d_ci": "2018-03-31"}
 
 
 def load_submissions(conn: psycopg.Connection) -> dict[str, int]:
@@ -299,13 +302,14 @@ def load_submissions(conn: psycopg.Connection) -> dict[str, int]:
         ids[key] = conn.execute(
             """
             insert into ops.submissions (file_name, sha256, county_code, template, year, status, rows_read,
-                rows_loaded, rows_rejected, received_at, explanation, reason, reason_code)
-            values (%s, %s, %s, %s, 2017, %s, %s, %s, %s, %s, %s, %s, %s) returning id
+                rows_loaded, rows_rejected, received_at, explanation, reason, reason_code, received_on)
+            values (%s, %s, %s, %s, 2017, %s, %s, %s, %s, %s, %s, %s, %s,
+                    coalesce(%s::date, (%s::timestamptz at time zone 'Asia/Shanghai')::date)) returning id
             """,
             (f"{county}_{template}_2017_{key}.csv", f"{key:0>64}", county, template, status,
              read if status != "rejected" else 0, loaded, rejected if status != "rejected" else 0, received,
              explanation, "缺少必填列" if status == "rejected" else None,
-             "missing_column" if status == "rejected" else None),
+             "missing_column" if status == "rejected" else None, RECEIPT_DATES.get(key), received),
         ).fetchone()[0]
     for key, *_rest, superseded_by in SUBMISSIONS:
         if superseded_by:

@@ -26,8 +26,10 @@ def test_on_time_late_missing_and_forced(published):
     c = _cell(published, C, "households")
     assert (c["submission_state"], c["files_accepted"], c["forced_submissions"]) == ("on_time", 2, 1)
     assert c["current_is_forced"] is True and c["explanations"] == EXPLANATION
-    # the deadline is a day in Asia/Shanghai: 23:30 on 31 March is on time, 00:30 on 1 April is late
-    assert _cell(published, D, "county_indicators")["on_time"] is True
+    # judged by the receipt date the file carries (received_on), a day in Asia/Shanghai: D's file arrived
+    # on 31 March and is on time although the night that loaded it was 1 April; E's arrived on 1 April
+    d = _cell(published, D, "county_indicators")
+    assert (d["on_time"], d["first_accepted_on"].isoformat()) == (True, "2018-03-31")
     assert _cell(published, E, "county_indicators")["days_late"] == 1
     assert _cell(published, E, "relocations")["submission_state"] == "missing"
     assert _cell(published, "330000", "province_indicators")["on_time"] is True

@@ -11,6 +11,7 @@ import zipfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -23,6 +24,7 @@ from lowincome.generator.households import HouseholdPanel, initial_households
 from lowincome.generator.indicators import county_indicators_table
 from lowincome.generator.messy import KINDS
 from lowincome.generator.names import is_valid_id_number
+from lowincome.generator.receipts import deadline
 from lowincome.generator.styles import county_styles
 from lowincome.generator.villages import village_roster, villages_table
 from lowincome.templates import template
@@ -31,6 +33,8 @@ SEED = 2013
 YEARS = [2012, 2013, 2014]
 COMPONENTS = ("wage_income", "business_income", "property_income", "transfer_income")
 NAME = re.compile(r"^(\d{6})_([a-z_]+)_(\d{4})\.(csv|xlsx)$")
+CORRECTED = re.compile(r"^(\d{6})_county_indicators_(\d{4})_更正\.(csv|xlsx)$")
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
 
 
 def _pick_counties() -> list[str]:
@@ -173,8 +177,9 @@ def test_files_are_named_county_template_year(plain_run):
     found = set()
     for name in names:
         match = NAME.match(name)
-        assert match, name
-        found.add((match.group(1), match.group(2), int(match.group(3))))
+        assert match or CORRECTED.match(name), name
+        if match:
+            found.add((match.group(1), match.group(2), int(match.group(3))))
     assert found == expected
     styles = county_styles(SEED)
     for path in plain_run.files:
@@ -432,3 +437,49 @@ def test_bad_arguments_say_what_to_do(tmp_path):
         generate(tmp_path, [2011])
     with pytest.raises(UserError, match="format"):
         generate(tmp_path, [2013], fmt="ods")
+
+
+# -- receipt dates, resubmissions, indicators that add up --------------------------------------------
+def _arrived(path: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TIME)
+
+
+def test_each_file_carries_a_receipt_date_around_its_deadline(plain_run):
+    """Files arrive in office hours, mostly in the four weeks before the calendar's deadline, a few late."""
+    days_after = []
+    for path in plain_run.files:
+        match = NAME.match(path.name)
+        if not match:
+            continue
+        arrived = _arrived(path)
+        assert dt.time(8, 30) <= arrived.time() < dt.time(17, 30), path.name
+        days_after.append((arrived.date() - deadline(match.group(2), int(match.group(3)))).days)
+    assert len(days_after) == len(COUNTIES) * len(YEARS) * len(COUNTY_TEMPLATES) + len(YEARS)
+    assert all(-28 < d <= 70 for d in days_after)
+    late = sum(1 for d in days_after if d > 0)
+    assert 0 < late < 0.25 * len(days_after)
+    assert deadline("households", 2012) == dt.date(2013, 1, 31) and deadline("households", 2030) == dt.date(2031, 1, 31)
+
+
+def test_a_few_counties_resubmit_their_indicators_corrected_weeks_later(plain_run):
+    corrected = [p for p in plain_run.files if CORRECTED.match(p.name)]
+    assert len(corrected) == 1                       # seed 2013: 330111's indicators of 2012
+    for path in corrected:
+        code, year = CORRECTED.match(path.name).group(1, 2)
+        first = files_of(plain_run, "county_indicators")[(code, int(year))]
+        assert 7 <= (_arrived(path).date() - _arrived(first).date()).days <= 42
+        before, after = read_records(first, "county_indicators")[0], read_records(path, "county_indicators")[0]
+        assert [k for k in before if before[k] != after[k]] == ["rural_road_km"]
+
+
+def test_processing_indicators_add_up_to_the_participation_records(plain_run):
+    """What the reconciliation mart compares agrees within 3%, at any scale."""
+    programmes = files_of(plain_run, "program_participation")
+    for key, path in files_of(plain_run, "county_indicators").items():
+        records = [r for r in read_records(programmes[key], "program_participation")
+                   if r["program"] in ("来料加工", "processing")]
+        persons = sum(int(r["persons"]) for r in records)
+        income = sum(float(r["program_income"]) for r in records)
+        indicators = read_records(path, "county_indicators")[0]
+        assert abs(int(indicators["processing_workers"]) - persons) <= 0.03 * persons + 1, key
+        assert abs(float(indicators["processing_fees"]) - income) <= 0.03 * income + 10, key

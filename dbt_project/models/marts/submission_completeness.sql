@@ -1,6 +1,8 @@
 -- What each county sent, per template and year, against the reporting calendar (报送情况): whether
 -- an acceptable file arrived, whether on time, how many rows validation rejected, and the forced
 -- submissions (上报说明: warnings the county accepted with an explanation). The data engineers' view.
+-- On time means the receipt date the first accepted file carries (received_on, 报送日期) is on or before
+-- the deadline; the night that loaded it (first_accepted_at) may be later.
 -- Years run from the baseline to the latest year any file reports on.
 
 with submissions as not materialized (
@@ -51,6 +53,8 @@ files as (
         count(*) filter (where status = 'duplicate') as duplicates,
         min(vintage) filter (where status <> 'duplicate') as first_received_at,
         min(vintage) filter (where status in ('loaded', 'superseded')) as first_accepted_at,
+        min(received_on) filter (where status <> 'duplicate') as first_received_on,
+        min(received_on) filter (where status in ('loaded', 'superseded')) as first_accepted_on,
         max(vintage) filter (where is_current) as current_vintage,
         max(submission_id) filter (where is_current) as current_submission_id,
         max(rows_read) filter (where is_current) as rows_read,
@@ -80,12 +84,13 @@ final as (
         coalesce(f.duplicates, 0)::integer as duplicates,
         f.first_received_at::timestamptz as first_received_at,
         f.first_accepted_at::timestamptz as first_accepted_at,
-        (f.first_accepted_at at time zone 'Asia/Shanghai')::date <= e.deadline as on_time,
-        greatest(0, (f.first_accepted_at at time zone 'Asia/Shanghai')::date - e.deadline)::integer as days_late,
+        f.first_received_on::date as first_received_on,
+        f.first_accepted_on::date as first_accepted_on,
+        f.first_accepted_on <= e.deadline as on_time,
+        greatest(0, f.first_accepted_on - e.deadline)::integer as days_late,
         (case
-            when f.first_accepted_at is not null
-                and (f.first_accepted_at at time zone 'Asia/Shanghai')::date <= e.deadline then 'on_time'
-            when f.first_accepted_at is not null then 'late'
+            when f.first_accepted_on <= e.deadline then 'on_time'
+            when f.first_accepted_on is not null then 'late'
             when (p.published_at at time zone 'Asia/Shanghai')::date <= e.deadline then 'not_due'
             when coalesce(f.files_rejected, 0) > 0 then 'rejected'
             else 'missing'

@@ -17,6 +17,7 @@ final as (
         submissions.year::integer as year,
         submissions.status,
         submissions.received_at as vintage,
+        submissions.received_on,
         submissions.rows_read,
         submissions.rows_loaded,
         submissions.rows_rejected,

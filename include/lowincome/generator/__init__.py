@@ -4,7 +4,9 @@
 household_income, relocations, program_participation, villages, county_indicators), plus one
 province_indicators file per year, named ``{county_code}_{template}_{year}.csv|xlsx``. Counties differ
 in format, encoding and header wording the way real ones do (see :mod:`.styles`); with ``messy=True``
-deliberate faults are mixed in and listed in ``out/_faults.json`` (see :mod:`.messy`).
+deliberate faults are mixed in and listed in ``out/_faults.json`` (see :mod:`.messy`). Each file carries
+a plausible receipt date around its reporting deadline as its modification time, and a few county
+indicators are resubmitted with a correction (see :mod:`.receipts`).
 
 The same arguments always give byte-identical files, however the work is split. Counties are generated
 one at a time (on larger runs in forked worker processes, one per core up to 4), so memory stays at a
@@ -13,6 +15,7 @@ county's worth of rows per process.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import multiprocessing.context
@@ -27,8 +30,13 @@ from lowincome.errors import UserError
 from lowincome.generator.counties import PROVINCE_CODE, County, select_counties
 from lowincome.generator.economy import BASE_YEAR, county_economy
 from lowincome.generator.households import HouseholdPanel
-from lowincome.generator.indicators import county_indicators_table, province_indicators_table
+from lowincome.generator.indicators import (
+    county_indicators_table,
+    match_participation,
+    province_indicators_table,
+)
 from lowincome.generator.messy import CountyYearFaults, Fault, FaultPlan, Output, plan_faults
+from lowincome.generator.receipts import receipt_time, resubmission_time, resubmitted, stamp
 from lowincome.generator.styles import FORMATS, PROVINCE_STYLE, county_styles
 from lowincome.generator.villages import village_roster, villages_table
 from lowincome.generator.writers import file_name, write_table
@@ -107,6 +115,7 @@ def generate(
         style = PROVINCE_STYLE.with_changes(fmt="xlsx") if fmt == "xlsx" else PROVINCE_STYLE
         path = out / file_name(PROVINCE_CODE, table.template.name, year, style.fmt)
         summary.files.append(write_table(table, style, path))
+        stamp(path, receipt_time(seed, PROVINCE_CODE, table.template.name, year))
         rows[table.template.name] += table.data_rows
     summary.rows = {name: rows[name] for name in (*COUNTY_TEMPLATES, "province_indicators") if name in rows}
     summary.files.sort()
@@ -115,6 +124,21 @@ def generate(
         listing = json.dumps([f.to_json() for f in summary.faults], ensure_ascii=False, indent=1)
         (out / FAULTS_FILE).write_text(listing + "\n", encoding="utf-8")
     return summary
+
+
+CORRECTED = "_更正"
+
+
+def _correction(first: Output) -> Output:
+    """The county indicators sent again weeks later with one figure corrected (the rural road length)."""
+    table = first.table
+    rows = [list(r) for r in table.rows]
+    at = table.columns.index("rural_road_km")
+    rows[0][at] = round(rows[0][at] + 1.5, 1)
+    corrected = dataclasses.replace(table, rows=rows, non_data=set())
+    stem, suffix = first.name.rsplit(".", 1)
+    return Output(f"{stem}{CORRECTED}.{suffix}", first.template, first.county_code, first.year, corrected,
+                  first.style, first.layout, regular=False)
 
 
 def _worker_count(county_years: int) -> int:
@@ -161,6 +185,7 @@ def generate_county(county: County, years: list[int], scale: float, seed: int, f
             "villages": villages_table(county, roster, year, seed),
             "county_indicators": county_indicators_table(county, economy, year, seed),
         }
+        match_participation(tables["county_indicators"], tables["program_participation"], seed)
         outputs = {
             name: Output(file_name(county.code, name, year, style.fmt), name, county.code, year, table, style)
             for name, table in tables.items()
@@ -169,12 +194,20 @@ def generate_county(county: County, years: list[int], scale: float, seed: int, f
         kinds = plan.kinds(county.code, year)
         if kinds:
             extras = CountyYearFaults(county, year, kinds, seed, years).apply(outputs)
+        elif resubmitted(seed, county.code, year):
+            extras = [_correction(outputs["county_indicators"])]
+        arrivals = {name: receipt_time(seed, county.code, name, year) for name in outputs}
         for output in [*outputs.values(), *extras]:
             path = out / output.name
             if output.raw is not None:
                 path.write_bytes(output.raw)
             else:
                 write_table(output.table, output.style, path, output.layout)
+            if output.name.endswith(CORRECTED + path.suffix):
+                stamp(path, resubmission_time(seed, county.code, year, arrivals["county_indicators"]))
+            else:
+                stamp(path, arrivals.get(output.template) if output.regular else
+                      receipt_time(seed, county.code, output.template, year, output.name))
             if output.regular:
                 rows[output.template] += output.table.data_rows
             files.append(path)

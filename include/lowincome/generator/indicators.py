@@ -1,6 +1,9 @@
 """County indicators (one row per county and year) and the statistics bureau's province indicators.
 
-County indicators describe the whole county, so they do not shrink with ``scale``.
+County indicators describe the whole county, so most do not shrink with ``scale``; the two the
+reconciliation mart checks against the households' records (来料加工 workers and fees) are what the
+county's generated participation records add up to, within 3% (:func:`match_participation`), so that
+the comparison means something at any scale.
 """
 
 from __future__ import annotations
@@ -50,6 +53,23 @@ def county_indicators_table(county: County, economy: Economy, year: int, seed: i
         "rural_edu_med_share_pct": [round(economy.edu_med_share + 0.5 * (u[9] - 0.5), 1)],
     }
     return table_from_columns("county_indicators", county.code, county.name, year, columns)
+
+
+PROCESSING = ("来料加工", "processing")
+
+
+def match_participation(indicators: Table, programs: Table, seed: int) -> None:
+    """Set the county's processing workers and fees to its participation records' sums, within 3%."""
+    rng = rng_for(seed, indicators.county_code, indicators.year, Stream.INDICATORS)
+    rng.random(12)   # past the draws of county_indicators_table
+    column = {name: programs.columns.index(name) for name in ("program", "persons", "program_income")}
+    taken = [r for r in programs.rows if r[column["program"]] in PROCESSING]
+    persons = sum(r[column["persons"]] or 0 for r in taken)
+    income = sum(r[column["program_income"]] or 0 for r in taken)
+    noise = 0.97 + 0.06 * rng.random(2)
+    row = indicators.rows[0]
+    row[indicators.columns.index("processing_workers")] = int(round(persons * noise[0]))
+    row[indicators.columns.index("processing_fees")] = float(round(income * noise[1], -1))
 
 
 def province_indicators_table(year: int) -> Table:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -41,7 +43,7 @@ def parse_file(path: Path, cfg: Settings, conn: psycopg.Connection, run: IngestR
         "path": str(path), "file_name": name, "sha256": sha, "size_bytes": size,
         "archive_path": str(archive(cfg, path, sha)), "sidecars": [str(p) for p in sidecars or []],
         "kind": "parsed", "load_table": None, "rejection": None, "warnings": [], "rows_read": 0,
-        "explanation": explanation,
+        "explanation": explanation, "received_on": receipt_date(path),
     }
     existing = earlier_copy(conn, sha, name)
     if existing is not None:
@@ -66,6 +68,13 @@ def parse_file(path: Path, cfg: Settings, conn: psycopg.Connection, run: IngestR
         table.close()
     item["seconds"] = round(time.perf_counter() - started, 3)
     return item
+
+
+def receipt_date(path: Path) -> str:
+    """The receipt date the file carries: its modification time (Asia/Shanghai), which an upload to the
+    landing folder sets when the file arrives or keeps from the county's copy; never after today."""
+    local = ZoneInfo("Asia/Shanghai")
+    return min(datetime.fromtimestamp(path.stat().st_mtime, local).date(), datetime.now(local).date()).isoformat()
 
 
 def as_rejection(err: BaseException) -> FileRejected | None:

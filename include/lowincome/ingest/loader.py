@@ -160,12 +160,13 @@ def _record_file(conn: psycopg.Connection, item: dict, outcome: dict | None,
     submission_id = conn.execute(
         """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
                reason_code, reason, archive_path, explanation, load_token, source_format, source_sheet,
-               source_encoding)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning id""",
+               source_encoding, received_on)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                   coalesce(%s::date, (now() at time zone 'Asia/Shanghai')::date)) returning id""",
         (item["file_name"], item["sha256"], item["size_bytes"], item.get("county_code"), item.get("template"),
          item.get("year"), "rejected" if rejection else "loaded", rejection and rejection["code"],
          rejection and rejection["reason"], item["archive_path"], item.get("explanation"), item.get("load_table"),
-         item.get("source_format"), item.get("source_sheet"), item.get("source_encoding")),
+         item.get("source_format"), item.get("source_sheet"), item.get("source_encoding"), item.get("received_on")),
     ).fetchone()[0]
     early = None
     if item.get("load_table") and rejection is None:

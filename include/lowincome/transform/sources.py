@@ -112,6 +112,8 @@ def sources_document() -> dict:
                 {"name": "id", "description": "Submission id (上报编号)."},
                 {"name": "status", "description": "loaded | rejected | superseded | duplicate (状态)."},
                 {"name": "received_at", "description": "When the file was received (接收时间): the vintage."},
+                {"name": "received_on", "description": "The receipt date the file carries (报送日期): its "
+                                                       "modification time in landing; timeliness is judged by it."},
             ],
         }],
     }
