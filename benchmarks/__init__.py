@@ -2,12 +2,12 @@
 
 Each section measures the project's own path beside a reference measured in the same run on the same
 machine (the physical limit, or the way people usually write it) and prints the ratio against its
-target. Sections (``--only``): ingest, perfile, memory, night, first-night, incremental, marts.
+target. Sections (``--only``): ingest, perfile, memory, night, first-night, incremental, marts, disclosure.
 Everything runs in a dedicated database (``lowincome_bench`` + ``airflow_bench``) on the server in use,
 dropped and created again at the start of every run; outputs go to ``benchmarks/out/`` (git-ignored).
 Results that were recorded, with the machine and the command, are in ``benchmarks/RESULTS.md``.
 """
 
-# marts follows incremental: it reads the five-year warehouse that section built (a section in between
-# that resets the warehouse would make marts build it again).
-SECTIONS = ("ingest", "perfile", "memory", "night", "first-night", "incremental", "marts")
+# marts and disclosure follow incremental: they read the five-year warehouse that section built (a
+# section in between that resets the warehouse would make them build it again).
+SECTIONS = ("ingest", "perfile", "memory", "night", "first-night", "incremental", "marts", "disclosure")

@@ -30,6 +30,7 @@ MODULES = {
     "first-night": "benchmarks.first_night",
     "incremental": "benchmarks.incremental",
     "marts": "benchmarks.mart_latency",
+    "disclosure": "benchmarks.disclosure",
 }
 
 
