@@ -20,6 +20,18 @@ def _state(obj) -> str:
     return str(getattr(obj.state, "value", obj.state))
 
 
+def _summary(run) -> dict:
+    """What the night's publish_raw task returned (the raw asset event's extra)."""
+    from airflow.settings import Session
+    from sqlalchemy import text
+
+    with Session() as session:
+        [(value,)] = session.execute(text(
+            "select value from xcom where dag_id = :dag and run_id = :run and task_id = 'publish_raw' "
+            "and key = 'return_value'"), {"dag": run.dag_id, "run": run.run_id}).fetchall()
+    return value
+
+
 def _ledger(cfg, *counties: str) -> dict[str, tuple]:
     return {r["file_name"]: (r["status"], r["rows_loaded"], r["cleared_at"] is not None) for r in rows(
         cfg, "select * from ops.submissions where county_code = any(%s) and year = %s", (list(counties), YEAR))}
@@ -71,6 +83,8 @@ def test_a_long_name_and_a_failed_copy_do_not_fail_the_night(run_dag, cfg, tmp_p
                       (LONG_NAME,))
         assert long["status"] == "rejected" and long["cleared_at"] is not None
         assert [p.name for p in landing.iterdir()] == [f"330283_households_{YEAR}.csv"]
+        # the night's summary says one file is recorded but waits
+        assert _summary(run)["unfinished"] == 1
     finally:
         blocker.unlink()
     again = run_dag("ingest_county_submissions", {"landing_dir": str(landing)})

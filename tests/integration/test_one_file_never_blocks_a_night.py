@@ -11,6 +11,8 @@ from __future__ import annotations
 from fixtures.county_files import households, incomes, table, villages, write_csv
 from fixtures.ingest_support import accounting_holds, feedback_lines, ingest, rows, submission
 
+from lowincome.ingest.runner import format_outcomes
+
 LONG_NAME = "衢" * 83 + ".csv"          # 253 bytes in UTF-8: a legal name on every Linux filesystem
 
 
@@ -55,6 +57,9 @@ def test_a_file_left_by_a_failed_copy_is_finished_by_the_next_night(empty_wareho
         "330803_households_2014.csv": ("loaded", 4, False),
         "330803_household_income_2014.csv": ("loaded", 4, False)}
     assert "the next run finishes it" in first["330822_households_2014.csv"].unfinished
+    printed = format_outcomes(list(first.values())).splitlines()
+    assert printed[-3] == "2 file(s) recorded in the ledger but still in landing (the next run finishes them):"
+    assert printed[-1].startswith("  330822_households_2014.csv: feedback failed: ")
     assert sorted(p.name for p in land.iterdir()) == ["330802_villages_2014.xlsx", "330822_households_2014.csv"]
     assert rows(cfg, "select file_name from ops.submissions where cleared_at is null order by 1") == [
         {"file_name": "330802_villages_2014.xlsx"}, {"file_name": "330822_households_2014.csv"}]

@@ -199,6 +199,10 @@ def format_outcomes(outcomes: list[FileOutcome]) -> str:
     out.append("")
     out.append(f"{len(outcomes)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
                + f"; rows loaded {sum(o.rows_loaded for o in outcomes)}, rejected {sum(o.rows_rejected for o in outcomes)}")
+    waiting = [o for o in outcomes if o.unfinished]
+    if waiting:
+        out.append(f"{len(waiting)} file(s) recorded in the ledger but still in landing (the next run finishes them):")
+        out += [f"  {printable(o.file_name)}: {printable(o.unfinished)}" for o in waiting]
     return "\n".join(out)
 
 
@@ -373,7 +377,9 @@ def summarise_night(*results: object) -> dict:
         by_status[o["status"]] += 1
     return {"batches": sum(1 for r in done if r["outcomes"]), "files": len(outcomes),
             "loaded": sum(r["loaded"] for r in done),
-            "by_status": dict(by_status), "rows_loaded": sum(o["rows_loaded"] for o in outcomes)}
+            "by_status": dict(by_status), "rows_loaded": sum(o["rows_loaded"] for o in outcomes),
+            # recorded, but a step after the commit failed: in landing until the next night finishes them
+            "unfinished": sum(1 for o in outcomes if o.get("unfinished"))}
 
 
 def publish_summary(raw_event, *results: object) -> dict:
