@@ -124,3 +124,19 @@ def test_a_warehouse_with_nothing_loaded_still_publishes(fresh_warehouse):
     page = write_report(fresh_warehouse).read_text(encoding="utf-8")
     assert "No figures published yet." in page and "No submissions received yet." in page
     assert 'class="chart' not in page
+
+
+def test_suppressed_counties_are_named_under_their_chart(published, report):
+    """A county hidden for its own sake (C) or to protect another (D) has no column: the notes name it."""
+    folder = re.search(r'href="(data-[0-9a-f]{12})/', report).group(1)
+    flags_seen = set()
+    for path in sorted((published.reports_dir / folder).glob("*-counties-*.csv")):
+        header, *rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+        flags_at, county_at = header.index("标记 flags"), header.index("县 county")
+        hidden = [r[county_at] for r in rows if set(r[flags_at]) & {"C", "D"}]
+        if not hidden:
+            continue
+        flags_seen |= {flag for r in rows for flag in r[flags_at] if flag in "CD"}
+        notes = report.split(f'<figure data-dataset="{path.stem}">')[1].split('<p class="notes">')[1].split("</p>")[0]
+        assert all(name in notes for name in hidden), (path.stem, hidden)
+    assert flags_seen == {"C", "D"}

@@ -486,7 +486,7 @@ def _card(t: _Targets, tid: str) -> TargetCard:
         if flagged:
             notes.append(f"Red although above the line ({'、'.join(flagged)}): another criterion of {tid} is not "
                          "met; the table says which.")
-        hidden = sorted(r["county"] for r in counties.rows if "C" in r["flags"])
+        hidden = sorted(r["county"] for r in counties.rows if "C" in r["flags"] or "D" in r["flags"])
         if hidden:
             notes.append("Suppressed (fewer than 5 households, or hidden with one): " + "、".join(hidden) + ".")
         missing = sum(1 for r in counties.rows if "M" in r["flags"])
