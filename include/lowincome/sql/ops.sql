@@ -24,7 +24,8 @@ create table if not exists ops.submissions (
     explanation     text,                     -- 上报说明: accepted warnings (强制上报)
     constraint rows_accounted check (status in ('rejected', 'duplicate') or rows_read = rows_loaded + rows_rejected)
 );
--- The same bytes are accepted once. A file rejected only for its name may come back, renamed, and load.
+-- The same bytes are accepted once. A copy of a rejected file is validated again (its register may have
+-- come since) and gets a row of its own, rejected again or loaded (lowincome.ingest.loader.earlier_copy).
 drop index if exists ops.submissions_sha256_once;
 create unique index if not exists submissions_sha256_accepted on ops.submissions (sha256)
     where status in ('loaded', 'superseded');
