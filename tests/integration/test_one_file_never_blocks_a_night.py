@@ -11,7 +11,15 @@ from __future__ import annotations
 from fixtures.county_files import households, incomes, table, villages, write_csv
 from fixtures.ingest_support import accounting_holds, feedback_lines, ingest, rows, submission
 
-from lowincome.ingest.runner import format_outcomes
+from lowincome.ingest.runner import (
+    format_outcomes,
+    load_batch,
+    parse_batch,
+    plan_batches,
+    release_lock,
+    split_waves,
+    validate_batch,
+)
 
 LONG_NAME = "衢" * 83 + ".csv"          # 253 bytes in UTF-8: a legal name on every Linux filesystem
 
@@ -99,6 +107,29 @@ def test_the_same_register_under_two_names_in_one_night(empty_warehouse):
     [original] = [o for o in outcomes.values() if o.status == "loaded" and o.template == "households"]
     assert rows(cfg, "select duplicate_of from ops.submissions where id = %s", (dup.submission_id,)) == [
         {"duplicate_of": original.submission_id}]
+    assert list(land.iterdir()) == []
+    accounting_holds(cfg)
+
+
+def test_the_same_register_under_two_names_through_the_dags_tasks(empty_warehouse):
+    """The DAG's task functions in the DAG's order (the whole DAG: tests/dags/test_ingest_dag_one_file.py).
+    The copy recorded duplicate had no load token, so the second wave waited for it in vain."""
+    cfg = empty_warehouse
+    land = cfg.landing_dir
+    register = table(households(6, year=2013), "households")
+    write_csv(land / "330803_households_2013.csv", register)
+    write_csv(land / "衢江区2013年低收入农户登记表.csv", register)
+    write_csv(land / "330803_household_income_2013.csv", table(incomes(6, year=2013), "household_income"))
+    batches = plan_batches("manual__twice", cfg=cfg)
+    try:
+        assert [b["county"] for b in batches] == ["330803"]
+        waves = split_waves(batches, [parse_batch(b, cfg) for b in batches])
+        outcomes = [o for wave in ("registers", "dependents") for county in waves[wave]
+                    for o in load_batch(validate_batch(county, cfg), cfg)["outcomes"]]
+    finally:
+        release_lock("manual__twice", cfg)
+    assert sorted((o["template"], o["status"], o["rows_loaded"]) for o in outcomes) == [
+        ("household_income", "loaded", 6), ("households", "duplicate", 0), ("households", "loaded", 6)]
     assert list(land.iterdir()) == []
     accounting_holds(cfg)
 
