@@ -463,7 +463,7 @@ def after_commit(conn: psycopg.Connection, cfg: Settings, item: dict, submission
     result = outcome_of(conn, submission_id)
     if failed:
         result.unfinished = "; ".join(failed) + "; the file stays in landing and the next run finishes it"
-        log.error("submission %s (%r): %s", submission_id, file_name, result.unfinished)
+        log.error("submission %s (%s): %s", submission_id, printable(file_name), printable(result.unfinished))
     return result
 
 
@@ -478,7 +478,7 @@ def _step(conn: psycopg.Connection, failed: list[str], what: str, work: Callable
         if isinstance(err, psycopg.OperationalError | psycopg.InterfaceError) or conn.closed:
             raise
         said = f"{type(err).__name__}: {err}" if isinstance(err, OSError) else type(err).__name__
-        failed.append(f"{what} failed: {said.splitlines()[0][:300] if said else type(err).__name__}")
+        failed.append(f"{what} failed: {said.splitlines()[0][:300]}")
         return None
 
 
