@@ -196,7 +196,7 @@ def test_criteria_of_a_compound_target(published):
     # criterion 3 (on-time loans subsidised) is hidden: A has 4 on-time loans (primary suppression)
     # and E, the only other county of the 29 with loans, is hidden with it (secondary)
     assert [(r["criterion"], r["value"], r["met"], r["obs_conf"]) for r in rows] == [
-        (1, Decimal("6.000"), True, "F"), (2, Decimal("80.0"), False, "F"), (3, None, None, "C")]
+        (1, Decimal("6.000"), True, "F"), (2, Decimal("80.0"), False, "F"), (3, None, None, "D")]
 
 
 def test_theme_marts_carry_the_same_figures(published):

@@ -540,35 +540,42 @@ def read_blocks(conn, policy: Policy) -> tuple[dict[tuple[str, int], Block], dic
         _add(current, key, geo, rule, unit, value, households, vintage, False, False)
         if is_primary:
             primary[key].add(geo)
-    earlier: dict[datetime, dict[tuple[str, int], dict[Geo, Cell]]] = {}
     published_before = conn.execute("select to_regclass('marts.indicator_history')").fetchone()[0] is not None
     audited_metrics = set().union(*family_metrics.values())
-    versions = [row for row in (conn.execute(HISTORY_SQL).fetchall() if published_before else [])
-                if row[0] in audited_metrics]
-    states = sorted({row[9] for row in versions})
+    by_key: dict[tuple[str, int], list[tuple]] = defaultdict(list)
     sticky: dict[tuple[str, int], set[Geo]] = defaultdict(set)
-    for metric, unit, level, code, year, value, households, vintage, obs_conf, valid_from, valid_to in versions:
+    for row in conn.execute(HISTORY_SQL).fetchall() if published_before else []:
+        metric, unit, level, code, year, value, households, vintage, obs_conf, valid_from, valid_to = row
+        if metric not in audited_metrics:
+            continue
         rule = policy.rule(metric)
         key, geo = (rule.family, year), (level, code)
-        hidden = obs_conf != "F"
-        if hidden:
-            now = current.get(key, {}).get(geo)
-            if now is not None and now.vintage == vintage:
-                sticky[key].add(geo)
-        for state in states:
-            if valid_from <= state and (valid_to is None or valid_to > state):
-                _add(earlier.setdefault(state, {}), key, geo, rule, unit, value, households, vintage, hidden, True)
+        if key not in current:
+            continue
+        by_key[key].append(row)
+        now = current[key].get(geo)
+        if obs_conf != "F" and now is not None and now.vintage == vintage:
+            sticky[key].add(geo)
     blocks = {}
     for key, cells in current.items():
         for cell in cells.values():      # the family's households, where only a share figure said it
             cell.figures = {f: v for f, v in cell.figures.items() if v is not None}
+        # the block as each earlier publication showed it: it changes only when one of its versions
+        # begins or ends, so those times are the publications to read it at
+        versions = by_key.get(key, [])
+        times = sorted({v[9] for v in versions} | {v[10] for v in versions if v[10] is not None})
         olds = []
-        for state in states:
-            old = earlier[state].get(key)
+        for when in times:
+            old: dict[tuple, dict[Geo, Cell]] = {}
+            for metric, unit, level, code, _year, value, households, vintage, obs_conf, valid_from, valid_to \
+                    in versions:
+                if valid_from <= when and (valid_to is None or valid_to > when):
+                    _add(old, key, (level, code), policy.rule(metric), unit, value, households, vintage,
+                         obs_conf != "F", True)
             if old:
-                for cell in old.values():
+                for cell in old[key].values():
                     cell.figures = {f: (None if cell.hidden else v) for f, v in cell.figures.items()}
-                olds.append(old)
+                olds.append(old[key])
         blocks[key] = Block(cells, primary[key], olds)
     return blocks, sticky, {family: sorted(metrics) for family, metrics in family_metrics.items()}
 

@@ -115,6 +115,10 @@ def sources_document() -> dict:
                 {"name": "received_on", "description": "The receipt date the file carries (报送日期): its "
                                                        "modification time in landing; timeliness is judged by it."},
             ],
+        }, {
+            "name": "disclosure_suppression",
+            "description": "Secondary suppression (次级保密) decided by the disclosure audit of the publication being "
+                           "made (lowincome.publish.disclosure): every figure listed here is hidden with obs_conf D.",
         }],
     }
     return {"version": 2, "sources": [raw, ops]}
