@@ -45,7 +45,8 @@ def refresh_marts(cfg: Settings, published_at: datetime | None = None, *, in_pro
 
 
 def plan_publication(cfg: Settings, run_id: str, *, on_asset_event: bool) -> int | None:
-    """The warehouse build a publication publishes: the last finished one (None: none on record).
+    """The warehouse build a publication publishes: the last finished one that built something (None:
+    none on record).
 
     A run Airflow started on an asset event (``on_asset_event``) whose build was already published (the
     event of a build that ``lowincome run`` published itself, a second event for the same build) does not
@@ -55,7 +56,9 @@ def plan_publication(cfg: Settings, run_id: str, *, on_asset_event: bool) -> int
     from airflow.sdk.exceptions import AirflowSkipException
 
     with connect(cfg.warehouse_url()) as conn:
-        row = conn.execute("select max(id) from ops.warehouse_builds where finished_at is not null").fetchone()
+        # a build with nothing planned left the warehouse as it was: it is not a new state to publish
+        row = conn.execute("select max(id) from ops.warehouse_builds where finished_at is not null "
+                           "and (scope = 'all' or nodes_planned > 0)").fetchone()
         build = row[0] if row else None
         replayed = on_asset_event and build is not None and conn.execute(
             "select 1 from ops.publications where warehouse_build = %s and outcome = 'published'",
