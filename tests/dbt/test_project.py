@@ -129,10 +129,16 @@ def test_a_warehouse_without_a_password_runs_dbt_with_the_projects_profile(cfg, 
     local = dataclasses.replace(cfg, state_dir=tmp_path / "state", external_url=url)
     config = project.profile_config(local)
     assert config.profile_mapping is None
-    assert config.profiles_yml_filepath == project.profiles_path(local)
-    output = yaml.safe_load(project.profiles_path(local).read_text())["lowincome"]["outputs"][config.target_name]
+    assert config.profiles_yml_filepath == project.own_profiles_path(local)
+    output = yaml.safe_load(config.profiles_yml_filepath.read_text())["lowincome"]["outputs"][config.target_name]
     assert output["password"] == "{{ env_var('DBT_ENV_SECRET_LOWINCOME_DBT_PASSWORD', '') }}"
     assert output["dbname"] == f"{{{{ env_var('LOWINCOME_DBT_DBNAME', '{params['dbname']}') }}}}"
+    # a warehouse of its own file: another session writing its profile never redirects this one's dbt
+    other = dataclasses.replace(local, external_url=url.rsplit("/", 1)[0] + "/another_warehouse")
+    assert project.profile_config(other).profiles_yml_filepath != config.profiles_yml_filepath
+    project.write_profiles(other)
+    assert yaml.safe_load(config.profiles_yml_filepath.read_text()) == {"lowincome": {
+        "target": "local", "outputs": {"local": output}}}
 
 
 def test_the_dag_renders_from_the_manifest(cfg):

@@ -10,6 +10,7 @@ runs against the embedded server and an external one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
-from lowincome.config import WAREHOUSE_CONN_ID, Settings, settings
+from lowincome.config import WAREHOUSE_CONN_ID, Settings, redact, settings
 
 if TYPE_CHECKING:
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
@@ -54,6 +55,14 @@ def manifest_path(cfg: Settings) -> Path:
 
 def profiles_path(cfg: Settings) -> Path:
     return cfg.state_dir / "dbt" / "profiles.yml"
+
+
+def own_profiles_path(cfg: Settings) -> Path:
+    """A ``profiles.yml`` of this warehouse alone, in a folder named by its URL (without a password):
+    cosmos cannot hand dbt the variables that :func:`profiles_path`'s shared file defaults from, so two
+    warehouses (parallel test sessions, a moved warehouse) must never share the file it reads."""
+    key = hashlib.sha256(redact(cfg.warehouse_url()).encode()).hexdigest()[:16]
+    return cfg.state_dir / "dbt" / "profiles" / key / "profiles.yml"
 
 
 def run_dir(cfg: Settings) -> Path:
@@ -118,9 +127,9 @@ def profiles_yml(cfg: Settings) -> str:
     return header + yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=1000)
 
 
-def write_profiles(cfg: Settings) -> Path:
-    """Write ``<state>/dbt/profiles.yml`` (mode 600, atomically) and return its path."""
-    path = profiles_path(cfg)
+def write_profiles(cfg: Settings, path: Path | None = None) -> Path:
+    """Write ``<state>/dbt/profiles.yml`` (or ``path``; mode 600, atomically) and return its path."""
+    path = path or profiles_path(cfg)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = profiles_yml(cfg)
     if path.exists() and path.read_text() == text:
@@ -145,7 +154,8 @@ def profile_config(cfg: Settings | None = None) -> ProfileConfig:
 
     A warehouse URL without a password (the server trusts the host, or libpq reads ``~/.pgpass`` or a
     client certificate) has no profile mapping in cosmos: its Postgres mapping requires a password. Then
-    cosmos runs dbt with the project's own profile (:func:`write_profiles`), whose password is empty.
+    cosmos runs dbt with the project's own profile (:func:`write_profiles`, in :func:`own_profiles_path`),
+    whose password is empty.
     """
     _import_airflow_first()
     from cosmos import ProfileConfig
@@ -153,7 +163,8 @@ def profile_config(cfg: Settings | None = None) -> ProfileConfig:
 
     cfg = cfg or settings()
     if not connection_params(cfg)["password"]:
-        return ProfileConfig(profile_name=PROFILE_NAME, target_name="local", profiles_yml_filepath=write_profiles(cfg))
+        return ProfileConfig(profile_name=PROFILE_NAME, target_name="local",
+                             profiles_yml_filepath=write_profiles(cfg, own_profiles_path(cfg)))
     return ProfileConfig(
         profile_name=PROFILE_NAME,
         target_name="airflow",
