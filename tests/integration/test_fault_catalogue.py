@@ -158,6 +158,14 @@ def _nul_far_down(path: Path) -> None:
     assert path.stat().st_size > 8192         # past the first block the sniffer looks at
 
 
+def _nul_near_the_top(path: Path) -> None:
+    """A county's GBK export with one damaged line: a NUL byte in the first block the sniffer looks at."""
+    found = households(10, county="330122")
+    found[2]["village_name"] = "第3\x00村"
+    write_csv(path, table(found, "households"), encoding="gb18030")
+    assert path.read_bytes().count(b"\x00") == 1 and path.stat().st_size < 8192
+
+
 def _header_below_scan(path: Path) -> None:
     write_csv(path, [[f"说明第{i}行"] for i in range(1, 31)] + table(villages(3, county="330903"), "villages"))
 
@@ -235,6 +243,7 @@ ALL_IDS = [1, 2, 3, 4, 5, 6]
 TRAVERSAL_OK = "..\\..\\..\\330802_villages_2014.csv"          # a Windows zip's entry name, kept as a name
 TRAVERSAL_BAD = "..\\..\\..\\..\\etc\\cron.d\\evil.csv"
 CONTROL_NAME = "\x1b[31m330825_relocations_2014\x07\r.csv"
+DAMAGED_LINE = "该行已损坏（含有空字符等无法识别的内容），未入库，请核对该行后重新上报"
 LONG_NAME = "衢" * 83 + ".csv"                 # 253 bytes of UTF-8: legal, longer than any name we wrote
 DUPLICATE = "该文件与已接收的文件（接收编号{original}）内容完全相同，已按重复文件登记，无需再次上报"
 NOT_A_WORKBOOK = "文件扩展名是Excel，但内容不是Excel工作簿，请用Excel打开后另存为.xlsx再上报"
@@ -298,8 +307,11 @@ CASES: list[Case] = [
          "rejected", "unreadable", (0, 0, 0), unreadable("第3行有单元格超过1048576个字符")),
     Case("unclosed-quote-swallows-rows", "households", "330784_households_2014.csv", _unclosed_quote,
          "rejected", "unreadable", (0, 0, 0), unreadable("第9行CSV格式错误")),
+    # a text file with a damaged line (a NUL byte): that row is rejected with its reason, the rest loads
     Case("nul-character-after-8KiB", "households", "330902_households_2014.csv", _nul_far_down,
-         "rejected", "unreadable", (0, 0, 0), unreadable("文件含有无法保存的字符（如空字符）")),
+         "loaded", None, (120, 119, 1), bad={121: (None, "damaged_line", DAMAGED_LINE)}),
+    Case("nul-byte-in-a-gbk-export", "households", "330122_households_2014.csv", _nul_near_the_top,
+         "loaded", None, (10, 9, 1), bad={4: (None, "damaged_line", DAMAGED_LINE)}),
     Case("no-template-notice", "county_indicators", "县级扶贫指标表_通知.csv",
          lambda p: write_csv(p, [["关于报送2014年指标的通知"], ["请于月底前上报"], ["联系人：李四"]]),
          "rejected", "no_template", (0, 0, 0),

@@ -77,6 +77,8 @@ ROW_CASES = [
     Case("households", "year_matches_file", "year", bad={"year": "2015", "identified_year": "2013"}),
     Case("households", "type_year", "year", bad={"year": "2014年"}),
     Case("households", "village_in_county", "village_code", bad={"village_code": "330881100001"}),
+    # a damaged line of a text file: its NUL byte read as U+FFFD (readers.DAMAGED), in any cell
+    Case("households", "damaged_line", None, bad={"township_name": "樟潭\ufffd街道"}, good={"township_name": "樟潭街道"}),
     # households: several columns
     Case("households", "labour_le_size", "labour_count", bad={"labour_count": "5"}, good={"labour_count": "4"}),
     Case("households", "identified_year_le_year", "identified_year", bad={"identified_year": "2015"},

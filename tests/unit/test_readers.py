@@ -561,3 +561,25 @@ def test_csv_malformed_under_every_delimiter_is_unreadable(tmp_path):
     path = tmp_path / "broken.csv"
     path.write_text('"县代码"x,"年度"\n1,2\n', encoding="utf-8")
     assert rejected(path).code == "unreadable"
+
+
+def test_a_text_file_with_a_nul_byte_is_text_and_its_line_reads_as_damaged(tmp_path):
+    """A county's CSV export with one damaged line (a NUL byte) is a text file; the NUL is read as U+FFFD,
+    which validation rejects as that row's damaged_line (tests/integration/test_fault_catalogue.py)."""
+    from lowincome.ingest.readers import DAMAGED, damaged_text, sniff
+
+    lines = table(households(3), "households")
+    lines[2][6] = "张\x00三"
+    for encoding in ("utf-8", "gb18030"):
+        path = write_csv(tmp_path / f"nul-{encoding}.csv", lines, encoding=encoding)
+        assert sniff(path) == "csv"
+        table_ = readers.open_table(path)
+        try:
+            rows = list(table_.data_rows())
+        finally:
+            table_.close()
+        assert [n for n, cells in rows if any(DAMAGED in (c or "") for c in cells)] == [3]
+    # binary content with NULs is still no text file
+    assert not damaged_text(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8)
+    assert not damaged_text(b"a,b\x00\x00\x00\x00c\r\n")   # more than one NUL in a hundred bytes
+    assert damaged_text(("县代码,年度\r\n" + "330803,2014\r\n" * 20 + "330803,20\x0014\r\n").encode("gb18030"))

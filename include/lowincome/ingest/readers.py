@@ -59,6 +59,9 @@ CSV_DELIMITERS = (",", "\t", ";", "|")
 SPLIT_ABOVE = 32 * 1024**2
 SPLIT_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "gb18030"})   # a line feed byte is always a line feed
 EXPLANATION_SHEET = "上报说明"
+# What a damaged character of a text file is read as (Unicode's REPLACEMENT CHARACTER): a row holding one
+# is rejected as a damaged line (validation.yaml's damaged_line), never loaded
+DAMAGED = "\ufffd"
 _CHUNK = 1 << 20
 
 Row = tuple[int, list[Any]]   # (row number as the county sees it, cells)
@@ -108,9 +111,26 @@ def sniff(path: Path) -> str:
         raise FileRejected("not_a_workbook")
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf") and size <= len(head):
         raise FileRejected("blank")
-    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) \
+            and not damaged_text(head):
         raise FileRejected("unreadable", detail="不是文本文件，也不是Excel工作簿")
     return "csv"
+
+
+def damaged_text(head: bytes) -> bool:
+    """A text file with a few NUL bytes (a damaged line of a county's export), not a binary one: NULs are
+    at most 1 in 100 bytes of the head, and without them it is text in UTF-8 or GB18030. Its lines are
+    read with each NUL as U+FFFD (:data:`DAMAGED`) and the lines that hold one rejected as damaged rows."""
+    if head.count(b"\x00") * 100 > len(head):
+        return False
+    text = head.replace(b"\x00", b"")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(text)   # not final: the head may end mid-character
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
 
 
 def open_table(path: Path) -> Table:
@@ -150,10 +170,14 @@ def _decodes(path: Path, encoding: str) -> bool:
 
 
 def _lines(handle: Any) -> Iterator[str]:
+    """The file's lines, each NUL as :data:`DAMAGED`: PostgreSQL text cannot hold a NUL, so the COPY of the
+    whole file would fail; the line's row is rejected instead (validation's ``damaged_line``)."""
     readline = handle.readline
     while line := readline(MAX_LINE_CHARS):
         if len(line) >= MAX_LINE_CHARS and line[-1] not in "\r\n":
             raise FileRejected("unreadable", detail=f"有一行超过{MAX_LINE_CHARS}个字符")
+        if "\x00" in line:
+            line = line.replace("\x00", DAMAGED)
         yield line
 
 

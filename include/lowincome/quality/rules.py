@@ -174,6 +174,13 @@ def _unique_rule(tpl: Template) -> Rule:
                 query=query, reason_params={"key_zh": key_zh})
 
 
+def _damaged_line_rule() -> Rule:
+    """A row of a text file whose line was damaged (a NUL byte, read as U+FFFD: readers.DAMAGED) in any
+    of its cells: the whole row as text holds the character."""
+    return Rule("damaged_line", None, (), "no cell holds U+FFFD (a damaged line of a text file, e.g. a NUL byte)",
+                "rows", query=rows_query("strpos(b::text, chr(65533)) > 0"))
+
+
 def _pair_rule(tpl: Template, rule: str, small: str, large: str, column: str) -> Rule:
     a, b = tpl.column(small), tpl.column(large)
     return Rule(rule, column, (small, large), f"{small} <= {large}", "rows",
@@ -335,6 +342,7 @@ def rules_for(template_name: str) -> tuple[Rule, ...]:
     for col in tpl.columns:
         out += _column_rules(tpl, col, pol, yes_no)
     out.append(_unique_rule(tpl))
+    out.append(_damaged_line_rule())
     out += _cross_field_rules(tpl, pol)
     keys = [r.key for r in out]
     duplicates = {k for k in keys if keys.count(k) > 1}
