@@ -284,7 +284,7 @@ class _Programme:
             kept_rows.append((parent, parts))
         self.kept_rows = kept_rows
         m = len(self.free)
-        self.a_eq = coo_matrix((data, (r_idx, c_idx)), shape=(len(rhs), m)).tocsr() if rhs else None
+        self.a_eq = coo_matrix((data, (r_idx, c_idx)), shape=(len(rhs), m)).toarray() if rhs else None
         self.b_eq = np.array(rhs) if rhs else None
         u_data, u_r, u_c, u_rhs = [], [], [], []
         for part, whole in self.shares:
@@ -300,7 +300,7 @@ class _Programme:
                 else:
                     constant -= coef * fixed[v]
             u_rhs.append(constant)
-        self.a_ub = coo_matrix((u_data, (u_r, u_c)), shape=(len(u_rhs), m)).tocsr() if u_rhs else None
+        self.a_ub = coo_matrix((u_data, (u_r, u_c)), shape=(len(u_rhs), m)).toarray() if u_rhs else None
         self.b_ub = np.array(u_rhs) if u_rhs else None
         self.bounds = [(lo[v], None if math.isinf(hi[v]) else hi[v]) for v in self.free]
         self.column = column
@@ -308,27 +308,36 @@ class _Programme:
         self.related = {v for parent, parts in kept_rows for v in (*parent, *parts)} | \
             {v for pair in self.shares for v in pair}
 
+    def solve(self, weights: Mapping[int, float], caps: Mapping[int, float] | None = None,
+              ) -> tuple[float, np.ndarray | None, frozenset[int]]:
+        """Minimise sum(weight x variable): the optimum (-inf: unbounded), a solution (a point every
+        relation holds at, as columns of ``free``) and the relations the optimum rests on (non-zero duals,
+        indices into ``kept_rows``). ``caps``: upper bounds added to some variables."""
+        bounds = self.bounds
+        if caps:
+            bounds = list(bounds)
+            for index, cap in caps.items():
+                low, high = bounds[self.column[index]]
+                bounds[self.column[index]] = (low, cap if high is None else min(high, cap))
+        c = np.zeros(len(self.free))
+        for index, weight in weights.items():
+            c[self.column[index]] = weight
+        result = linprog(c, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq, b_eq=self.b_eq,
+                         bounds=bounds, method="highs")
+        if result.status == 3:
+            return -math.inf, None, frozenset()
+        if result.status != 0:
+            raise UserError(f"disclosure audit: the attacker's programme could not be solved ({result.message})")
+        duals = result.eqlin.marginals if self.a_eq is not None else ()
+        return result.fun, result.x, frozenset(int(i) for i in np.flatnonzero(np.abs(duals) > EPS))
+
     def bounds_of(self, index: int) -> tuple[float, float, tuple[frozenset[int], frozenset[int]]]:
-        """The attacker's lowest and highest value of a variable, and the relations (indices into
-        ``kept_rows``) each bound rests on (non-zero duals)."""
+        """The attacker's lowest and highest value of a variable, and the relations each rests on."""
         if index not in self.column or index not in self.related:
             return self.lower[index], self.upper[index], (frozenset(), frozenset())
-        c = np.zeros(len(self.free))
-        c[self.column[index]] = 1.0
-        found, active = [], []
-        for sign in (1.0, -1.0):
-            result = linprog(sign * c, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq, b_eq=self.b_eq,
-                             bounds=self.bounds, method="highs")
-            if result.status == 3:
-                found.append(-math.inf if sign > 0 else math.inf)
-                active.append(frozenset())
-            elif result.status == 0:
-                found.append(sign * result.fun)
-                duals = result.eqlin.marginals if self.a_eq is not None else ()
-                active.append(frozenset(int(i) for i in np.flatnonzero(np.abs(duals) > EPS)))
-            else:
-                raise UserError(f"disclosure audit: the attacker's programme could not be solved ({result.message})")
-        return found[0], found[1], (active[0], active[1])
+        low, _, at_low = self.solve({index: 1.0})
+        high, _, at_high = self.solve({index: -1.0})
+        return low, -high, (at_low, at_high)
 
 
 # ---------------------------------------------------------------------------------------------- audit
@@ -343,22 +352,56 @@ class BlockOutcome:
 
 
 def audit_block(block: Block, members: Mapping[Geo, frozenset[str]], protection: Protection,
-                hidden: set[Geo], only: set[Geo] | None = None) -> tuple[list[Bound], _Programme]:
-    """Bound every figure of every hidden cell (``only`` some) that no earlier publication showed."""
+                hidden: set[Geo], only: set[Geo] | None = None, exact: bool = False) -> tuple[list[Bound], _Programme]:
+    """Bound every figure of every hidden cell (``only`` some) that no earlier publication showed.
+
+    ``exact``: the attacker's exact bounds. Otherwise a bound is solved for only where no point the
+    programmes found so far already shows the figure may lie beyond the protection interval (the
+    attacker's interval then reaches at least that far: ``lower``/``upper`` say how far it was seen to);
+    the programmes that maximise and minimise all hidden figures at once find most such points.
+    """
     programme = _Programme(block, hidden, members)
-    bounds = []
+    targets = []
     for geo in sorted(hidden if only is None else hidden & only):
         if geo in programme.disclosed or geo not in block.current:
             continue
         cell = block.current[geo]
         for figure, value in sorted(cell.figures.items()):
             index = programme.var[(geo, cell.vintage, figure)]
-            lower, upper, (at_lower, at_upper) = programme.bounds_of(index)
-            needed_lower, needed_upper = protection.needed(figure, value, geo in block.primary,
-                                                           known_lower(geo, figure, block, members))
-            resting_on = (at_lower if lower > needed_lower + EPS else frozenset()) | (
-                at_upper if upper < needed_upper - EPS else frozenset())
-            bounds.append(Bound(geo, figure, value, lower, upper, needed_lower, needed_upper, resting_on))
+            needed = protection.needed(figure, value, geo in block.primary, known_lower(geo, figure, block, members))
+            targets.append((geo, figure, value, index, *needed))
+    seen_low: dict[int, float] = {}
+    seen_high: dict[int, float] = {}
+    solvable = [t[3] for t in targets if t[3] in programme.column and t[3] in programme.related]
+
+    def witness(x: np.ndarray | None) -> None:
+        if x is not None:
+            for index in solvable:
+                value = float(x[programme.column[index]])
+                seen_low[index] = min(seen_low.get(index, math.inf), value)
+                seen_high[index] = max(seen_high.get(index, -math.inf), value)
+
+    if not exact and len(solvable) > 1:
+        # all as low as they may go together, then all as high as needed (capped: no figure unbounded)
+        witness(programme.solve({index: 1.0 for index in solvable})[1])
+        caps = {t[3]: t[5] + 1.0 for t in targets if t[3] in programme.column}
+        witness(programme.solve({index: -1.0 for index in solvable}, caps)[1])
+    bounds = []
+    for geo, figure, value, index, needed_lower, needed_upper in targets:
+        if index not in programme.column or index not in programme.related:
+            lower, upper, at_lower, at_upper = programme.lower[index], programme.upper[index], frozenset(), frozenset()
+        else:
+            lower, upper, at_lower, at_upper = seen_low.get(index, value), seen_high.get(index, value), None, None
+            if exact or lower > needed_lower + EPS:
+                lower, x, at_lower = programme.solve({index: 1.0})
+                witness(x)
+            if exact or upper < needed_upper - EPS:
+                high, x, at_upper = programme.solve({index: -1.0})
+                upper = -high
+                witness(x)
+        resting_on = (at_lower if lower > needed_lower + EPS else frozenset()) | (
+            at_upper if upper < needed_upper - EPS else frozenset())
+        bounds.append(Bound(geo, figure, value, lower, upper, needed_lower, needed_upper, resting_on))
     return bounds, programme
 
 
@@ -418,8 +461,7 @@ def protect_block(block: Block, members: Mapping[Geo, frozenset[str]], protectio
     rounds = 0
     while True:
         rounds += 1
-        bounds, programme = audit_block(block, members, protection, hidden)
-        bounds = [b for b in bounds if b.geo not in already]
+        bounds, programme = audit_block(block, members, protection, hidden, only=hidden - already)
         failing = [b for b in bounds if not b.protected]
         if failing and block.earlier:
             everything, _ = audit_block(block, members, protection, set(block.current),
