@@ -249,6 +249,13 @@ def test_a_cell_an_earlier_publication_gave_away_is_reported_not_chased():
     assert outcome.passed and outcome.disclosed == {("county", "z1")} and outcome.hidden == {("county", "z1")}
 
 
+def test_a_listed_cell_without_a_household():
+    """A cell may list 0 households (no housing need): the attacker's a-priori bound follows it."""
+    block, members = table({"a": (0, "A", True, False), "b": (30, "A", True, False), "c": (8, "C", True, True)})
+    outcome = protect_block(block, members, RULE)
+    assert outcome.passed and ("county", "a") in outcome.hidden
+
+
 def test_the_protection_rule_is_data():
     policy = load_policy()
     assert policy.protection == RULE

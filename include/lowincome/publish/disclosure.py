@@ -26,6 +26,7 @@ is unchanged: a revision never unmasks it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import defaultdict
@@ -124,10 +125,12 @@ def load_policy(path: Path = POLICY_FILE) -> Policy:
 
 
 def known_lower(geo: Geo, figure: str, block: Block, members: Mapping[Geo, frozenset[str]]) -> float:
-    """What anybody knows of a figure with nothing published: a household in every listed county."""
-    if figure != HOUSEHOLDS or geo[0] == "county":
+    """What anybody knows of a figure with nothing published: a household in every listed county (that
+    has one: a cell may list none, e.g. no housing need)."""
+    if figure != HOUSEHOLDS:
         return a_priori_lower(figure)
-    return float(max(1, sum(1 for c in members.get(geo, ()) if ("county", c) in block.current)))
+    counties = [geo[1]] if geo[0] == "county" else members.get(geo, ())
+    return float(sum(1 for c in counties if block.current.get(("county", c), Cell({})).figures.get(HOUSEHOLDS, 0) >= 1))
 
 
 def a_priori_lower(figure: str) -> float:
@@ -208,6 +211,8 @@ class _Programme:
                 is_hidden = geo in hidden if is_current else cell.hidden
                 for figure, value in cell.figures.items():
                     index = self._variable(geo, cell.vintage, figure, block.current)
+                    if is_current and value is not None and value < self.lower[index]:
+                        self.lower[index] = value      # a listed cell without a household
                     ids[geo, figure] = index
                     if not is_hidden and value is not None:
                         tol = 0.0 if is_current else cell.tolerance.get(figure, 0.0)
@@ -383,9 +388,12 @@ def audit_block(block: Block, members: Mapping[Geo, frozenset[str]], protection:
 
     if not exact and len(solvable) > 1:
         # all as low as they may go together, then all as high as needed (capped: no figure unbounded)
-        witness(programme.solve({index: 1.0 for index in solvable})[1])
+        # (only a short cut: a programme that fails here is solved figure by figure below)
         caps = {t[3]: t[5] + 1.0 for t in targets if t[3] in programme.column}
-        witness(programme.solve({index: -1.0 for index in solvable}, caps)[1])
+        for weights, capped in (({index: 1.0 for index in solvable}, None),
+                                ({index: -1.0 for index in solvable}, caps)):
+            with contextlib.suppress(UserError):
+                witness(programme.solve(weights, capped)[1])
     bounds = []
     for geo, figure, value, index, needed_lower, needed_upper in targets:
         if index not in programme.column or index not in programme.related:
