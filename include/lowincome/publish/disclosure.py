@@ -12,16 +12,21 @@ a reader can combine, i.e.
   data did not change since, same vintage, is the same unknown; one that changed is another),
 
 and bounds each of the cell's figures. Where the bounds are tighter than the protection interval (data:
-``include/config/disclosure.yaml``), the published cell with the fewest households in a relation with the
-unprotected one is hidden too (secondary suppression) and the audit runs again. The decisions go to
+``include/config/disclosure.yaml``), the published cell with the fewest households among the relations the
+bound rests on (the programme's non-zero duals) is hidden too (secondary suppression) and the audit runs
+again. Blocks (metric family x year) share no relation and are audited one by one. The decisions go to
 ``ops.disclosure_suppression``, which ``indicator_cells`` joins (obs_conf 'D'); the outcome of every audit
 to ``ops.disclosure_audits``. An audit that cannot pass fails the publication in one line before any mart
 is rebuilt, so the last publication stays readable.
 
 The attacker is granted the unrounded values of what is published (stronger than any reader: the
-audit errs on the safe side) and the knowledge that a listed cell has at least one household and that
-no figure is negative. A cell hidden in a readable publication stays hidden while its data (vintage)
-is unchanged: a revision never unmasks it.
+audit errs on the safe side) and the knowledge that a listed cell has at least one household (where it
+has one) and that no figure is negative. A cell hidden in a readable publication stays hidden while its
+data (vintage) is unchanged: a revision never unmasks it. A hidden cell that the earlier publications
+alone already pin down cannot be protected any more: it is counted (``disclosed_before``), not chased.
+
+Only a publication through :func:`lowincome.publish.refresh_marts` is audited: a plain ``dbt build`` of
+``models/marts`` applies the last audit's secondary suppression to whatever it computes.
 """
 
 from __future__ import annotations
