@@ -21,11 +21,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The demo night: the 15 counties of Quzhou and Lishui (all in the 26/29-county groups), 2012-2014, ~270
 # files, 3–5 minutes on 2 cores. `make demo DEMO_COUNTIES=all` generates the whole province
-# (~1,500 files for three years; validation costs ~0.5 s a file, see benchmarks/RESULTS.md).
+# (~1,500 files for three years; validation costs ~0.5 s a file, see benchmarks/RESULTS.md). Both steps use
+# $LOWINCOME_DATA_DIR/landing (default data/landing): generate writes there and run reads there.
 DEMO_COUNTIES ?= 330802,330803,330822,330824,330825,330881,331102,331121,331122,331123,331124,331125,331126,331127,331181
 
 demo: $(STAMP)
-	$(BIN)/lowincome generate --out data/landing --years 2012-2014 --format mixed \
+	$(BIN)/lowincome generate --years 2012-2014 --format mixed \
 	  $(if $(filter all,$(DEMO_COUNTIES)),,--counties $(DEMO_COUNTIES))
 	$(BIN)/lowincome run
 

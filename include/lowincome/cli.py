@@ -1,4 +1,5 @@
-"""The ``lowincome`` command. Errors a person can act on print as one line, exit code 2."""
+"""The lowincome command: the nightly pipeline of the county submissions, and its ledger. Errors a person
+can act on print as one line, exit code 2."""
 
 from __future__ import annotations
 
@@ -13,6 +14,32 @@ from pathlib import Path
 from lowincome.config import redact, settings
 from lowincome.errors import UserError
 
+FIRST_YEAR, LAST_YEAR = 2012, 2030   # the plan's base year; the last a template may carry
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's documented extension point: a usage error is one line, exit code 2, like every other."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _year(text: str) -> int:
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a year looks like 2014, not {text!r}") from None
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"year {year} is outside {FIRST_YEAR}-{LAST_YEAR}")
+    return year
+
+
+def _folder(path: Path | None, what: str) -> Path | None:
+    """``path`` when it is a folder, else a one-line error saying what is wrong with it."""
+    if path is not None and not path.is_dir():
+        raise UserError(f"{what} {path} {'is not a folder' if path.exists() else 'does not exist'}")
+    return path
+
 
 def _years(text: str) -> list[int]:
     try:
@@ -23,8 +50,8 @@ def _years(text: str) -> list[int]:
             years = [int(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"years must look like 2012-2014 or 2012,2013, not {text!r}") from None
-    if not years or min(years) < 2012 or max(years) > 2030:
-        raise argparse.ArgumentTypeError("years must lie within 2012-2030")
+    if not years or min(years) < FIRST_YEAR or max(years) > LAST_YEAR:
+        raise argparse.ArgumentTypeError(f"years {text} must lie within {FIRST_YEAR}-{LAST_YEAR}")
     return years
 
 
@@ -66,29 +93,60 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from lowincome.pipeline import run_nightly
+    """The night: a line per finished task as it goes (Airflow's output in a log file unless --verbose),
+    then per DAG its state and time, per county its files loaded and rejected, and where everything is."""
+    from lowincome import airflow_env
+    from lowincome.ingest.landing import arrivals
+    from lowincome.pipeline import missing_landing, run_nightly
     from lowincome.warehouse import ensure_server
 
     cfg = settings()
     ensure_server(cfg)  # first: a fresh embedded server may take another port than the default
+    landing = args.landing or cfg.landing_dir
+    why = missing_landing(landing)
+    if why:
+        raise UserError(why)
+    airflow_env.apply(cfg)   # before Airflow is imported (lowincome.progress imports its listener marker)
+    from lowincome import progress, summary
+
     logfile = None if args.verbose else cfg.state_dir / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
     started = time.monotonic()
-    print(f"running the nightly pipeline on {redact(cfg.warehouse_url())}"
-          + (f" (Airflow output: {logfile})" if logfile else ""), flush=True)
-    outcomes = run_nightly(cfg, landing=args.landing, logfile=logfile)
+    waiting = len(arrivals(landing))
+    out = progress.Lines(progress.real_stdout())
+    if not args.quiet:
+        out.line(f"running the nightly pipeline on {redact(cfg.warehouse_url())}: {waiting} file(s) waiting in "
+                 f"{landing}" + (f" (Airflow output: {logfile})" if logfile else ""))
+        out.line(progress.task_line("DAG", "task", "state", 0).replace("    0.0s", " seconds"))
+    since = summary.warehouse_now(cfg)
+    try:
+        outcomes = run_nightly(cfg, landing=args.landing, logfile=logfile,
+                               listener=progress.TaskLines(out, quiet=args.quiet))
+    finally:
+        out.done()
+    took = time.monotonic() - started
+    with summary.connect(cfg.warehouse_url()) as conn:
+        counts = summary.night_counts(conn, since)
+    files = {s: sum(c.get(s, 0) for c in counts.values()) for s in ("loaded", "rejected")}
+    news = (f"{sum(sum(c.values()) for c in counts.values())} file(s): {files['loaded']} loaded, "
+            f"{files['rejected']} rejected" if waiting else f"nothing new: no files were waiting in {landing}")
+    if args.quiet:
+        print(f"nightly pipeline: {len(outcomes)} DAGs succeeded in {took:.0f}s; {news}")
+        return 0
+    print("\nDAGs:")
     for outcome in outcomes:
         print(f"  {outcome.dag_id:<28} {outcome.state:<8} {outcome.seconds:6.1f}s")
-    print(f"nightly pipeline finished in {time.monotonic() - started:.0f}s")
-    from lowincome.summary import print_summary
-
-    print_summary(cfg)
+    print("\nThis night's files, per county (ops.submissions):")
+    print("\n".join(summary.county_lines(counts)))
+    summary.print_summary(cfg)
+    print(f"\nnightly pipeline finished in {took:.0f}s; {news}")
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from lowincome.generator import generate
 
-    summary = generate(out=args.out, years=args.years, scale=args.scale, seed=args.seed,
+    out = args.out or settings().landing_dir   # where `lowincome run` reads (LOWINCOME_DATA_DIR)
+    summary = generate(out=out, years=args.years, scale=args.scale, seed=args.seed,
                        counties=args.counties, fmt=args.format, messy=args.messy)
     print(summary)
     return 0
@@ -97,6 +155,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from lowincome.warehouse import ensure_ready
 
+    _folder(args.folder, "folder")
     cfg = ensure_ready()
     from lowincome.ingest.runner import format_outcomes, ingest_folder
 
@@ -106,11 +165,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from lowincome.ingest.ledger import resolve_county, status_report
     from lowincome.warehouse import connect, ensure_ready
 
+    resolve_county(args.county)   # an unknown county: one line before the warehouse is even started
     cfg = ensure_ready()
-    from lowincome.ingest.ledger import status_report
-
     with connect(cfg.warehouse_url()) as conn:
         print(status_report(conn, county=args.county, year=args.year))
     return 0
@@ -122,6 +181,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     cfg = ensure_ready()
     from lowincome.accounting import accounted_files, violations
+
+    for folder in args.landing or []:
+        _folder(folder, "landing folder")
 
     with connect(cfg.warehouse_url()) as conn:
         problems = violations(conn, cfg, waiting=args.landing or [])
@@ -192,7 +254,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lowincome", description=__doc__)
+    parser = _Parser(prog="lowincome", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     db = sub.add_parser("db", help="the warehouse server: start | stop | status | url")
@@ -200,14 +262,18 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--show-password", action="store_true", help="with url: print the password too")
     db.set_defaults(func=cmd_db)
 
-    run = sub.add_parser("run", help="run the nightly pipeline once (every DAG, through dag.test())")
+    run = sub.add_parser("run", help="run the nightly pipeline once (every DAG, through dag.test())",
+                         description="Run the nightly pipeline once: a line per finished task, then a summary.")
     run.add_argument("--landing", type=Path, help="landing folder (default $LOWINCOME_DATA_DIR/landing)")
-    run.add_argument("--verbose", action="store_true", help="show Airflow's task output")
+    shown = run.add_mutually_exclusive_group()
+    shown.add_argument("--verbose", action="store_true", help="show Airflow's task output too (else in a log file)")
+    shown.add_argument("--quiet", action="store_true", help="for cron: failed tasks and a final one-line summary only")
     run.set_defaults(func=cmd_run)
 
     gen = sub.add_parser("generate", help="write realistic sample county submissions")
-    gen.add_argument("--out", type=Path, required=True)
-    gen.add_argument("--years", type=_years, default=_years("2012-2014"))
+    gen.add_argument("--out", type=Path, help="folder to write to (default $LOWINCOME_DATA_DIR/landing, where "
+                                             "lowincome run reads)")
+    gen.add_argument("--years", type=_years, default=_years("2012-2014"), help="2012-2014 or 2012,2014")
     gen.add_argument("--scale", type=float, default=0.002, help="1.0 = a full province (~1M households)")
     gen.add_argument("--seed", type=int, default=2013)
     gen.add_argument("--counties", nargs="*", help="county codes or names (default: all)")
@@ -216,13 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=cmd_generate)
 
     ing = sub.add_parser("ingest", help="ingest a folder of county files now (the DAG's code)")
-    ing.add_argument("folder", type=Path)
-    ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.add_argument("folder", type=Path, help="the folder of county files to ingest (e.g. $LOWINCOME_DATA_DIR/landing)")
+    ing.add_argument("--quiet", action="store_true", help="no progress (a bar on a terminal, else lines)")
     ing.set_defaults(func=cmd_ingest)
 
     st = sub.add_parser("status", help="the ledger: what arrived, what is missing, what was rejected")
-    st.add_argument("--county")
-    st.add_argument("--year", type=int)
+    st.add_argument("--county", help="a county's code or name (330803, 衢江区, 衢江), or 330000 for the province")
+    st.add_argument("--year", type=_year, help=f"one year, {FIRST_YEAR}-{LAST_YEAR}")
     st.set_defaults(func=cmd_status)
 
     chk = sub.add_parser("check", help="the accounting invariant: every received row and file is accounted for")
@@ -242,13 +308,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SIGPIPE_EXIT = 141   # 128 + SIGPIPE: what a shell reports for a command whose reader went away
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not os.environ.get("LOWINCOME_DEBUG"):
         # Library deprecation and environment warnings are for developers, not for the person at the prompt.
         warnings.filterwarnings("ignore")
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()   # here, not at exit: a reader gone (`lowincome status | head`) is caught below
+        return code
+    except BrokenPipeError:
+        # Python's documented way (library/signal.html, "Note on SIGPIPE"): what is still buffered goes to
+        # /dev/null, so the flush at exit raises nothing either; quietly, the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return SIGPIPE_EXIT
     except UserError as err:
         print(f"lowincome: {err}", file=sys.stderr)
         return 2

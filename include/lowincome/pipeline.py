@@ -78,15 +78,32 @@ def _output_to(logfile: Path | None) -> Iterator[None]:
             os.close(saved[1])
 
 
+def missing_landing(folder: Path) -> str | None:
+    """Why a night cannot read ``folder``, in one line; None when it is a folder. A missing landing folder is
+    a wrong LOWINCOME_DATA_DIR or an unmounted share, never a night with nothing to do."""
+    if folder.is_dir():
+        return None
+    what = "is not a folder" if folder.exists() else "does not exist"
+    return (f"landing folder {folder} {what} (LOWINCOME_DATA_DIR={os.environ.get('LOWINCOME_DATA_DIR', '(unset)')}); "
+            "create it or point LOWINCOME_DATA_DIR at the data folder")
+
+
 def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None = None,
-                dag_ids: tuple[str, ...] = NIGHTLY_DAGS) -> list[DagOutcome]:
+                dag_ids: tuple[str, ...] = NIGHTLY_DAGS, listener: object | None = None) -> list[DagOutcome]:
+    """The night's DAGs in order. ``listener``: an Airflow task-instance listener (``@hookimpl`` methods,
+    :mod:`lowincome.progress`) registered for the run with Airflow's listener manager; ``dag.test()`` runs
+    the tasks in this process, so it hears every task as it finishes."""
     with heap.frozen():   # and again before each DAG (_run_in_order)
-        prepare(cfg)
+        with _output_to(logfile):   # importing Airflow, dbt and cosmos logs warnings: to the log file too
+            prepare(cfg)
         conf = {"landing_dir": str(landing.resolve())} if landing else {}
         # The lock lives in the warehouse, so a second run on another host sees it too; the ingest DAG's
         # tasks check that this night still holds it (night_lock.confirm) before they touch a file.
         with command_lock(cfg.warehouse_url(), "lowincome run") as holder:
-            outcomes = _run_in_order(cfg, {**conf, "lock_holder": holder}, logfile, dag_ids)
+            why = missing_landing(landing or cfg.landing_dir) if "ingest_county_submissions" in dag_ids else None
+            if why:
+                raise UserError(why)
+            outcomes = _run_in_order(cfg, {**conf, "lock_holder": holder}, logfile, dag_ids, listener)
     failed = [o for o in outcomes if o.state != "success"]
     if failed:
         where = f"; task logs: {logfile}" if logfile else ""
@@ -94,11 +111,30 @@ def run_nightly(cfg: Settings, landing: Path | None = None, logfile: Path | None
     return outcomes
 
 
-def _run_in_order(cfg: Settings, conf: dict, logfile: Path | None, dag_ids: tuple[str, ...]) -> list[DagOutcome]:
+@contextlib.contextmanager
+def listening(listener: object | None) -> Iterator[None]:
+    """``listener`` registered with the Task SDK's listener manager (Airflow's public listener interface,
+    the one plugins' ``listeners`` join) for the duration."""
+    if listener is None:
+        yield
+        return
+    from airflow.sdk.listener import get_listener_manager
+
+    manager = get_listener_manager()
+    manager.add_listener(listener)
+    try:
+        yield
+    finally:
+        manager.pm.unregister(listener)
+
+
+def _run_in_order(cfg: Settings, conf: dict, logfile: Path | None, dag_ids: tuple[str, ...],
+                  listener: object | None = None) -> list[DagOutcome]:
     """Each DAG's ``dag.test()`` in turn, what the process holds before each frozen (:mod:`lowincome.heap`:
     the DAGs before it imported dbt and GX)."""
     outcomes: list[DagOutcome] = []
-    with _output_to(logfile):
+    # the listener manager loads Airflow's plugins (cosmos's among them), which log: inside the redirection
+    with _output_to(logfile), listening(listener):
         dags = load_dags(cfg)
         for dag_id in dag_ids:
             if dag_id not in dags:

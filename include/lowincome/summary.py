@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from lowincome.config import Settings
+from lowincome.ingest.ledger import place_names
 from lowincome.warehouse import connect
 
 
@@ -23,6 +26,42 @@ def ledger_lines(conn) -> list[str]:
             for status, files, loaded, rejected in rows]
 
 
+def warehouse_now(cfg: Settings) -> dt.datetime:
+    """The warehouse's clock: a night's files are those the ledger received after it (received_at)."""
+    with connect(cfg.warehouse_url()) as conn:
+        return conn.execute("select now()").fetchone()[0]
+
+
+def night_counts(conn, since: dt.datetime) -> dict[str, dict[str, int]]:
+    """county_code (or '-' when the file named none) -> status -> files, of the files received since."""
+    counts: dict[str, dict[str, int]] = {}
+    for county, status, files in conn.execute(
+            "select coalesce(county_code, '-'), status, count(*) from ops.submissions where received_at >= %s "
+            "group by 1, 2 order by 1, 2", (since,)).fetchall():
+        counts.setdefault(county, {})[status] = files
+    return counts
+
+
+def county_lines(counts: dict[str, dict[str, int]]) -> list[str]:
+    """Per county: the night's files loaded, rejected and otherwise (duplicates, superseded)."""
+    if not counts:
+        return ["  no files this night"]
+    names = place_names()
+    lines = [f"  {'county':<18} {'loaded':>6} {'rejected':>8} {'other':>6}"]
+    for county, by_status in counts.items():
+        other = sum(n for s, n in by_status.items() if s not in ("loaded", "rejected"))
+        label = f"{county} {names.get(county, '')}".rstrip()
+        lines.append(f"  {_pad(label, 18)} {by_status.get('loaded', 0):>6} {by_status.get('rejected', 0):>8} "
+                     f"{other:>6}")
+    return lines
+
+
+def _pad(text: str, width: int) -> str:
+    """Padded to ``width`` terminal columns (a CJK character takes two)."""
+    shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return text + " " * max(0, width - shown)
+
+
 def attainment_lines(conn) -> list[str]:
     if not _exists(conn, "marts.target_attainment"):
         return ["  (marts not built yet)"]
@@ -36,10 +75,21 @@ def attainment_lines(conn) -> list[str]:
         group by t.target_id order by t.target_id
         """
     ).fetchall()
-    lines = [f"  {'target':<7} {'met':>5} {'not met':>8} {'no verdict':>11}   year"]
-    lines += [f"  {target:<7} {met:>5} {not_met:>8} {unknown:>11}   {year}"
+    labels = target_labels(conn)
+    lines = [f"  {'target':<7} {'met':>5} {'not met':>8} {'no verdict':>11}   year  label"]
+    lines += [f"  {target:<7} {met:>5} {not_met:>8} {unknown:>11}   {year}  {labels.get(target, '')}".rstrip()
               for target, met, not_met, unknown, year in rows]
     return lines
+
+
+def target_labels(conn) -> dict[str, str]:
+    """target id -> its short label, Chinese and English (marts.plan_targets; one per target, its first
+    criterion's)."""
+    if not _exists(conn, "marts.plan_targets"):
+        return {}
+    rows = conn.execute("select distinct on (target_id) target_id, label_zh, label_en from marts.plan_targets "
+                        "order by target_id, criterion").fetchall()
+    return {target: " / ".join(x for x in (zh, en) if x) for target, zh, en in rows}
 
 
 def print_summary(cfg: Settings) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 @pytest.mark.slow
 def test_ingest_dag_runs_green(run_dag, cfg):
+    cfg.landing_dir.mkdir(parents=True, exist_ok=True)   # a missing one fails the night (plan_batches)
     run = run_dag("ingest_county_submissions")
     assert str(getattr(run.state, "value", run.state)) == "success"
 

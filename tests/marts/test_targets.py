@@ -214,3 +214,18 @@ def test_theme_marts_carry_the_same_figures(published):
                       (A,))[0]
     assert programme["agritourism_revenue_per_household"] == Decimal("50000") and programme["agritourism_met"]
     assert programme["microcredit_leverage"] == Decimal("6.000") and programme["microcredit_met"] is True
+
+
+def test_the_cli_summary_names_each_target_beside_its_code(published):
+    """lowincome run's closing table: T1 is not a bare code but 'T1 … 人均纯收入 / income per head'."""
+    import psycopg
+
+    from lowincome.summary import attainment_lines, target_labels
+
+    with psycopg.connect(published.warehouse_url()) as conn:
+        labels = target_labels(conn)
+        lines = attainment_lines(conn)
+    assert labels["T1"] == "人均纯收入 / income per head"
+    listed = [line.split()[0] for line in lines[1:]]
+    assert listed and all(labels.get(target) for target in listed)
+    assert all(line.rstrip().endswith(labels[line.split()[0]]) for line in lines[1:])

@@ -12,15 +12,22 @@ from collections import defaultdict
 import psycopg
 
 from lowincome.display import printable
+from lowincome.errors import UserError
 from lowincome.ingest.names import PROVINCE_CODE, counties
 from lowincome.templates import templates
 
 STATUS_ORDER = ("loaded", "rejected", "superseded", "duplicate")
+PROVINCE_NAME = "浙江省"
+
+
+def place_names() -> dict[str, str]:
+    """county_code -> name of every county in scope, and the province's code -> 浙江省."""
+    return {**counties(), PROVINCE_CODE: PROVINCE_NAME}
 
 
 def status_report(conn: psycopg.Connection, county: str | None = None, year: int | None = None) -> str:
     """The ledger as text for the terminal; ``county`` (code or name) and ``year`` narrow it."""
-    code = _county_code(county)
+    code = resolve_county(county)
     rows = conn.execute(
         """select id, county_code, template, year, status, file_name, rows_read, rows_loaded, rows_rejected,
                   rows_warned, reason_code, reason, received_at
@@ -31,7 +38,7 @@ def status_report(conn: psycopg.Connection, county: str | None = None, year: int
     # every text the ledger got from a file (its name, a county code or year read from it, reasons that
     # quote them) is printed escaped: one line per row, no escape sequence reaching the terminal
     rows = [tuple(printable(v) if isinstance(v, str) else v for v in r) for r in rows]
-    names = counties()
+    names = place_names()
     lines: list[str] = []
     totals: dict[str, int] = defaultdict(int)
     for r in rows:
@@ -60,7 +67,8 @@ def status_report(conn: psycopg.Connection, county: str | None = None, year: int
         lines.append("")
         lines.append("Rejected files and why:")
         for r in rejected:
-            lines.append(f"  #{r[0]} {r[5]} ({r[1] or '?'} {r[2] or '?'} {r[3] or '?'}): {r[10]}: {r[11]}")
+            where = f"{r[1]} {names[r[1]]}" if r[1] in names else (r[1] or "?")
+            lines.append(f"  #{r[0]} {r[5]} ({where} {r[2] or '?'} {r[3] or '?'}): {r[10]}: {r[11]}")
     partial = [r for r in rows if r[4] == "loaded" and r[8]]
     if partial:
         lines.append("")
@@ -82,31 +90,34 @@ def _missing_lines(missing: dict[tuple[str, int], list[str]], names: dict[str, s
         for tpl in tpls:
             by_template[(yr, tpl)].append(county_code)
     order = list(templates())
-    total = len(names)
+    total = len(counties())
     lines = ["", "Missing (no accepted file yet):"]
     for (yr, tpl), codes in sorted(by_template.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
-        label = [names.get(c, "浙江省" if c == PROVINCE_CODE else c) for c in sorted(codes)]
+        label = [names.get(c, c) for c in sorted(codes)]
         if len(codes) <= 10:
             text = "、".join(label)
         else:
-            received = sorted(set(names) - set(codes))
+            received = sorted(set(counties()) - set(codes))
             text = f"{len(codes)} of {total} counties" + (
                 f" (received only from {'、'.join(names[c] for c in received)})" if 0 < len(received) <= 10 else "")
         lines.append(f"  {yr} {tpl:<22} {text}")
     return lines
 
 
-def _county_code(county: str | None) -> str | None:
-    if not county:
+def resolve_county(county: str | None) -> str | None:
+    """The code of a county given by code or name (330803, 衢江区, 衢江), or of the province (330000, 浙江省);
+    anything else is a :class:`UserError`: an unknown code would only list every template as missing."""
+    if county is None:
         return None
     county = county.strip()
-    names = counties()
-    if county in names or county == PROVINCE_CODE:
+    names = place_names()
+    if county in names:
         return county
     for code, name in names.items():
-        if county in (name, name.rstrip("市县区")):
+        if county in (name, name.rstrip("市县区"), name.rstrip("省")):
             return code
-    return county
+    raise UserError(f"unknown county {printable(county)!r}: give one of the {len(counties())} county codes or names "
+                    f"of include/config/counties.csv (e.g. 330803 or 衢江区), or {PROVINCE_CODE} {PROVINCE_NAME}")
 
 
 def _missing(conn: psycopg.Connection, code: str | None, year: int | None) -> dict[tuple[str, int], list[str]]:

@@ -162,14 +162,35 @@ class _NoBar:
         pass
 
 
+class _Lines:
+    """Progress as plain lines on stderr, about every tenth of the way (cron, a pipe, a log file)."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.shown = total, 0, 0
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.done == self.total or self.done - self.shown >= max(1, self.total // 10):
+            self.shown = self.done
+            files = self.total // 2
+            step = "read" if self.done <= files else "validated and loaded"
+            count = self.done if self.done <= files else self.done - files
+            print(f"ingest: {count}/{files} files {step}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
 def _progress(total: int, show: bool):
-    """A progress bar on stderr (parse, then load: two steps per file)."""
+    """Progress on stderr (parse, then load: two steps per file): a bar on a terminal, else plain lines."""
     if not show or not total:
         return _NoBar()
+    if not sys.stderr.isatty():
+        return _Lines(total)
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # comes with dbt/GX; not a dependency of ours
     except ImportError:
-        return _NoBar()
+        return _Lines(total)
     return tqdm(total=total, desc="ingest", unit="step", file=sys.stderr, leave=False)
 
 
@@ -246,6 +267,8 @@ def plan_batches(run_id: str, landing: str | None = None, lock_holder: str | Non
 
     cfg = ensure_ready(cfg or settings())
     folder = Path(landing) if landing else cfg.landing_dir
+    if not folder.is_dir():   # a wrong LOWINCOME_DATA_DIR or an unmounted share: not a night with nothing new
+        raise RuntimeError(f"landing folder {folder} does not exist or is not a folder; nothing was ingested")
     with connect(cfg) as conn:
         # under `lowincome run` the command holds the lock for its night; under the scheduler this run takes it
         if lock_holder:
