@@ -171,6 +171,13 @@ def rows_of(cfg, query: str) -> list[tuple]:
         return conn.execute(query).fetchall()
 
 
+def rows_of_url(url: str, query: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(query).fetchall()
+
+
 def test_dbt_killed_mid_build_then_the_next_night_converges(lab, reference):
     cfg = lab.fresh("dbt-killed", template=reference.ingested)
     proc, log, offset = start_dbt(cfg, WAREHOUSE_BUILD)
@@ -240,7 +247,24 @@ def test_resubmission_in_the_middle_of_a_night_converges(lab, reference, inputs)
     # That flag and the publication histories legitimately record the revision; everything else matches.
     exclude = {mart: {"obs_status", "previous_obs_status"} for mart in reference.rows}
     rows = mart_rows(cfg.warehouse_url(), exclude)
-    assert_converged(reference, rows, skip=HISTORY_MARTS, expected=reference_rows(lab, reference, exclude))
+    expected = reference_rows(lab, reference, exclude)
+    # Which cells are hidden depends on what was published before (issue 24: the disclosure audit combines
+    # earlier publications): night 1 published 330803's figures before 331127's small ones arrived, so
+    # night 2 cannot hide 330803's unchanged figures to protect them (night 1 shows them) and hides the
+    # totals instead. The geography-years whose hidden cells differ are compared for that alone.
+    patterns = {url: dict(rows_of_url(url, "select metric || '|' || geography_code || '|' || year, obs_conf "
+                                           "from marts.indicator_values"))
+                for url in (cfg.warehouse_url(), with_database(lab.base_url, reference.published))}
+    now, clean = patterns.values()
+    moved = {key for key in now.keys() | clean.keys() if now.get(key) != clean.get(key)}
+    assert all("F" in (now.get(k), clean.get(k)) and {now.get(k), clean.get(k)} & {"C", "D"} for k in moved)
+    places = {(code, year) for _, code, year in (key.split("|") for key in moved)}
+
+    def elsewhere(marts: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {name: [r for r in lines if not any(f",{code}," in r and f",{year}," in r for code, year in places)]
+                for name, lines in marts.items()}
+
+    assert_converged(reference, elsewhere(rows), skip=HISTORY_MARTS, expected=elsewhere(expected))
     revised = rows_of(cfg, "select year, count(*) from marts.indicator_values where obs_status = 'R' group by 1")
     assert [year for year, _ in revised] == [2013]
     assert [r for r in rows["marts.revision_log"] if "330803" in r and "revised" in r]
