@@ -107,7 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if why:
         raise UserError(why)
     airflow_env.apply(cfg)   # before Airflow is imported (lowincome.progress imports its listener marker)
-    from lowincome import progress, summary
+    from lowincome import progress, summary, task_lines
 
     logfile = None if args.verbose else cfg.state_dir / "logs" / f"run-{time.strftime('%Y%m%dT%H%M%S')}.log"
     started = time.monotonic()
@@ -116,11 +116,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         out.line(f"running the nightly pipeline on {redact(cfg.warehouse_url())}: {waiting} file(s) waiting in "
                  f"{landing}" + (f" (Airflow output: {logfile})" if logfile else ""))
-        out.line(progress.task_line("DAG", "task", "state", 0).replace("    0.0s", " seconds"))
+        out.line(task_lines.task_line("DAG", "task", "state", 0).replace("    0.0s", " seconds"))
     since = summary.warehouse_now(cfg)
     try:
         outcomes = run_nightly(cfg, landing=args.landing, logfile=logfile,
-                               listener=progress.TaskLines(out, quiet=args.quiet))
+                               listener=task_lines.TaskLines(out, quiet=args.quiet))
     finally:
         out.done()
     took = time.monotonic() - started
@@ -143,11 +143,24 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    from lowincome import progress
     from lowincome.generator import generate
 
     out = args.out or settings().landing_dir   # where `lowincome run` reads (LOWINCOME_DATA_DIR)
-    summary = generate(out=out, years=args.years, scale=args.scale, seed=args.seed,
-                       counties=args.counties, fmt=args.format, messy=args.messy)
+    lines = progress.Lines(sys.stderr)
+
+    def counties_done(done: int, total: int) -> None:
+        text = f"generate: {done}/{total} counties written"
+        if lines.terminal:
+            lines.status(text)
+        elif done == total or done % max(1, total // 10) == 0:
+            lines.line(text)
+
+    try:
+        summary = generate(out=out, years=args.years, scale=args.scale, seed=args.seed, counties=args.counties,
+                           fmt=args.format, messy=args.messy, progress=counties_done)
+    finally:
+        lines.done()
     print(summary)
     return 0
 

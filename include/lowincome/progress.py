@@ -1,24 +1,17 @@
 """What a long command shows while it works: on a terminal a status line rewritten in place, elsewhere
-(cron, a pipe, a log file) plain lines only, each complete.
-
-:class:`TaskLines` is an Airflow task-instance listener (``airflow.listeners.hookimpl``): ``lowincome run``
-registers it for the night (:func:`lowincome.pipeline.listening`) and prints one line per finished task
-instance: DAG, task (with its county for a mapped one), state, seconds.
+(cron, a pipe, a log file) plain lines only, each complete. No Airflow here (``generate`` uses it):
+``lowincome run``'s task listener is :mod:`lowincome.task_lines`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import os
+import shutil
 import sys
 import threading
 from typing import TextIO
-
-from airflow.listeners import hookimpl
-
-from lowincome.display import printable
 
 _CLEAR = "\r\x1b[K"
 
@@ -78,61 +71,5 @@ class Lines:
 
 
 def _columns() -> int:
-    try:
-        return os.get_terminal_size().columns
-    except OSError:
-        return 100
-
-
-def task_name(ti) -> str:
-    """``load_county`` or, for a mapped instance, ``load_county[330803]`` (its rendered map index)."""
-    index = getattr(ti, "map_index", -1)
-    if index is None or index < 0:
-        return ti.task_id
-    shown = getattr(ti, "rendered_map_index", None) or index
-    return f"{ti.task_id}[{printable(shown)}]"
-
-
-def _seconds(ti) -> float:
-    start = getattr(ti, "start_date", None)
-    if start is None:
-        return 0.0
-    end = getattr(ti, "end_date", None) or dt.datetime.now(dt.UTC)
-    return max(0.0, (end - start).total_seconds())
-
-
-def task_line(dag_id: str, task: str, state: str, seconds: float) -> str:
-    return f"  {dag_id:<26} {task:<44} {state:<12} {seconds:7.1f}s"
-
-
-class TaskLines:
-    """Airflow listener: a line per finished task instance; ``quiet``: failed ones only (cron)."""
-
-    def __init__(self, lines: Lines, quiet: bool = False):
-        self.lines, self.quiet = lines, quiet
-        self.finished = 0
-
-    def _finished(self, ti, state: str) -> None:
-        self.finished += 1
-        if self.quiet and state in ("success", "skipped"):
-            return
-        self.lines.line(task_line(ti.dag_id, task_name(ti), state, _seconds(ti)))
-
-    @hookimpl
-    def on_task_instance_running(self, previous_state, task_instance):
-        if not self.quiet:
-            self.lines.status(f"  … {task_instance.dag_id}: {task_name(task_instance)} running "
-                              f"({self.finished} tasks done)")
-
-    @hookimpl
-    def on_task_instance_success(self, previous_state, task_instance):
-        self._finished(task_instance, "success")
-
-    @hookimpl
-    def on_task_instance_skipped(self, previous_state, task_instance):
-        self._finished(task_instance, "skipped")
-
-    @hookimpl
-    def on_task_instance_failed(self, previous_state, task_instance, error):
-        state = getattr(task_instance, "state", None)
-        self._finished(task_instance, str(getattr(state, "value", state) or "failed"))
+    """The terminal's width (COLUMNS, else the terminal's own, else 100 when it reports none)."""
+    return shutil.get_terminal_size((100, 24)).columns

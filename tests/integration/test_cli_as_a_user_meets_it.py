@@ -136,6 +136,14 @@ def test_generate_writes_where_run_reads(cfg, tmp_path):
                        env={"LOWINCOME_DATA_DIR": str(data)})
     assert result.returncode == 0, result.stderr
     assert [p for p in (data / "landing").iterdir() if p.name.startswith("330803")]
+    assert result.stderr.strip().splitlines() == ["generate: 1/1 counties written"]   # not a terminal: plain
+
+
+def test_generate_shows_its_progress_in_place_on_a_terminal(cfg, tmp_path):
+    code, shown, _ends = in_a_terminal("generate", "--years", "2014", "--counties", "330803", "331127",
+                                       "--format", "csv", "--out", str(tmp_path / "out"))
+    assert code == 0, shown
+    assert "\r\x1b[Kgenerate: 2/2 counties written" in shown
 
 
 def test_ingest_progress_is_plain_lines_when_not_a_terminal(empty_warehouse):

@@ -21,7 +21,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,8 +84,10 @@ def generate(
     counties: Sequence[str] | None = None,
     fmt: str = "mixed",
     messy: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> GenerateSummary:
-    """Write sample submissions into ``out``; see the module docstring."""
+    """Write sample submissions into ``out``; see the module docstring. ``progress(done, total)`` after each
+    county."""
     out = Path(out)
     years = sorted(set(int(y) for y in years))
     if not years or years[0] < BASE_YEAR or years[-1] > 2030:
@@ -103,9 +105,9 @@ def generate(
     workers = _worker_count(len(chosen) * len(years))
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, mp_context=_fork_context()) as pool:
-            results = list(pool.map(_generate_county_job, jobs, chunksize=1))
+            results = _counted(pool.map(_generate_county_job, jobs, chunksize=1), len(jobs), progress)
     else:
-        results = [_generate_county_job(job) for job in jobs]
+        results = _counted(map(_generate_county_job, jobs), len(jobs), progress)
     for files, county_rows, faults in results:
         summary.files += files
         rows.update(county_rows)
@@ -160,6 +162,16 @@ def _fork_context() -> multiprocessing.context.BaseContext | None:
 
 def _generate_county_job(job: tuple) -> tuple[list[Path], Counter[str], list[Fault]]:
     return generate_county(*job)
+
+
+def _counted(results: Iterable, total: int, progress: Callable[[int, int], None] | None) -> list:
+    """The results as a list, ``progress`` told after each."""
+    out = []
+    for result in results:
+        out.append(result)
+        if progress is not None:
+            progress(len(out), total)
+    return out
 
 
 def generate_county(county: County, years: list[int], scale: float, seed: int, fmt: str, plan: FaultPlan,
