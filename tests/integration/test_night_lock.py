@@ -30,12 +30,12 @@ def _terminate_lock_backend(url: str) -> int:
 
 def test_a_terminated_lock_connection_interrupts_the_command_at_once(empty_warehouse):
     url = empty_warehouse.warehouse_url()
-    started = time.monotonic()
-    with pytest.raises(night_lock.LockLost, match="warehouse lock was lost"):  # noqa: PT012
+    # "this run stopped": the watcher interrupted the night's work; a night that ran to its end would
+    # only learn of the loss there ("near the end of this run")
+    with pytest.raises(night_lock.LockLost, match="warehouse lock was lost .*; this run stopped"):  # noqa: PT012
         with night_lock.command_lock(url, "lowincome run"):
             _terminate_lock_backend(url)
-            time.sleep(30)   # the night's work: the watcher interrupts it
-    assert time.monotonic() - started < 10
+            time.sleep(300)   # the night's work: the watcher interrupts it
     # the lock is free again, and the dead holder no longer counts
     with night_lock.command_lock(url, "lowincome ingest") as holder:
         assert value(empty_warehouse, "select holder from ops.ingest_lock") == holder
