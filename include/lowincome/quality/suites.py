@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,23 @@ from lowincome.templates import templates
 GX_SEVERITY = {"reject_file": "critical", "reject_row": "critical", "warn": "warning"}
 
 
+_JOIN = re.compile(r"\bjoin\b", re.IGNORECASE)
+
+
+def aliased_batch(query: str) -> str:
+    """A rows rule's SQL as GX needs it on every PostgreSQL the warehouse supports.
+
+    GX puts the batch in for ``{batch}`` as ``(subquery) AS subselect``, except in a query that joins:
+    there it writes ``(subquery)`` and leaves the alias to the query's author (GX's documented rule for
+    ``unexpected_rows_query``). PostgreSQL 16 accepts a subquery in FROM without an alias; 15 refuses it,
+    and every cross-file rule then failed as an error. So a joining query names each batch itself.
+    """
+    if not _JOIN.search(query):
+        return query
+    numbers = itertools.count(1)
+    return re.sub(r"\{batch\}", lambda _: f"{{batch}} as batch_{next(numbers)}", query)
+
+
 def expectation_for(rule: Rule) -> Any:
     gxe = gx().expectations
     pol = policy()
@@ -33,7 +52,7 @@ def expectation_for(rule: Rule) -> Any:
         "severity": GX_SEVERITY[severity],
     }
     if rule.kind == "rows":
-        return UnexpectedRowsCountExpectation(unexpected_rows_query=rule.query, **common)
+        return UnexpectedRowsCountExpectation(unexpected_rows_query=aliased_batch(rule.query), **common)
     if rule.gx_type == "length_at_most":
         return gxe.ExpectColumnValueLengthsToBeBetween(column=rule.column, max_value=rule.gx_kwargs["max_value"],
                                                        **common)
