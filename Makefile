@@ -37,7 +37,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
 
 # The tests that talk to the warehouse (integration, convergence, dbt, marts) on an external PostgreSQL,
-# 15 to 18: make test-external WAREHOUSE_URL=postgresql://user:password@host:5432/postgres. Each session
+# 15 to 18: make test-external WAREHOUSE_URL=postgresql://USER@HOST:5432/postgres (a password in ~/.pgpass). Each session
 # creates databases of its own there and drops them at the end. The marts of one night are compared
 # with those of a fresh embedded PostgreSQL 18 (tests/integration/test_server_parity.py).
 WAREHOUSE_URL ?= $(or $(LOWINCOME_WAREHOUSE_URL),postgresql://postgres@127.0.0.1:5432/postgres)

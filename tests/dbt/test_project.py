@@ -111,7 +111,7 @@ def test_profiles_live_in_the_state_folder_private(cfg, tmp_path):
 
 def test_cosmos_profile_comes_from_the_airflow_connection(cfg):
     params = project.connection_params(cfg)
-    with_password = f"postgresql://{params['user']}:secret@{params['host']}:{params['port']}/{params['dbname']}"
+    with_password = f"postgresql://{params['user']}:pw@{params['host']}:{params['port']}/{params['dbname']}"
     config = project.profile_config(dataclasses.replace(cfg, external_url=with_password))
     mapping = config.profile_mapping
     assert mapping.conn_id == "lowincome_warehouse"
