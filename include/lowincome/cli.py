@@ -227,12 +227,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
           f"{airflow_env.admin_password_file(cfg)}); each service's output in {log_dir}. Ctrl-C stops every part.",
           flush=True)
     with services:
-        try:
-            services.wait()
-            services.check()
-        except KeyboardInterrupt:
-            return 0
-    return 0
+        return _until_stopped(services)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -251,18 +246,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     name = args.name or socket.getfqdn()
     log_dir = cfg.airflow_home / "services"
     env = environment(cfg, {WORKER_NAME: name,
-                                          "AIRFLOW__CORE__HOSTNAME_CALLABLE": "lowincome.services.worker_hostname"})
+                            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "lowincome.services.worker_hostname"})
     with Services(env, log_dir) as services:
         services.start(f"worker-{name}", command("celery-worker", worker=name, concurrency=args.concurrency))
         print(f"Celery worker {name} (concurrency {args.concurrency}) for the Airflow at "
               f"{env['AIRFLOW__CORE__EXECUTION_API_SERVER_URL']}; output in {services.log(f'worker-{name}')}; "
               f"{'no log server' if airflow_env.ui_is_local() else 'task logs served on port 8793'}. "
               "Ctrl-C stops it.", flush=True)
-        try:
-            services.wait()
-            services.check()
-        except KeyboardInterrupt:
-            return 0
+        return _until_stopped(services)
+
+
+def _until_stopped(services) -> int:
+    """Wait on running services until one ends (an error if it failed) or Ctrl-C; the caller's block stops them."""
+    try:
+        services.wait()
+        services.check()
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
