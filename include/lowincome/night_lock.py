@@ -19,12 +19,12 @@ names the holder:
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import datetime as dt
 import logging
 import os
 import select
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -93,7 +93,9 @@ class _Watcher(threading.Thread):
                     return
                 self.lost = _first_line(err) or type(err).__name__
                 log.error("the warehouse lock's connection was lost (%s): stopping", self.lost)
-                _thread.interrupt_main()
+                # A real signal to the main thread (not _thread.interrupt_main, which only sets a flag):
+                # it also ends a blocking call the night is in, such as a sleep or a wait on a socket.
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
                 return
 
     def stop(self) -> None:
