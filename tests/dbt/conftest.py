@@ -16,9 +16,6 @@ import pytest
 import raw_fixture
 from psycopg import sql
 
-# The marts belong to another part of the project; the warehouse tests build everything up to them.
-WAREHOUSE_ONLY = ["--exclude", "path:models/marts"]
-
 
 @dataclasses.dataclass
 class Warehouse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import raw_fixture
-from conftest import WAREHOUSE_ONLY
+from fixtures.dbt_selection import WAREHOUSE_ONLY
 from raw_fixture import QUJIANG, load_submission, register_rows
 
 from lowincome.pseudonym import keyed_hash

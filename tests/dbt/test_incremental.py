@@ -7,7 +7,7 @@ import re
 
 import pytest
 import raw_fixture
-from conftest import WAREHOUSE_ONLY
+from fixtures.dbt_selection import WAREHOUSE_ONLY
 from raw_fixture import QUJIANG, XIAOSHAN, income_rows, load_submission, register_rows
 
 from lowincome.transform.project import run_dir
