@@ -98,10 +98,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from lowincome import airflow_env
     from lowincome.ingest.landing import arrivals
     from lowincome.pipeline import missing_landing, run_nightly
-    from lowincome.warehouse import ensure_server
+    from lowincome.warehouse import ensure_ready
 
-    cfg = settings()
-    ensure_server(cfg)  # first: a fresh embedded server may take another port than the default
+    # first: a fresh embedded server may take another port than the default, and a server too old for the
+    # warehouse, or a database not created yet, is settled before anything reads the warehouse's clock
+    cfg = ensure_ready(settings())
     landing = args.landing or cfg.landing_dir
     why = missing_landing(landing)
     if why:

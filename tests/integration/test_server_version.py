@@ -86,8 +86,8 @@ def old_server() -> Iterator[str]:
 
 @pytest.mark.parametrize("command", [["ingest", "{landing}"], ["db", "start"], ["run"]])
 def test_every_command_refuses_an_older_server_in_one_line(old_server, tmp_path, command):
-    landing = tmp_path / "landing"
-    landing.mkdir()
+    landing = tmp_path / "data" / "landing"   # the configured one: `run` checks it exists before anything else
+    landing.mkdir(parents=True)
     argv = [part.format(landing=landing) for part in command]
     env = {**os.environ, "LOWINCOME_WAREHOUSE_URL": old_server, "LOWINCOME_DATA_DIR": str(tmp_path / "data")}
     result = subprocess.run([sys.executable, "-m", "lowincome.cli", *argv], env=env, capture_output=True,
