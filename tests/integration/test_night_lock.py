@@ -32,10 +32,12 @@ def test_a_terminated_lock_connection_interrupts_the_command_at_once(empty_wareh
     url = empty_warehouse.warehouse_url()
     # "this run stopped": the watcher interrupted the night's work; a night that ran to its end would
     # only learn of the loss there ("near the end of this run")
+    terminated = []
     with pytest.raises(night_lock.LockLost, match="warehouse lock was lost .*; this run stopped"):  # noqa: PT012
         with night_lock.command_lock(url, "lowincome run"):
-            _terminate_lock_backend(url)
+            terminated.append(_terminate_lock_backend(url))
             time.sleep(300)   # the night's work: the watcher interrupts it
+    _wait_until_gone(url, terminated[0])   # pg_terminate_backend only signals: its locks go when it has exited
     # the lock is free again, and the dead holder no longer counts
     with night_lock.command_lock(url, "lowincome ingest") as holder:
         assert value(empty_warehouse, "select holder from ops.ingest_lock") == holder
@@ -53,7 +55,7 @@ def test_a_night_whose_lock_was_taken_over_stops_before_its_next_task(empty_ware
                 with psycopg.connect(url, autocommit=True) as admin:
                     pid = admin.execute("select backend_pid from ops.ingest_lock").fetchone()[0]
                     admin.execute("select pg_terminate_backend(%s)", (pid,))
-                    time.sleep(0.2)
+                _wait_until_gone(url, pid)
                 try:
                     night_lock.confirm(conn, holder)
                 except night_lock.LockLost:
@@ -118,6 +120,15 @@ def test_a_lost_lock_during_lowincome_ingest_is_one_line_and_no_traceback(empty_
     assert "Traceback" not in done.stderr and "AdminShutdown" not in done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("lowincome: the warehouse lock was lost") or "no longer holds the warehouse lock" in last
+
+
+def _wait_until_gone(url: str, pid: int) -> None:
+    with psycopg.connect(url, autocommit=True) as admin:
+        for _ in range(600):
+            if not admin.execute("select 1 from pg_stat_activity where pid = %s", (pid,)).fetchone():
+                return
+            time.sleep(0.05)
+    pytest.fail(f"backend {pid} did not exit after pg_terminate_backend")
 
 
 def _kill_when_held(url: str) -> None:
