@@ -35,7 +35,8 @@ def test_a_terminated_lock_connection_interrupts_the_command_at_once(empty_wareh
     terminated = []
     with pytest.raises(night_lock.LockLost, match="warehouse lock was lost .*; this run stopped"):  # noqa: PT012
         with night_lock.command_lock(url, "lowincome run"):
-            terminated.append(_terminate_lock_backend(url))
+            terminated.append(value(empty_warehouse, "select backend_pid from ops.ingest_lock"))
+            _terminate_lock_backend(url)
             time.sleep(300)   # the night's work: the watcher interrupts it
     _wait_until_gone(url, terminated[0])   # pg_terminate_backend only signals: its locks go when it has exited
     # the lock is free again, and the dead holder no longer counts
