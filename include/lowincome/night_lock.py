@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 LOCK_NIGHTLY = 7_301_002
 DAG_GRACE = dt.timedelta(hours=6)
 WATCH_INTERVAL = 2.0   # seconds between the watcher's probes of the lock's connection
+EXIT_AFTER = 30.0      # seconds the command has to stop after the interrupt before the process ends
 
 
 class LockLost(UserError):
@@ -79,6 +80,8 @@ class _Watcher(threading.Thread):
         self.conn = conn
         self.stopping = threading.Event()
         self.lost: str | None = None
+        # the command's stderr as it is now: a night later sends fds 1 and 2 to its log file
+        self.stderr = os.dup(2)
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -96,10 +99,20 @@ class _Watcher(threading.Thread):
                 # A real signal to the main thread (not _thread.interrupt_main, which only sets a flag):
                 # it also ends a blocking call the night is in, such as a sleep or a wait on a socket.
                 signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+                # A library may swallow the interrupt and wait on (e.g. a database session of its own):
+                # the night never continues unlocked, so the process ends if the command has not.
+                if not self.stopping.wait(EXIT_AFTER):
+                    os.write(self.stderr, f"lowincome: {lost_message(self.lost)}\n".encode())
+                    os._exit(2)
                 return
 
     def stop(self) -> None:
         self.stopping.set()
+        os.close(self.stderr)
+
+
+def lost_message(why: str) -> str:
+    return f"the warehouse lock was lost ({why}); this run stopped, and what it committed stays; run it again"
 
 
 def _first_line(err: BaseException) -> str:
@@ -135,8 +148,7 @@ def command_lock(url: str, command: str) -> Iterator[str]:
             # The watcher's interrupt lands wherever the night is, and a library may wrap it in an error of
             # its own: the lost lock is the cause either way.
             if watcher.lost:
-                raise LockLost(f"the warehouse lock was lost ({watcher.lost}); this run stopped, and what it "
-                               "committed stays; run it again") from None
+                raise LockLost(lost_message(watcher.lost)) from None
             raise
         if watcher.lost:
             raise LockLost(f"the warehouse lock was lost ({watcher.lost}) near the end of this run; what it "
