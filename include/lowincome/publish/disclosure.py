@@ -281,16 +281,7 @@ class _Programme:
             terms = [(parent[0], 1.0)] + [(p, -1.0) for p in parts]
             if not any(v in column for v, _ in terms):
                 continue
-            r = len(rhs)
-            constant = 0.0
-            for v, coef in terms:
-                if v in column:
-                    data.append(coef)
-                    r_idx.append(r)
-                    c_idx.append(column[v])
-                else:
-                    constant -= coef * fixed[v]
-            rhs.append(constant)
+            _add_row(terms, column, fixed, data, r_idx, c_idx, rhs)
             kept_rows.append((parent, parts))
         self.kept_rows = kept_rows
         m = len(self.free)
@@ -300,16 +291,7 @@ class _Programme:
         for part, whole in self.shares:
             if part not in column and whole not in column:
                 continue
-            r = len(u_rhs)
-            constant = 0.0
-            for v, coef in ((part, 1.0), (whole, -1.0)):
-                if v in column:
-                    u_data.append(coef)
-                    u_r.append(r)
-                    u_c.append(column[v])
-                else:
-                    constant -= coef * fixed[v]
-            u_rhs.append(constant)
+            _add_row(((part, 1.0), (whole, -1.0)), column, fixed, u_data, u_r, u_c, u_rhs)
         self.a_ub = coo_matrix((u_data, (u_r, u_c)), shape=(len(u_rhs), m)).toarray() if u_rhs else None
         self.b_ub = np.array(u_rhs) if u_rhs else None
         self.bounds = [(lo[v], None if math.isinf(hi[v]) else hi[v]) for v in self.free]
@@ -711,3 +693,17 @@ def build_audited_marts(cfg: Settings, seeds: list[str], marts_selector: str, en
             f"(ops.disclosure_audits)")
     run_dbt(cfg, ["build", "--select", marts_selector, "--exclude", CELLS_SELECTOR], env=env, in_process=in_process)
     return outcome
+
+
+def _add_row(terms, column: dict, fixed, data: list, r_idx: list, c_idx: list, rhs: list) -> None:
+    """One linear row in coordinate form: the free variables' coefficients, the fixed ones moved to the rhs."""
+    r = len(rhs)
+    constant = 0.0
+    for v, coef in terms:
+        if v in column:
+            data.append(coef)
+            r_idx.append(r)
+            c_idx.append(column[v])
+        else:
+            constant -= coef * fixed[v]
+    rhs.append(constant)
