@@ -7,9 +7,9 @@ import dataclasses
 import threading
 
 import pytest
-from conftest import COUNTY, OTHER_COUNTY, YEAR, columns_of, good_row
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from quality_rows import COUNTY, OTHER_COUNTY, YEAR, columns_of, good_row
 
 import lowincome.quality.validation as validation
 from lowincome.quality import validate_load_table

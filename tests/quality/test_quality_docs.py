@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import COUNTY, YEAR, columns_of, good_row
+from quality_rows import COUNTY, YEAR, columns_of, good_row
 
 from lowincome.quality import build_data_docs, validate_load_table
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import COUNTY, YEAR, columns_of, good_row
+from quality_rows import COUNTY, YEAR, columns_of, good_row
 
 from lowincome.quality import validate_load_table
 from lowincome.quality.policy import policy

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import (
+from quality_rows import (
     COUNTY,
+    HMAC,
     OTHER_COUNTY,
     YEAR,
     columns_of,
@@ -29,8 +30,6 @@ from lowincome.templates import templates
 
 def row(template_name: str, n: int, **changes: str | None) -> dict[str, str | None]:
     """good_row with changes, pseudonyms recomputed from the changed values."""
-    from conftest import HMAC
-
     from lowincome.templates import template
 
     out = good_row(template_name, n) | changes
