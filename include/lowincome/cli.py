@@ -4,6 +4,7 @@ can act on print as one line, exit code 2."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import socket
 import sys
@@ -319,7 +320,24 @@ def build_parser() -> argparse.ArgumentParser:
     wk.add_argument("--concurrency", type=int, default=2, help="task processes at a time")
     wk.add_argument("--ui-port", type=int, default=8080, help="the port of the UI whose execution API tasks call")
     wk.set_defaults(func=cmd_worker)
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as err:
+            if err.name is not None and name.startswith(err.name):
+                continue   # not in this tree yet (see COMMAND_MODULES)
+            raise
+        module.add_commands(sub)
     return parser
+
+
+# Commands that live with their own code: each module has add_commands(sub), which adds its subparsers.
+# (A module not yet in the tree is skipped; an import error inside one that exists is raised.)
+COMMAND_MODULES = (
+    "lowincome.portal.commands",   # lowincome portal, lowincome portal-user
+    "lowincome.publish.sdmx",      # lowincome export sdmx
+)
 
 
 SIGPIPE_EXIT = 141   # 128 + SIGPIPE: what a shell reports for a command whose reader went away
