@@ -1,6 +1,6 @@
 {{ config(materialized='table', schema='intermediate') }}
 {% set min_households = var('disclosure_min_households', 5) %}
--- Every figure before disclosure control, exact, with its primary suppression (domain.md "Disclosure"):
+-- Every figure before disclosure control, exact, with its primary suppression (docs/domain.md):
 -- a figure computed from fewer than var('disclosure_min_households', 5) households is not published.
 -- Kept as a table between the two steps of a publication: lowincome.publish.disclosure audits it (the
 -- attacker's linear programmes) and writes the secondary suppression to ops.disclosure_suppression, which

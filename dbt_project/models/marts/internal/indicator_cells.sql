@@ -2,7 +2,7 @@
                    'units_n', 'units_kind', 'counties_n', 'vintage', 'templates'] %}
 -- Every figure as it will be published: rounded, disclosure-controlled, with its observation status.
 --
--- Disclosure control (domain.md "Disclosure"; include/config/disclosure.yaml): a figure computed from
+-- Disclosure control (docs/domain.md; include/config/disclosure.yaml): a figure computed from
 -- fewer than var('disclosure_min_households', 5) households is not published (primary suppression,
 -- obs_conf 'C', decided in disclosure_cells). Because figures add up over geographies (county -> city,
 -- the 29, the 12, the province) and a cell's figures go together (a count and a mean give a sum), the
