@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from quality_rows import COUNTY, YEAR, columns_of, good_row
 
 from lowincome.quality import build_data_docs, validate_load_table
+
+
+@pytest.fixture
+def own_site(cfg, tmp_path):
+    """The session's warehouse with a data folder of this test's own: its results store and Data Docs
+    hold only what the test validated (the session's folder holds every test's results)."""
+    return dataclasses.replace(cfg, data_dir=tmp_path / "data")
 
 
 class _Resources(HTMLParser):
@@ -55,9 +65,10 @@ def _validate_one(cfg, load_table, number: int) -> None:
                         explanation=None)
 
 
-def test_a_night_renders_only_the_results_it_added(cfg, load_table):
+def test_a_night_renders_only_the_results_it_added(own_site, load_table):
     """Result pages never change once written: a rebuild renders the new results, the suites and the
     index, and leaves the pages of earlier nights alone (cost grows with the night, not the history)."""
+    cfg = own_site
     _validate_one(cfg, load_table, 1)
     build_data_docs(cfg)
     site = cfg.docs_dir / "validation"
@@ -145,3 +156,124 @@ def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, mo
     build_data_docs(cfg, full=True)
     assert _pages(site) == ours    # and every page
     assert "ge-failed-icon" in light and "ge-success-icon" in light
+
+
+# --- what a reader sees: severities, times, no vendor footer, a bounded size (issue 23.6) -----------
+
+class _Text(HTMLParser):
+    """A page's visible text (scripts and styles left out), whitespace collapsed."""
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+    @classmethod
+    def of(cls, html: str) -> str:
+        parser = cls()
+        parser.feed(html)
+        return re.sub(r"\s+", " ", " ".join(parser.parts))
+
+
+_INDEX_ROW = re.compile(r"\{'validation_success': '(?P<cell>.*?)', 'run_time': '(?P<time>[^']*)'.*?"
+                        r"'_table_row_link_path': '(?P<path>[^']*)'", re.S)
+_UTC_TIME = re.compile(r"\d{2}:\d{2}:\d{2}(?:\.\d+)?Z\b|\bUTC\b")
+_SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def _validated(cfg, load_table, template: str, rows: list[dict]):
+    return validate_load_table(cfg, load_table=load_table(template, rows), template=template, county_code=COUNTY,
+                               year=YEAR, columns=columns_of(template), explanation=None)
+
+
+def _run_time(page: Path) -> dt.datetime:
+    """The run time in a result page's path (GX's key: ``…/<run name>/20141207T114949.143634Z/<batch>.html``)."""
+    return dt.datetime.strptime(page.parent.name, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def test_a_failed_warning_is_a_warning_in_asia_shanghai_time_without_a_vendor_footer(own_site, load_table):
+    """A file whose only failures are warn rules loaded: the index and its page show ⚠ "Passed with
+    warnings", never the red ✗ of a failed run; a file failing a rejecting rule stays ✗ "Failed". Every
+    time shown is Asia/Shanghai, and no page carries GX's newsletter footer."""
+    cfg = own_site
+    warned = _validated(cfg, load_table, "relocations", [good_row("relocations", 1) | {"household_subsidy": "99999"}])
+    assert not warned.file_rejected
+    assert {r.severity for r in warned.results if not r.success} == {"warn"}
+    failed = _validated(cfg, load_table, "households",
+                        [good_row("households", n) for n in range(1, 6)] + [good_row("households", 6) | {"status": "未知"}])
+    assert {r.severity for r in failed.results if not r.success} == {"reject_row"}
+    index = build_data_docs(cfg)
+    site = index.parent
+    [warn_page] = (site / "validations" / "relocations").rglob("*.html")
+    [fail_page] = (site / "validations" / "households").rglob("*.html")
+
+    rows = {m["path"]: (m["cell"], m["time"]) for m in _INDEX_ROW.finditer(index.read_text(encoding="utf-8"))}
+    assert set(rows) == {warn_page.relative_to(site).as_posix(), fail_page.relative_to(site).as_posix()}
+    for page, icon, not_icon in ((warn_page, "ge-warning-icon", "ge-failed-icon"),
+                                 (fail_page, "ge-failed-icon", "ge-warning-icon")):
+        cell, shown = rows[page.relative_to(site).as_posix()]
+        assert icon in cell and not_icon not in cell, (page.name, cell)
+        # the run's time, in Asia/Shanghai, to the second
+        at = dt.datetime.strptime(shown, "%Y-%m-%d %H:%M:%S %z")
+        assert at.utcoffset() == dt.timedelta(hours=8) and shown.endswith("+08:00")
+        assert at == _run_time(page).replace(microsecond=0)
+
+    warn_html = warn_page.read_text(encoding="utf-8")
+    warn_text = _Text.of(warn_html)
+    assert "Status: Passed with warnings" in warn_text and "Status: Failed" not in warn_text
+    assert "ge-warning-icon" in warn_html and "fa-times" not in warn_html  # the warn rule's row is ⚠ too
+    assert "到户补助超过每人5600元的标准" in warn_text     # the rule that failed, with the county's reason
+    fail_html = fail_page.read_text(encoding="utf-8")
+    assert "Status: Failed" in _Text.of(fail_html) and "fa-times text-danger" in fail_html
+    for page in (warn_page, fail_page):
+        text = _Text.of(page.read_text(encoding="utf-8"))
+        local = _run_time(page).astimezone(_SHANGHAI).strftime("%Y-%m-%d %H:%M:%S +08:00")
+        assert f"Run Time {local}" in text, text[:2000]
+        assert not _UTC_TIME.search(text), _UTC_TIME.search(text)
+
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "newsletter" not in html.lower() and "Stay current" not in html, page.relative_to(site)
+
+
+def test_the_docs_of_a_file_are_bounded(own_site, load_table):
+    """A file's page does not grow with its failing rows (row numbers only, at most 20 a rule; the rules
+    that passed are counted, not listed), and a file keeps its newest results only: a county sending the
+    same file again and again leaves KEEP_RESULTS_PER_FILE pages, not one a night."""
+    from lowincome.quality.context import project_context
+    from lowincome.quality.docs import docs_bytes
+    from lowincome.quality.results import KEEP_RESULTS_PER_FILE
+
+    cfg = own_site
+    bad = [good_row("households", n) | {"status": "未知", "household_size": "x", "labour_count": "-1"}
+           for n in range(1, 301)]
+    sends = KEEP_RESULTS_PER_FILE + 2
+    for _ in range(sends):
+        outcome = _validated(cfg, load_table, "households", bad)
+        assert outcome.file_rejected
+    _validated(cfg, load_table, "relocations", [good_row("relocations", 1)])
+    index = build_data_docs(cfg)
+    site = index.parent
+    kept = sorted((site / "validations" / "households").rglob("*.html"), key=_run_time)
+    assert len(kept) == KEEP_RESULTS_PER_FILE
+    assert len(project_context(cfg).validation_results_store.list_keys()) == KEEP_RESULTS_PER_FILE + 1
+    links = index.read_text(encoding="utf-8")
+    assert all(page.relative_to(site).as_posix() in links for page in kept)
+
+    size = docs_bytes(site)
+    assert size["pages"] == KEEP_RESULTS_PER_FILE + 1
+    per_file = (size["results"] + size["index"]) / size["pages"]
+    assert per_file < 40_000, size    # GX's page listing every rule was ~75-80 KB
+    failing = kept[-1].read_text(encoding="utf-8")
+    assert failing.count("<tr") < 80                      # the failed rules, not the ~60 that passed
+    assert "rules passed and are not listed here" in _Text.of(failing)

@@ -140,6 +140,20 @@ def build_data_docs(cfg: Settings, *, full: bool = False) -> Path:
     return site_root / "index.html"
 
 
+def docs_bytes(site_root: Path) -> dict[str, int]:
+    """Bytes of a built validation site by part: ``results`` (the validation result pages), ``index``,
+    ``suites`` (the expectation suites' pages), ``static`` (GX's and the vendored assets, the same for
+    every site), and ``pages`` (how many result pages)."""
+    def size(paths) -> int:
+        return sum(path.stat().st_size for path in paths if path.is_file())
+
+    pages = list((site_root / "validations").rglob("*.html"))
+    index = site_root / "index.html"
+    return {"results": size(pages), "pages": len(pages), "index": size([index]),
+            "suites": size((site_root / "expectations").rglob("*.html")),
+            "static": size((site_root / "static").rglob("*"))}
+
+
 @contextlib.contextmanager
 def keys_listed_once(context) -> Iterator[None]:
     """While the site is built: the stored results are listed once, and each run time parsed once.

@@ -17,6 +17,11 @@ from lowincome.quality.context import gx, project_context
 
 log = logging.getLogger(__name__)
 PARTIAL_ROWS = 20
+# The newest validation results kept for each file (a template's file of a county and year): the
+# night's and the two it superseded. Older ones leave the store, and GX's index build then removes
+# their pages, so the Data Docs grow with the files, not with the nights (the ledger in ops keeps every
+# submission's outcome).
+KEEP_RESULTS_PER_FILE = 3
 
 
 def store_validation_result(cfg: Settings, gx_result: Any, *, verdicts: list, failing_rows: dict[str, list],
@@ -36,7 +41,11 @@ def store_validation_result(cfg: Settings, gx_result: Any, *, verdicts: list, fa
             }
         res.result = summary
     meta = dict(gx_result.meta or {})
-    meta["lowincome"] = {"template": template, "county_code": county_code, "year": year, "rows": total}
+    # GX's most severe failure (critical, warning, info; None: nothing failed), kept so that the Data
+    # Docs index tells a run whose failures are warnings from a failed one without loading every result
+    most_severe = gx_result.get_max_severity_failure()
+    meta["lowincome"] = {"template": template, "county_code": county_code, "year": year, "rows": total,
+                         "max_failure_severity": most_severe.value if most_severe is not None else None}
     gx_result.meta = meta
     ge = gx()
     core = ge.core
@@ -55,6 +64,18 @@ def store_validation_result(cfg: Settings, gx_result: Any, *, verdicts: list, fa
     gx_result.meta["run_id"] = run_id
     store = project_context(cfg).validation_results_store
     store.store_backend.set(store.key_to_tuple(key), serialized(gx_result))
+    keep_newest_results(store, template, run_id.run_name)
+
+
+def keep_newest_results(store: Any, suite: str, run_name: str, keep: int = KEEP_RESULTS_PER_FILE) -> int:
+    """Remove all but the ``keep`` newest stored results of one file (its suite and run name, the first
+    two parts of GX's key); returns how many went. Lists that file's folder only, not the store."""
+    keys = [key for key in store.store_backend.list_keys(prefix=(suite, run_name)) if len(key) == 4]
+    keys.sort(key=lambda key: key[2])   # GX's run time text, %Y%m%dT%H%M%S.%fZ: its order is time's
+    superseded = keys[:-keep] if keep > 0 else keys
+    for key in superseded:
+        store.remove_key(key)
+    return len(superseded)
 
 
 def serialized(gx_result: Any) -> str:
