@@ -241,7 +241,7 @@ class Bench:
         with self.admin() as admin:
             admin.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(self.warehouse_db)))
             admin.execute(sql.SQL("create database {}").format(sql.Identifier(self.warehouse_db)))
-        for sub in ("archive", "quarantine", "feedback", "reports"):
+        for sub in ("archive", "quarantine", "feedback", "reports", "gx", "docs"):
             shutil.rmtree(self.data_dir / sub, ignore_errors=True)
         self._bootstrap()
 

@@ -9,6 +9,10 @@ report); Airflow's own overhead = the night's wall time − Σ task time (DAG pa
 task instances, dag.test's bookkeeping; our bootstrap is in it too, about a second).
 
 Targets: the night < 10 minutes; Airflow's overhead < 10% of it.
+
+Also reported (no target): the bytes of the validation Data Docs the night published, per file
+received: its result pages and the index (``lowincome.quality.docs.docs_bytes``); the static assets
+(jQuery, Bootstrap, Font Awesome, GX's images, the same for any site) and the suites' pages beside it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from benchmarks.harness import (
 )
 from benchmarks.per_file import dag_maps_ingestion
 from lowincome.pipeline import NIGHTLY_DAGS
+from lowincome.quality.docs import docs_bytes
 
 SECTION = "night"
 MEASURE = "full night, province-year"
@@ -87,6 +92,9 @@ def run(bench: Bench) -> list[Result]:
     shares = ", ".join(f"{name} {seconds / wall:.0%}" for name, seconds in
                        sorted(found["stages"].items(), key=lambda kv: -kv[1]))
     found.update(files=len(files), files_loaded=loaded[0], rows_loaded=loaded[1], rows_generated=rows)
+    docs = docs_bytes(bench.cfg.docs_dir / "validation")
+    per_file = (docs["results"] + docs["index"]) / len(files) if files else 0.0
+    found["validation_docs_bytes"] = docs
     return [
         Result(SECTION, f"night wall time (scale {bench.scale:g}, {len(files)} files"
                + (f", {len(counties)} counties only)" if counties else ")"), wall, "s",
@@ -96,4 +104,8 @@ def run(bench: Bench) -> list[Result]:
         Result(SECTION, "Airflow's own overhead", found["airflow_overhead"], "s", "night wall time", wall, overhead,
                goal=Goal("<", OVERHEAD_TARGET),
                note=f"{found['task_instances']} task instances; wall {wall:.0f}s, in tasks {found['task_seconds']:.0f}s"),
+        Result(SECTION, "validation Data Docs per file received", per_file / 1000, "KB",
+               note=f"{docs['pages']} result pages {docs['results'] / 1e6:.1f} MB, index {docs['index'] / 1e3:.0f} KB; "
+                    f"beside them suites {docs['suites'] / 1e3:.0f} KB and static assets {docs['static'] / 1e6:.1f} MB "
+                    "(the same for any night)", details=docs),
     ]
