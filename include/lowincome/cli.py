@@ -58,6 +58,12 @@ def _years(text: str) -> list[int]:
 
 def cmd_db(args: argparse.Namespace) -> int:
     cfg = settings()
+    if args.action != "psql" and (args.role or args.psql_commands):
+        raise UserError("--role and -c go with `lowincome db psql` only")
+    if args.action == "psql":
+        from lowincome.psql import run_psql
+
+        return run_psql(cfg, args.role, args.psql_commands or [])
     if args.action == "url":
         print(cfg.warehouse_url() if args.show_password else redact(cfg.warehouse_url()))
         return 0
@@ -272,9 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lowincome", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    db = sub.add_parser("db", help="the warehouse server: start | stop | status | url")
-    db.add_argument("action", choices=["start", "stop", "status", "url"])
+    db = sub.add_parser("db", help="the warehouse server: start | stop | status | url | psql",
+                        description="The warehouse server. psql: a psql session on the warehouse (the client "
+                                    "matching the embedded server), e.g. lowincome db psql --role lowincome_bi "
+                                    "-c '\\dt *.*'")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "psql"])
     db.add_argument("--show-password", action="store_true", help="with url: print the password too")
+    db.add_argument("--role", help="with psql: SET ROLE to this role first, to see what it sees "
+                                   "(lowincome_bi, lowincome_county_330803, …)")
+    db.add_argument("-c", "--command", action="append", dest="psql_commands", metavar="COMMAND",
+                    help="with psql: run this (SQL or a backslash command) and exit, like psql -c; repeatable")
     db.set_defaults(func=cmd_db)
 
     run = sub.add_parser("run", help="run the nightly pipeline once (every DAG, through dag.test())",
