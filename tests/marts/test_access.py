@@ -1,7 +1,8 @@
 """Who reads what, with real login roles on the session's server.
 
 * lowincome_bi reads every row of ``marts`` and nothing in any other schema;
-* a county's account (granted ``lowincome_county_<code>``) reads only its own county's rows;
+* a county's account (granted ``lowincome_county_<code>``) reads its own county's rows and the city, group
+  (the 29, the 12) and province rows that everyone reads, never another county's;
 * a login with neither reads nothing.
 """
 
@@ -70,7 +71,7 @@ def test_bi_reads_every_mart_row_and_nothing_else(published):
             bi.execute("create table marts.scratch (x int)")
 
 
-def test_a_county_account_sees_only_its_own_county(published):
+def test_a_county_account_sees_its_own_county_and_the_levels_above(published):
     with login_role(published) as (url, name):
         with psycopg.connect(published.warehouse_url(), autocommit=True) as admin:
             grant_county_access(admin, A, name)
@@ -83,7 +84,12 @@ def test_a_county_account_sees_only_its_own_county(published):
                 if {"geography_level", "geography_code"} <= columns:
                     rows = county.execute(sql.SQL("select distinct geography_level, geography_code from {}").format(
                         sql.Identifier("marts", table))).fetchall()
-                    assert set(rows) <= {("county", A)}, table
+                    assert {code for level, code in rows if level == "county"} <= {A}, table
+                    with psycopg.connect(published.warehouse_url()) as admin:
+                        above = admin.execute(sql.SQL(
+                            "select distinct geography_level, geography_code from {} where geography_level <> 'county'"
+                        ).format(sql.Identifier("marts", table))).fetchall()
+                    assert {row for row in rows if row[0] != "county"} == set(above), table
                     seen += len(rows)
                 elif "county_code" in columns:
                     rows = county.execute(sql.SQL("select distinct county_code from {}").format(
@@ -93,11 +99,16 @@ def test_a_county_account_sees_only_its_own_county(published):
             assert seen >= 8
             assert county.execute("select count(*) from marts.target_attainment "
                                   "where geography_code = %s", (B,)).fetchone()[0] == 0
+            # what it compares itself with: the 29, the 12, its city and the province, every year
+            levels = {level for (level,) in county.execute(
+                "select distinct geography_level from marts.target_attainment")}
+            assert {"county", "city", "province"} <= levels and levels & {"group29", "group12"}, levels
             own = county.execute("select count(*) from marts.target_attainment where geography_code = %s",
                                  (A,)).fetchone()[0]
             assert own > 20
             # the as-of functions run with the caller's rights: the same rows only
-            as_of = county.execute("select distinct geography_code from marts.target_attainment_as_of(now())")
+            as_of = county.execute("select distinct geography_code from marts.target_attainment_as_of(now())"
+                                   " where geography_level = 'county'")
             assert as_of.fetchall() == [(A,)]
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 county.execute("select 1 from warehouse.fct_household_income limit 1")
@@ -148,9 +159,12 @@ def test_a_temporary_pg_roles_does_not_widen_a_county_login(published):
             assert county.execute("select rolsuper from pg_roles").fetchone() == (True,)  # the shadow is there
             assert county.execute("select marts.reads_all_rows()").fetchone() == (False,)
             assert county.execute("select marts.readable_counties()").fetchone() == ([A],)
-            for query in ("select distinct geography_code from marts.target_attainment",
-                          "select distinct geography_code from marts.target_attainment_as_of(now())",
-                          "select distinct geography_code from marts.indicator_values_as_of(now())"):
+            for query in ("select distinct geography_code from marts.target_attainment"
+                          " where geography_level = 'county'",
+                          "select distinct geography_code from marts.target_attainment_as_of(now())"
+                          " where geography_level = 'county'",
+                          "select distinct geography_code from marts.indicator_values_as_of(now())"
+                          " where geography_level = 'county'"):
                 assert county.execute(query).fetchall() == [(A,)], query
             rows = county.execute("select distinct county_code from marts.submission_completeness").fetchall()
             assert set(rows) <= {(A,)}

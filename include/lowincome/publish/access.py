@@ -4,8 +4,9 @@
 :func:`lowincome.warehouse.reapply_grants`). A county's account reads only its own county's rows: each
 county has a group role ``lowincome_county_<county_code>`` (NOLOGIN, member of ``lowincome_county``),
 and every mart with county rows carries a row-level security policy that lets a member of such a role
-see the rows whose county is one of its roles' counties, and nothing else (no city, group or province
-rows, no other county). A person gets that view by being granted the county's role:
+see the rows whose county is one of its roles' counties, plus the rows of the city, the 29 and the 12
+counties and the province (public anyway, so that a county can compare itself with the averages it
+belongs to), and no other county's rows. A person gets that view by being granted the county's role:
 
     create role qujiang_stats login password '...';
     grant lowincome_county_330803 to qujiang_stats;      -- 衢江区
@@ -68,6 +69,38 @@ comment on function {MARTS}.readable_counties() is
 """
 
 
+# The column comments dbt persists, as a view any client reads like a table. psqlODBC's SQLColumns sends an
+# empty REMARKS for every column (its info.c never reads pg_description), so a BI tool on ODBC shows no
+# descriptions; this view carries them. Built on information_schema, it lists only what the reader may read.
+DICTIONARY = "data_dictionary"
+_DICTIONARY_VIEW = f"""
+create or replace view {MARTS}.{DICTIONARY} with (security_invoker = true) as
+select c.table_name::text as table_name,
+       null::text as column_name,
+       0 as ordinal_position,
+       null::text as data_type,
+       pg_catalog.obj_description(pg_catalog.to_regclass(pg_catalog.quote_ident(c.table_schema)
+           || '.' || pg_catalog.quote_ident(c.table_name)), 'pg_class') as description
+from information_schema.tables as c
+where c.table_schema = '{MARTS}'
+union all
+select c.table_name::text, c.column_name::text, c.ordinal_position::integer, c.data_type::text,
+       pg_catalog.col_description(pg_catalog.to_regclass(pg_catalog.quote_ident(c.table_schema)
+           || '.' || pg_catalog.quote_ident(c.table_name)), c.ordinal_position::integer)
+from information_schema.columns as c
+where c.table_schema = '{MARTS}';
+comment on view {MARTS}.{DICTIONARY} is
+    'What each mart and each of its columns means (the descriptions of the dbt docs): one row per table '
+    '(column_name null) and per column, for every mart the reader may read. For BI tools whose driver shows '
+    'no column comments (psqlODBC).';
+comment on column {MARTS}.{DICTIONARY}.table_name is 'The mart (table or view in schema marts).';
+comment on column {MARTS}.{DICTIONARY}.column_name is 'The column; null on the row that describes the table itself.';
+comment on column {MARTS}.{DICTIONARY}.ordinal_position is 'Position of the column in the table (0: the table).';
+comment on column {MARTS}.{DICTIONARY}.data_type is 'SQL type of the column (information_schema.columns.data_type).';
+comment on column {MARTS}.{DICTIONARY}.description is 'What it means (the dbt description, stored as a comment).';
+"""
+
+
 def refresh_grants(cfg: Settings) -> None:
     """After dbt rebuilt the marts: schema grants again, county roles, row-level security."""
     with connect(cfg.warehouse_url()) as conn:
@@ -87,6 +120,10 @@ def apply_row_security(conn: psycopg.Connection) -> list[str]:
         conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_BOOTSTRAP,))
         can_create_roles = _ensure_county_roles(conn)
         conn.execute(_FUNCTIONS)
+        conn.execute(_DICTIONARY_VIEW)
+        if can_create_roles:
+            conn.execute(sql.SQL("grant select on {} to {}").format(
+                sql.Identifier(MARTS, DICTIONARY), sql.Identifier(COUNTY_GROUP_ROLE)))
         secured = []
         for table, columns in _marts_tables(conn).items():
             ident = sql.Identifier(MARTS, table)
@@ -121,7 +158,8 @@ def _row_predicate(columns: set[str]) -> sql.Composable | None:
     readers = sql.SQL("(select {}.reads_all_rows())").format(sql.Identifier(MARTS))
     counties = sql.SQL("(select {}.readable_counties())::text[]").format(sql.Identifier(MARTS))
     if {"geography_level", "geography_code"} <= columns:
-        return sql.SQL("{} or (geography_level = 'county' and geography_code = any ({}))").format(readers, counties)
+        # every level above the county (city, group29, group12, province) is published to everyone anyway
+        return sql.SQL("{} or geography_level <> 'county' or geography_code = any ({})").format(readers, counties)
     if "county_code" in columns:
         return sql.SQL("{} or county_code = any ({})").format(readers, counties)
     return None
