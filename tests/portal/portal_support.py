@@ -79,3 +79,41 @@ def upload(client, path: Path, name: str | None = None):
     token = csrf_of(client.get("/upload").text)
     return client.post("/upload", data={"csrf": token},
                        files={"file": (name or path.name, path.read_bytes(), "application/octet-stream")})
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class served_portal:
+    """``lowincome portal --port P`` as a process of its own, on the environment of the test; its base URL."""
+
+    def __init__(self):
+        import sys
+
+        self.command = [str(Path(sys.executable).with_name("lowincome")), "portal", "--port", str(free_port())]
+        self.base = f"http://127.0.0.1:{self.command[-1]}"
+
+    def __enter__(self) -> str:
+        import subprocess
+        import time
+
+        import httpx
+
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(f"{self.base}/login", timeout=5)
+                return self.base
+            except httpx.TransportError:
+                assert self.process.poll() is None and time.monotonic() < deadline, "the portal did not start"
+                time.sleep(0.5)
+
+    def __exit__(self, *_exc) -> None:
+        self.process.terminate()
+        self.process.wait(30)

@@ -236,3 +236,33 @@ def test_the_province_board(portal, tmp_path):
     assert prov.get("/calendar?county=330803").status_code == 200
 
 
+
+
+def test_figures_are_read_through_the_countys_row_security(portal):
+    """A clerk's figures come from the database as the county's role: row-level security picks the rows,
+    not a filter in Python (the mart here is a real table with the publication's own policy)."""
+    from lowincome.publish.access import COUNTY_GROUP_ROLE, apply_row_security, county_role
+
+    cfg, passwords = portal
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn:
+        for role in (COUNTY_GROUP_ROLE, county_role("330803"), county_role("331127")):
+            if not conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone():
+                try:
+                    conn.execute(f'create role "{role}" nologin')
+                except psycopg.errors.DuplicateObject:
+                    pass   # another session's test made it meanwhile (roles belong to the server)
+            if role != COUNTY_GROUP_ROLE:
+                conn.execute(f'grant "{COUNTY_GROUP_ROLE}" to "{role}"')
+        conn.execute("create table marts.submission_completeness (county_code text, template text, year int, "
+                     "files_received int)")
+        conn.execute("insert into marts.submission_completeness values ('330803', 'households', 2014, 7), "
+                     "('331127', 'households', 2014, 9)")
+        assert "submission_completeness" in apply_row_security(conn)
+    clerk, prov = client_for(cfg), client_for(cfg)
+    login(clerk, "clerk1", passwords["clerk1"])
+    shown = clerk.get("/figures").text
+    assert "<td>330803</td>" in shown and "331127" not in shown
+    assert clerk.get("/figures?county=331127").status_code == 403
+    login(prov, "prov", passwords["prov"])
+    other = prov.get("/figures?county=331127").text
+    assert "<td>331127</td>" in other and "<td>330803</td>" not in other
