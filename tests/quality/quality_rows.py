@@ -69,6 +69,12 @@ def good_row(template_name: str, n: int = 1, county: str = COUNTY, year: int = Y
             "water_safety_people": "20000", "rural_edu_med_share_pct": "18.2",
         },
         "province_indicators": {"province_rural_per_capita_net_income": "17494", "benchmark_rate_pct": "6.0"},
+        "project_funds": {
+            "project_id": f"XM{year}-{n:03d}", "project_name": "塔山村高山蔬菜基地建设", "project_type": "产业发展",
+            "village_code": f"{county}100001", "fund_source": "省级", "amount_allocated": "500000",
+            "amount_disbursed": "500000", "beneficiary_households": "35", "announced_on": f"{year}-04-01",
+            "announcement_ends_on": f"{year}-04-10",
+        },
     }
     row = dict(rows[template_name])
     tpl = template(template_name)

@@ -135,6 +135,25 @@ ROW_CASES = [
          good={"village_bus_access_pct": "100"}),
     Case("county_indicators", "type_int", "processing_workers", bad={"processing_workers": "3000000000"}),
     Case("province_indicators", "range", "benchmark_rate_pct", bad={"benchmark_rate_pct": "31"}),
+    # project funds (公告公示)
+    Case("project_funds", "disbursed_le_allocated", "amount_disbursed", bad={"amount_disbursed": "500000.01"},
+         good={"amount_disbursed": "500000.00"}),
+    Case("project_funds", "range_min", "amount_allocated", bad={"amount_allocated": "-1", "amount_disbursed": "0"},
+         good={"amount_allocated": "0", "amount_disbursed": "0"}),
+    Case("project_funds", "announcement_ends_after_start", "announcement_ends_on",
+         bad={"announcement_ends_on": "2014-03-31"}, good={"announcement_ends_on": "2014-04-01"}),
+    Case("project_funds", "date_near_year", "announced_on", bad={"announced_on": "2012-12-31"},
+         good={"announced_on": "2013-01-01"}),
+    Case("project_funds", "date_near_year", "announcement_ends_on", bad={"announcement_ends_on": "2016-01-01"},
+         good={"announcement_ends_on": "2015-12-31"}),
+    Case("project_funds", "type_date", "announced_on", bad={"announced_on": "2014年4月"}),
+    Case("project_funds", "village_in_county", "village_code", bad={"village_code": "330881100001"},
+         good={"village_code": None}),
+    Case("project_funds", "pattern", "village_code", bad={"village_code": "3308031"}),
+    Case("project_funds", "value_set", "project_type", bad={"project_type": "扶贫"}, good={"project_type": "村级集体经济"}),
+    Case("project_funds", "value_set", "fund_source", bad={"fund_source": "银行"}, good={"fund_source": "省级财政"}),
+    Case("project_funds", "not_null", "project_name", bad={"project_name": None}),
+    Case("project_funds", "pattern", "project_id", bad={"project_id": "项目 1"}),
 ]
 
 
@@ -260,3 +279,16 @@ def test_only_plain_numbers_and_iso_dates_parse(conn, pg_type, text, parses):
     from lowincome.parsing import parses_sql
 
     assert conn.execute(f"select {parses_sql('v', pg_type)} from (values (%s)) as t(v)", [text]).fetchone()[0] is parses
+
+
+def test_project_funds_without_its_optional_columns(cfg, load_table):
+    """A county-wide project list without village, beneficiary and announcement columns is a valid file:
+    the optional columns' rules are left out, the others still run."""
+    optional = {"village_code", "beneficiary_households", "announced_on", "announcement_ends_on"}
+    columns = [c for c in columns_of("project_funds") if c not in optional]
+    rows = [row("project_funds", 2, amount_disbursed="600000")] + [row("project_funds", n) for n in range(3, 8)]
+    outcome = validate_load_table(cfg, load_table=load_table("project_funds", rows, columns), template="project_funds",
+                                  county_code=COUNTY, year=YEAR, columns=columns, explanation=None)
+    assert not outcome.file_rejected
+    assert {(f.rule, f.source_row) for f in outcome.findings} == {("disbursed_le_allocated", 3)}
+    assert [f.reason for f in outcome.findings] == ["已拨付资金不能大于安排资金"]

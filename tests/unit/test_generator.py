@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from lowincome.errors import UserError
-from lowincome.generator import COUNTY_TEMPLATES, FAULTS_FILE, generate
+from lowincome.generator import COUNTY_TEMPLATES, FAULTS_FILE, generate, sends
 from lowincome.generator.counties import load_counties, select_counties
 from lowincome.generator.economy import benchmark_rate, county_economy
 from lowincome.generator.households import HouseholdPanel, initial_households
@@ -172,7 +172,7 @@ def test_same_arguments_give_identical_bytes(messy_run, tmp_path):
 def test_files_are_named_county_template_year(plain_run):
     names = [p.name for p in plain_run.files]
     assert len(names) == len(set(names))
-    expected = {(c, t, y) for c in COUNTIES for t in COUNTY_TEMPLATES for y in YEARS}
+    expected = {(c, t, y) for c in COUNTIES for t in COUNTY_TEMPLATES for y in YEARS if sends(t, y)}
     expected |= {("330000", "province_indicators", y) for y in YEARS}
     found = set()
     for name in names:
@@ -410,6 +410,15 @@ def test_fault_rows_point_at_the_fault(messy_run):
             assert cell not in {r["household_id"] for r in read_records(register, "households")}
         elif kind in ("wan_yuan_header", "merged_header"):
             assert any("万元" in str(v) or v == "收入构成" for v in row)
+        elif kind == "disbursed_over_allocated":
+            assert cents(cell) > cents(row[names.index("amount_allocated")])
+        elif kind == "announcement_ends_before_start":
+            assert str(cell)[:10] < str(row[names.index("announced_on")])[:10]
+        elif kind == "project_village_other_county":
+            assert not str(cell).startswith(fault.county_code) and len(str(cell)) == 12
+        elif kind == "duplicate_project_id":
+            earlier = [r[names.index("project_id")] for r in rows[header_at + 1: fault.row - 1]]
+            assert cell in earlier
 
 
 def test_file_level_faults(messy_run):
@@ -454,7 +463,7 @@ def test_each_file_carries_a_receipt_date_around_its_deadline(plain_run):
         arrived = _arrived(path)
         assert dt.time(8, 30) <= arrived.time() < dt.time(17, 30), path.name
         days_after.append((arrived.date() - deadline(match.group(2), int(match.group(3)))).days)
-    assert len(days_after) == len(COUNTIES) * len(YEARS) * len(COUNTY_TEMPLATES) + len(YEARS)
+    assert len(days_after) == len(COUNTIES) * sum(sends(t, y) for t in COUNTY_TEMPLATES for y in YEARS) + len(YEARS)
     assert all(-28 < d <= 70 for d in days_after)
     late = sum(1 for d in days_after if d > 0)
     assert 0 < late < 0.25 * len(days_after)
@@ -483,3 +492,44 @@ def test_processing_indicators_add_up_to_the_participation_records(plain_run):
         indicators = read_records(path, "county_indicators")[0]
         assert abs(int(indicators["processing_workers"]) - persons) <= 0.03 * persons + 1, key
         assert abs(float(indicators["processing_fees"]) - income) <= 0.03 * income + 10, key
+
+
+# -- project funds (公告公示) ---------------------------------------------------------------------------
+def _day(value) -> dt.date:
+    """A date cell as the generator writes it: a date (XLSX), 2014-03-15 or 2014/3/15 (CSV)."""
+    if isinstance(value, dt.datetime | dt.date):
+        return value if type(value) is dt.date else value.date()
+    y, m, d = (int(p) for p in re.split(r"[-/]", str(value)[:10]))
+    return dt.date(y, m, d)
+
+
+def test_project_funds_from_2013_realistic_and_without_personal_data(plain_run):
+    funds = files_of(plain_run, "project_funds")
+    assert {year for _code, year in funds} == {2013, 2014}          # the plan's 公告公示 starts in 2013
+    assert len(funds) == 2 * len(COUNTIES)
+    records, wan = [], 0
+    for (code, year), path in funds.items():
+        wan += any("万元" in str(v) for r in _sheet_rows(path)[:4] for v in r)   # in the header (title rows above)
+        rows = read_records(path, "project_funds")
+        assert len(rows) >= 20
+        assert len({r["project_id"] for r in rows}) == len(rows)
+        for r in rows:
+            r["_code"], r["_year"] = code, year
+            assert cents(r["amount_disbursed"]) <= cents(r["amount_allocated"]), r
+            if r["village_code"] not in (None, ""):
+                assert str(r["village_code"]).startswith(code) and len(str(r["village_code"])) == 12
+            if r["announced_on"] not in (None, "") and r["announcement_ends_on"] not in (None, ""):
+                assert _day(r["announced_on"]) <= _day(r["announcement_ends_on"]), r
+            assert set(r) - {"_code", "_year"} <= set(template("project_funds").column_names)
+        records += rows
+    assert 0 < wan < len(funds)                           # some counties send 万元, some yuan
+    not_announced = sum(r["announced_on"] in (None, "") for r in records)
+    county_wide = sum(r["village_code"] in (None, "") for r in records)
+    partly_paid = sum(cents(r["amount_disbursed"]) < cents(r["amount_allocated"]) for r in records)
+    assert 0 < not_announced < 0.2 * len(records) and 0 < county_wide < 0.4 * len(records)
+    assert 0.15 * len(records) < partly_paid < 0.6 * len(records)
+    into_next_year = [r for r in records if r["announcement_ends_on"] not in (None, "")
+                      and str(r["announcement_ends_on"])[:4] == str(r["_year"] + 1)]
+    assert into_next_year                                 # announced in December, the period into January
+    types = template("project_funds").column("project_type").values
+    assert {r["project_type"] for r in records} <= set(types) and len({r["project_type"] for r in records}) >= 6

@@ -1,9 +1,9 @@
 """Realistic, deterministic sample county submissions (the files counties send the province).
 
 ``generate(out, years)`` writes, for every county and year, one file per template (households,
-household_income, relocations, program_participation, villages, county_indicators), plus one
-province_indicators file per year, named ``{county_code}_{template}_{year}.csv|xlsx``. Counties differ
-in format, encoding and header wording the way real ones do (see :mod:`.styles`); with ``messy=True``
+household_income, relocations, program_participation, villages, county_indicators, and from 2013 on
+project_funds, see :mod:`.projects`), plus one province_indicators file per year, named
+``{county_code}_{template}_{year}.csv|xlsx``. Counties differ in format, encoding and header wording the way real ones do (see :mod:`.styles`); with ``messy=True``
 deliberate faults are mixed in and listed in ``out/_faults.json`` (see :mod:`.messy`). Each file carries
 a plausible receipt date around its reporting deadline as its modification time, and a few county
 indicators are resubmitted with a correction (see :mod:`.receipts`).
@@ -36,16 +36,18 @@ from lowincome.generator.indicators import (
     province_indicators_table,
 )
 from lowincome.generator.messy import CountyYearFaults, Fault, FaultPlan, Output, plan_faults
+from lowincome.generator.projects import county_habits, project_funds_table, sends
 from lowincome.generator.receipts import receipt_time, resubmission_time, resubmitted, stamp
 from lowincome.generator.styles import FORMATS, PROVINCE_STYLE, county_styles
 from lowincome.generator.villages import village_roster, villages_table
 from lowincome.generator.writers import file_name, write_table
 
-__all__ = ["COUNTY_TEMPLATES", "FAULTS_FILE", "Fault", "GenerateSummary", "generate"]
+__all__ = ["COUNTY_TEMPLATES", "FAULTS_FILE", "Fault", "GenerateSummary", "generate", "sends"]
 
 COUNTY_TEMPLATES = ("households", "household_income", "relocations", "program_participation", "villages",
-                    "county_indicators")
+                    "county_indicators", "project_funds")
 FAULTS_FILE = "_faults.json"
+PROJECT_FUNDS = "project_funds"
 # Below this many county-year file sets, starting worker processes costs more than it saves.
 PARALLEL_MIN_COUNTY_YEARS = 40
 
@@ -181,6 +183,7 @@ def generate_county(county: County, years: list[int], scale: float, seed: int, f
     economy = county_economy(county, seed)
     roster = village_roster(county, scale, seed)
     panel = HouseholdPanel(county, economy, roster, scale, seed)
+    funds_style, fiscal_words = county_habits(county, seed, style)
     files: list[Path] = []
     rows: Counter[str] = Counter()
     faults: list[Fault] = []
@@ -198,8 +201,11 @@ def generate_county(county: County, years: list[int], scale: float, seed: int, f
             "county_indicators": county_indicators_table(county, economy, year, seed),
         }
         match_participation(tables["county_indicators"], tables["program_participation"], seed)
+        if sends(PROJECT_FUNDS, year):
+            tables[PROJECT_FUNDS] = project_funds_table(county, roster, year, seed, fiscal_words)
         outputs = {
-            name: Output(file_name(county.code, name, year, style.fmt), name, county.code, year, table, style)
+            name: Output(file_name(county.code, name, year, style.fmt), name, county.code, year, table,
+                         funds_style if name == PROJECT_FUNDS else style)
             for name, table in tables.items()
         }
         extras: list[Output] = []

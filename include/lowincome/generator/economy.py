@@ -31,6 +31,7 @@ class Stream(IntEnum):
     VILLAGE_YEAR = 7
     INDICATORS = 8
     MESSY = 9
+    PROJECTS = 10
 
 
 def rng_for(seed: int, county_code: str, year: int, stream: Stream) -> np.random.Generator:

@@ -11,6 +11,7 @@ rejecting them takes nothing else with it.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,11 +22,13 @@ import numpy as np
 from lowincome.generator.counties import County
 from lowincome.generator.economy import Stream, rng_for
 from lowincome.generator.names import CHECK_CHARS, id_numbers
+from lowincome.generator.projects import sends
 from lowincome.generator.styles import SubmissionStyle
 from lowincome.generator.writers import Layout, Table, file_name, preamble_rows
 
 OUTCOMES = ("file_rejected", "row_rejected", "warn", "accepted")
 OUT_OF_SCOPE_CODE = "110101"
+OTHER_COUNTY, OTHER_COUNTY_ALT = "330881", "330803"   # a village of another county in scope (江山市, 衢江区)
 UNKNOWN_STATUS = "待核实"
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
@@ -59,6 +62,7 @@ class FaultKind:
 
 ACCEPTED, ROW, FILE = "accepted", "row_rejected", "file_rejected"
 INCOME, HOUSEHOLDS, PROGRAMS = "household_income", "households", "program_participation"
+FUNDS = "project_funds"
 KINDS: tuple[FaultKind, ...] = (
     FaultKind("total_row", INCOME, ACCEPTED, None, "a 合计 (total) line after the data; not a data row"),
     FaultKind("blank_rows", INCOME, ACCEPTED, None, "blank rows in the middle of the data"),
@@ -85,8 +89,19 @@ KINDS: tuple[FaultKind, ...] = (
               "the same household twice in one file; the second occurrence is the fault"),
     FaultKind("household_not_in_register", INCOME, ROW, None,
               "an income row for a household that is in no register of the county"),
+    # project funds (公告公示); new kinds go last, so that the earlier kinds keep their county-years
+    FaultKind("disbursed_over_allocated", FUNDS, ROW, None, "已拨付资金 above 安排资金"),
+    FaultKind("announcement_ends_before_start", FUNDS, ROW, None, "公示期满日期 before 公示日期"),
+    FaultKind("project_village_other_county", FUNDS, ROW, None, "实施村代码 of a village of another county"),
+    FaultKind("duplicate_project_id", FUNDS, ROW, None,
+              "the same project number twice; the second occurrence is the fault (both rows are rejected)"),
+    FaultKind("funds_without_optional_columns", FUNDS, ACCEPTED, None,
+              "last year's layout: no village, beneficiary or announcement columns; loads with them null"),
 )
 KIND_BY_NAME = {k.name: k for k in KINDS}
+# kinds that cannot share a county-year: the second would undo the first (a dropped column)
+CONFLICTS = [{"funds_without_optional_columns", "project_village_other_county"},
+             {"funds_without_optional_columns", "announcement_ends_before_start"}]
 EXTRA_FILE_KINDS = {"county_out_of_scope", "year_mismatch", "missing_required_column", "empty_file",
                     "binary_junk_xlsx"}
 
@@ -111,6 +126,10 @@ def plan_faults(counties: list[County], years: list[int], seed: int) -> FaultPla
     for k, kind in enumerate(KINDS):
         for attempt in range(len(slots)):
             code, year = slots[(k + attempt) % len(slots)]
+            if not sends(kind.template, year):
+                continue
+            if any({kind.name, other} in CONFLICTS for other in plan.kinds(code, year)):
+                continue
             key = (code, year, kind.template)
             if kind.fmt and forced.get(key, kind.fmt) != kind.fmt:
                 continue
@@ -182,7 +201,7 @@ class CountyYearFaults:
         extras = [self._extra(kind, outputs) for kind in self.kinds if kind in EXTRA_FILE_KINDS]
         # inserted rows first, then blank rows, then the 合计 line, so that the total stays last
         order = sorted((k for k in self.kinds if k not in EXTRA_FILE_KINDS),
-                       key=lambda k: {"blank_rows": 1, "total_row": 2}.get(k, 0))
+                       key=lambda k: {"blank_rows": 1, "total_row": 2, "funds_without_optional_columns": 3}.get(k, 0))
         for kind in order:
             getattr(self, f"_{kind}")(outputs[KIND_BY_NAME[kind].template])
         return [e for e in extras if e is not None]
@@ -355,6 +374,53 @@ class CountyYearFaults:
     def _gbk_csv(self, out: Output) -> None:
         self._force(out, "csv", encoding="gbk")
         out.pending.append(_Pending("gbk_csv", out.template, None, None))
+
+    # -- project funds ----------------------------------------------------------------------------------
+    def _bad_project(self, out: Output, kind: str, column: str, **values: Any) -> None:
+        """An extra project, copied from a real one under a fresh project number, with bad cells."""
+        table = out.table
+        row = self._clone(table)
+        if row is None:
+            return
+        self._fresh += 1
+        self._set(table, row, "project_id", f"XM{self.year}{self.county.code[-4:]}-9{self._fresh:02d}")
+        for name, value in values.items():
+            self._set(table, row, name, value(row) if callable(value) else value)
+        self._insert(table, row)
+        out.pending.append(_Pending(kind, out.template, row, column))
+
+    def _disbursed_over_allocated(self, out: Output) -> None:
+        table = out.table
+        self._bad_project(out, "disbursed_over_allocated", "amount_disbursed",
+                          amount_disbursed=lambda row: self._get(table, row, "amount_allocated") + 50_000.0)
+
+    def _announcement_ends_before_start(self, out: Output) -> None:
+        self._bad_project(out, "announcement_ends_before_start", "announcement_ends_on",
+                          announced_on=dt.date(self.year, 5, 10), announcement_ends_on=dt.date(self.year, 5, 3))
+
+    def _project_village_other_county(self, out: Output) -> None:
+        other = OTHER_COUNTY if self.county.code != OTHER_COUNTY else OTHER_COUNTY_ALT
+        self._bad_project(out, "project_village_other_county", "village_code", village_code=f"{other}100201")
+
+    def _duplicate_project_id(self, out: Output) -> None:
+        table = out.table
+        original = self._take(table)
+        if original is None:
+            return
+        copy_row = list(original)
+        after = table.rows.index(original) + 1
+        table.rows.insert(int(self.rng.integers(after, len(table.rows) + 1)), copy_row)
+        out.pending.append(_Pending("duplicate_project_id", out.template, copy_row, "project_id",
+                                    detail=f"second occurrence of {self._get(table, original, 'project_id')}"))
+
+    def _funds_without_optional_columns(self, out: Output) -> None:
+        table = out.table
+        keep = [j for j, name in enumerate(table.columns) if table.template.column(name).required]
+        table.columns = [table.columns[j] for j in keep]
+        for i, row in enumerate(table.rows):
+            row[:] = [row[j] for j in keep]
+            table.rows[i] = row
+        out.pending.append(_Pending("funds_without_optional_columns", out.template, None, None))
 
     # -- extra files ------------------------------------------------------------------------------------
     def _extra(self, kind: str, outputs: dict[str, Output]) -> Output | None:

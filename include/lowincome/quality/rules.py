@@ -259,6 +259,25 @@ def _cross_field_rules(tpl: Template, pol: Policy) -> list[Rule]:
     elif tpl.name == "county_indicators":
         out.append(_pair_rule(tpl, "housing_aided_le_need", "housing_aided_households", "housing_need_households",
                               "housing_aided_households"))
+    elif tpl.name == "project_funds":
+        out += _project_fund_rules(tpl)
+    return out
+
+
+def _project_fund_rules(tpl: Template) -> list[Rule]:
+    """公告公示: disbursed within allocated, an announcement period that ends after it starts, and dates
+    near the file's year (a project of year Y is announced from the year before, when next year's plan is
+    made, to the year after at the latest). A rule about a column the file lacks is left out by validation."""
+    c = tpl.column
+    out = [_pair_rule(tpl, "disbursed_le_allocated", "amount_disbursed", "amount_allocated", "amount_disbursed"),
+           _pair_rule(tpl, "announcement_ends_after_start", "announced_on", "announcement_ends_on",
+                      "announcement_ends_on")]
+    for name in ("announced_on", "announcement_ends_on"):
+        day = typed(c(name))
+        out.append(Rule("date_near_year", name, (name, "year"), f"{name} lies within year - 1 .. year + 1", "rows",
+                        query=rows_query(f"b.year ~ '{YEAR_RE}' and ({day} < make_date(b.year::int - 1, 1, 1) "
+                                         f"or {day} > make_date(b.year::int + 1, 12, 31))"),
+                        reason_params={"column_zh": c(name).zh}))
     return out
 
 
