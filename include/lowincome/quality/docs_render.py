@@ -23,7 +23,9 @@ named there are these subclasses of GX's own. Nothing of GX is replaced at run t
   is ~20 KB. The stored result keeps every rule.
 * **Footer.** GX's pages end with its newsletter footer (``cloud-footer.j2``, included by every page
   and by the index, with no setting to turn it off). The views here render that template as nothing:
-  their Jinja environment looks in :data:`OVERRIDDEN_TEMPLATES` before GX's own templates.
+  their Jinja environment looks in :data:`OVERRIDDEN_TEMPLATES` before GX's own templates (GX's
+  ``custom_views_directory`` is looked in after them, so it can add templates but not replace one).
+  The favicon's link is corrected there too.
 """
 
 from __future__ import annotations
@@ -52,8 +54,24 @@ TIME_ZONE = ZoneInfo("Asia/Shanghai")
 WARNING_SEVERITIES = frozenset({"warning", "info"})
 WARNING_ICON_CLASSES = ["fas", "fa-exclamation-triangle", "text-warning", "ge-warning-icon"]
 WARNING_STATUS = "Passed with warnings"
-# GX templates rendered as something else (name -> Jinja source): its vendor footer as nothing.
-OVERRIDDEN_TEMPLATES = {"cloud-footer.j2": ""}
+# GX templates rendered as something else (name -> Jinja source): its vendor footer as nothing, and its
+# favicon link with the right depth for a result's page (GX 1.24 climbs three folders from
+# validations/<suite>/<run name>/<run time>/, so the browser logs a missing favicon on every result page;
+# its navigation bar climbs four).
+OVERRIDDEN_TEMPLATES = {
+    "cloud-footer.j2": "",
+    "favicon.j2": """\
+{%- set depth = (expectation_suite_name.count(".") if expectation_suite_name else 0) -%}
+{%- if "ValidationResults" in renderer_type or "ProfilingResults" in renderer_type -%}
+  {%- set static_images_dir = ((depth + 4) * "../") + "static/images/" -%}
+{%- elif "ExpectationSuite" in renderer_type -%}
+  {%- set static_images_dir = ((depth + 1) * "../") + "static/images/" -%}
+{%- else -%}
+  {%- set static_images_dir = "./static/images/" -%}
+{%- endif -%}
+<link rel="shortcut icon" href="{{ static_images_dir + "favicon.ico" }}" type="image/x-icon"/>
+""",
+}
 
 
 def local_time(value: Any) -> str | None:
