@@ -1,4 +1,5 @@
-"""Each run's GX validation result, kept for Data Docs (in ``$LOWINCOME_DATA_DIR/gx/validations``).
+"""Each run's GX validation result, kept for Data Docs (in ``$LOWINCOME_DATA_DIR/gx/validations``), the
+newest :data:`KEEP_RESULTS_PER_FILE` of each file.
 
 What is stored is GX's own result object with its ``result`` part replaced by counts and row
 numbers: no cell value is ever kept (the household register's names and ID numbers stay in raw), nor
