@@ -266,3 +266,37 @@ def test_figures_are_read_through_the_countys_row_security(portal):
     login(prov, "prov", passwords["prov"])
     other = prov.get("/figures?county=331127").text
     assert "<td>331127</td>" in other and "<td>330803</td>" not in other
+
+
+def test_sessions_and_forms_are_bound_to_their_signer(portal, tmp_path):
+    """A forged or altered cookie is no session; a form posted with another session's token is refused."""
+    cfg, passwords = portal
+    one, two = client_for(cfg), client_for(cfg)
+    login(one, "clerk1", passwords["clerk1"])
+    login(two, "clerk1", passwords["clerk1"])
+    checked = upload(one, households_with_errors(tmp_path / "330803_households_2014.csv"))
+    upload_id = _upload_id(checked)
+    foreign = csrf_of(two.get("/upload").text)
+    assert one.post(f"/uploads/{upload_id}/withdraw", data={"csrf": foreign}).status_code == 403
+    cookie = one.cookies.get("lowincome_portal")
+    forged = client_for(cfg)
+    forged.cookies.set("lowincome_portal", cookie[:-3] + ("AAA" if not cookie.endswith("AAA") else "BBB"))
+    assert forged.get("/calendar").status_code == 303
+    assert forged.get(f"/uploads/{upload_id}").status_code == 303
+
+
+def test_undecided_checks_expire(portal, tmp_path):
+    from lowincome.portal.checking import expire, uploads_dir
+
+    cfg, passwords = portal
+    client = client_for(cfg)
+    login(client, "clerk1", passwords["clerk1"])
+    upload_id = _upload_id(upload(client, households_with_errors(tmp_path / "330803_households_2014.csv")))
+    assert any(uploads_dir(cfg).iterdir())
+    with psycopg.connect(cfg.warehouse_url(), autocommit=True) as conn:
+        conn.execute("update ops.portal_uploads set checked_at = now() - interval '4 days' where id = %s",
+                     (upload_id,))
+        assert expire(cfg, conn) == 1
+        assert conn.execute("select state from ops.portal_uploads where id = %s", (upload_id,)).fetchone()[0] \
+            == "withdrawn"
+    assert not any(uploads_dir(cfg).iterdir()), "the staged copy is deleted"

@@ -22,6 +22,8 @@ def _same(cfg, source, explanation=None):
         assert conn.execute("select count(*) from ops.load_tables").fetchone()[0] == 0, "load table dropped"
         assert conn.execute("select count(*) from raw.households").fetchone()[0] == 0 or before
     assert before or not cfg.archive_dir.exists(), "the check archives nothing into $DATA/archive"
+    assert before or not (cfg.data_dir / "gx").exists(), "nor stores a GX result beside the night's"
+    assert not any(p.is_file() for p in (cfg.data_dir / "portal" / "checks" / "archive").rglob("*"))
     drop_into(cfg.landing_dir, source, explanation)
     outcomes = ingest(cfg)
     assert source.name in outcomes

@@ -64,6 +64,7 @@ def authenticate(conn: psycopg.Connection, username: str, password: str, client:
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     if not ok:
+        conn.execute("delete from ops.portal_login_failures where failed_at < now() - %s", (WINDOW,))
         conn.execute("insert into ops.portal_login_failures (username, client) values (%s, %s)",
                      (username[:64], client[:64]))
         return None

@@ -193,9 +193,9 @@ def create_app(cfg: Settings) -> FastAPI:
                 token, path = checking.stage(cfg, name, iter(lambda: file.file.read(1 << 20), b""))
             except checking.Refused as err:
                 audit(conn, user, "upload", None, "refused")
-                status = 413 if "MB" in str(err) else 400
-                return page(request, "upload.html", status=status, message=str(err),
+                return page(request, "upload.html", status=err.status, message=str(err),
                             max_mb=checking.MAX_BYTES // 1024 // 1024)
+            checking.expire(cfg, conn)
             result = checking.check(cfg, path)
             if not checking.belongs_to(result, user["county_code"]):
                 checking.discard(cfg, token)

@@ -42,7 +42,12 @@ SEVERITY_ZH = {"reject_file": "整个文件退回", "reject_row": "该行退回"
 
 
 class Refused(UserError):
-    """An upload refused before it is read (a bad name, too big, a zip bomb): said to the clerk as is."""
+    """An upload refused before it is read (a bad name, too big, a zip bomb): said to the clerk as is, with
+    the HTTP status of the answer."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
 
 
 def uploads_dir(cfg: Settings) -> Path:
@@ -79,7 +84,7 @@ def stage(cfg: Settings, name: str, chunks) -> tuple[str, Path]:
                 size += len(chunk)
                 if size > MAX_BYTES:
                     raise Refused(f"文件超过{MAX_BYTES // 1024 // 1024}MB，请按县、按模板分开上报 / the file is "
-                                  f"larger than {MAX_BYTES // 1024 // 1024} MB")
+                                  f"larger than {MAX_BYTES // 1024 // 1024} MB", status=413)
                 out.write(chunk)
         if size == 0:
             raise Refused("文件为空（0字节），请重新导出后上报 / the file is empty")
@@ -120,8 +125,11 @@ def check(cfg: Settings, path: Path, explanation: str | None = None) -> dict[str
     from lowincome.ingest.runner import connect, validate_item
     from lowincome.pseudonym import make_hasher
 
-    scratch = path.parent / "scratch"
-    local = dataclasses.replace(cfg, data_dir=scratch)   # the parse's archive copy goes here, not to $DATA
+    # The parse archives the original and validation stores its GX result for the Data Docs: both into the
+    # portal's own data folder, never $DATA's (the night's archive and results are the night's alone)
+    local = dataclasses.replace(cfg, data_dir=checks_dir(cfg))
+    private_folder(cfg.data_dir, local.data_dir)
+    item: dict = {}
     try:
         with load_tables.cli_run(cfg.warehouse_url()) as run, connect(cfg) as conn:
             item = parse_file(path, local, conn, run, make_hasher(cfg.hmac_key()), explanation=explanation)
@@ -129,13 +137,20 @@ def check(cfg: Settings, path: Path, explanation: str | None = None) -> dict[str
                 if item["kind"] != "parsed":   # the same bytes were accepted already
                     original = item.get("duplicate_of") or item.get("recover_id")
                     return _result(item, "duplicate", reason("duplicate", duplicate_of=original), [])
-                outcome = validate_item(cfg, item)
+                outcome = validate_item(local, item)
                 return _feedback(conn, item, outcome)
             finally:
                 if item.get("load_table"):
                     load_tables.drop(conn, item["load_table"])
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if item.get("archive_path"):
+            Path(item["archive_path"]).unlink(missing_ok=True)
+
+
+def checks_dir(cfg: Settings) -> Path:
+    """The portal's data folder for checks: the parse's archive copy (removed after each check) and GX's
+    stored results (the newest few per county, template and year, as in $DATA)."""
+    return cfg.data_dir / "portal" / "checks"
 
 
 def _result(item: dict, verdict: str, summary: str, findings: list[dict]) -> dict[str, Any]:
@@ -255,7 +270,8 @@ def submit(cfg: Settings, path: Path, explanation: str | None) -> Path:
     target = landing / path.name
     sidecar = landing / f"{path.stem}.上报说明.txt"
     if target.exists() or sidecar.exists():
-        raise Refused("同名文件已在等待今晚处理，请勿重复上报 / a file of this name is already waiting for tonight")
+        raise Refused("同名文件已在等待今晚处理，请勿重复上报 / a file of this name is already waiting for tonight",
+                      status=409)
     if explanation:
         _write_new(sidecar, explanation.encode("utf-8"))
     _write_new(target, path.read_bytes())
@@ -279,3 +295,20 @@ def as_feedback_lines(result: dict) -> list[list[Any]]:
     lines += [[name, f["row"] if f["row"] is not None else "", f["column"], f["value"], f["reason"], f["action"]]
               for f in result["findings"]]
     return [[neutralise(v) for v in line] for line in lines]
+
+
+STAGED_DAYS = 3   # a checked file neither submitted nor withdrawn is withdrawn after this many days
+
+
+def expire(cfg: Settings, conn: psycopg.Connection) -> int:
+    """Withdraw the checked files left undecided for :data:`STAGED_DAYS` days: their staged copies (personal
+    data) are deleted. Returns how many."""
+    gone = conn.execute(
+        """update ops.portal_uploads set state = 'withdrawn', decided_at = now()
+           where state = 'checked' and checked_at < now() - make_interval(days => %s) returning id, token""",
+        (STAGED_DAYS,)).fetchall()
+    for upload_id, token in gone:
+        discard(cfg, token)
+        conn.execute("insert into ops.portal_actions (action, object, outcome) values ('withdraw', %s, 'expired')",
+                     (f"upload {upload_id}",))
+    return len(gone)
