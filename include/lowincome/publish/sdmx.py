@@ -211,6 +211,24 @@ def code_lists(cfg: Settings, rows: dict[str, list[dict]]) -> dict[str, tuple[tu
     }
 
 
+def codes_not_listed(rows: dict[str, list[dict]], lists: dict[str, tuple[tuple[str, str], list[Code]]]) -> list[str]:
+    """Each code list's codes that the rows use and it lacks (a seed edited since the publication), and
+    statuses without an SDMX code: 'CL_AREA: 339999' and the like; empty when every code is listed."""
+    listed = {list_id: {code.id for code in codes} for list_id, (_, codes) in lists.items()}
+    missing: dict[str, set[str]] = {}
+    for flow in FLOWS:
+        for row in rows[flow.mart]:
+            for dimension, column in flow.dimensions:
+                list_id = CODELIST_OF.get(dimension)
+                if list_id and str(row[column]) not in listed[list_id]:
+                    missing.setdefault(list_id, set()).add(str(row[column]))
+            if row["obs_status"] not in OBS_STATUS:
+                missing.setdefault("obs_status", set()).add(str(row["obs_status"]))
+            if row["obs_conf"] not in CONF_STATUS:
+                missing.setdefault("obs_conf", set()).add(str(row["obs_conf"]))
+    return [f"{list_id}: {', '.join(sorted(codes))}" for list_id, codes in sorted(missing.items())]
+
+
 # --- SDMX-CSV 2.0 -----------------------------------------------------------------------------------
 
 def _number(value: Decimal | float | int | None) -> str:
@@ -362,14 +380,12 @@ def structure_message(lists: dict[str, tuple[tuple[str, str], list[Code]]], prep
 
 # --- the export -------------------------------------------------------------------------------------
 
-def _out_folder(out: Path) -> Path:
+def _check_out(out: Path) -> None:
+    """A folder, or one that can be created in a folder that exists (created once there is something to write)."""
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is not a folder")
-    if not out.exists():
-        if not out.parent.is_dir():
-            raise UserError(f"--out {out}: its parent folder {out.parent} does not exist")
-        out.mkdir()
-    return out
+    if not out.exists() and not out.parent.is_dir():
+        raise UserError(f"--out {out}: its parent folder {out.parent} does not exist")
 
 
 def export_sdmx(out: Path, as_of: datetime | None = None, cfg: Settings | None = None) -> Export:
@@ -379,7 +395,7 @@ def export_sdmx(out: Path, as_of: datetime | None = None, cfg: Settings | None =
     cfg = cfg or settings()
     if as_of is not None and as_of.tzinfo is None:
         raise UserError("give --as-of with its zone, e.g. 2018-04-30T18:00+08:00")
-    folder = _out_folder(out)
+    _check_out(out)
     ensure_server(cfg)
     with connect(cfg.warehouse_url()) as conn:
         conn.read_only = True
@@ -393,17 +409,17 @@ def export_sdmx(out: Path, as_of: datetime | None = None, cfg: Settings | None =
             raise UserError(f"nothing was published by {as_of.isoformat()}: the first publication was at "
                             f"{first.isoformat() if first else 'no time yet'}")
     lists = code_lists(cfg, rows)
-    known = {code.id for code in lists["CL_AREA"][1]}
-    unknown = sorted({r["geography_code"] for flow_rows in rows.values() for r in flow_rows} - known)
+    unknown = codes_not_listed(rows, lists)
     if unknown:
-        raise UserError(f"geographies {', '.join(unknown)} of the marts are not in the seed counties.csv: "
-                        "publish again after the warehouse build")
+        raise UserError(f"the marts hold codes their lists lack ({'; '.join(unknown)}): the seeds changed since "
+                        "the last publication; export after the next one")
+    out.mkdir(exist_ok=True)
     for flow in FLOWS:
-        write_csv(folder / flow.file_name, flow, rows[flow.mart])
+        write_csv(out / flow.file_name, flow, rows[flow.mart])
     tree = structure_message(lists, datetime.now(UTC))
     ET.indent(tree)
-    _write(folder / STRUCTURE_FILE, lambda target: tree.write(target, encoding="utf-8", xml_declaration=True))
-    return Export(folder, {flow.file_name: len(rows[flow.mart]) for flow in FLOWS}, as_of)
+    _write(out / STRUCTURE_FILE, lambda target: tree.write(target, encoding="utf-8", xml_declaration=True))
+    return Export(out, {flow.file_name: len(rows[flow.mart]) for flow in FLOWS}, as_of)
 
 
 def _moment(text: str) -> datetime:
