@@ -10,10 +10,11 @@ What it writes (each file first under a temporary name, then renamed into place)
 - ``indicator_values.csv``: dataflow ``ZJ_LOWINCOME:DF_INDICATOR_VALUES(1.0.0)``, one row per metric x
   geography x year of ``marts.indicator_values``: dimensions METRIC, REF_AREA, TIME_PERIOD; the same
   measure and attributes.
-- ``structure.xml``: the code lists (CL_AREA: the counties of the seed ``counties.csv`` under their
-  cities, the cities under the province, and the 29 and the 12 counties; CL_PLAN and CL_TARGET from
-  the seed ``targets.csv``; CL_METRIC and CL_UNIT as published; CL_OBS_STATUS and CL_CONF_STATUS), the
-  concepts, the two data structure definitions and the two dataflows the CSV files name.
+- ``structure.xml``: the code lists (CL_AREA: the province, the cities and the counties of the seed
+  ``counties.csv``, and the 29 and the 12 counties; CL_PLAN and CL_TARGET from the seed ``targets.csv``;
+  CL_METRIC and CL_UNIT as published; CL_OBS_STATUS and CL_CONF_STATUS), the concepts, the two data
+  structure definitions and the two dataflows the CSV files name. A code the marts hold and its list
+  lacks (a seed edited since the publication) refuses the export.
 
 The SDMX-CSV 2.0 layout (sdmx-twg/sdmx-csv, data-message field guide, v2.0.0): the header row
 ``STRUCTURE,STRUCTURE_ID,ACTION``, then the dimensions, OBS_VALUE and the attributes; every row
