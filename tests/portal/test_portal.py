@@ -300,3 +300,15 @@ def test_undecided_checks_expire(portal, tmp_path):
         assert conn.execute("select state from ops.portal_uploads where id = %s", (upload_id,)).fetchone()[0] \
             == "withdrawn"
     assert not any(uploads_dir(cfg).iterdir()), "the staged copy is deleted"
+
+
+def test_a_password_typed_as_a_name_is_never_stored(portal):
+    cfg, _passwords = portal
+    client = client_for(cfg)
+    login(client, "Secret-Typed-In-Name", "whatever")
+    with psycopg.connect(cfg.warehouse_url()) as conn:
+        stored = conn.execute("select string_agg(t::text, ' ') from (select * from ops.portal_actions union all "
+                              "select null, failed_at, username, client, null, null, null "
+                              "from ops.portal_login_failures) t").fetchone()[0]
+    assert "Secret-Typed-In-Name" not in stored and "testclient" not in stored
+    assert "(unknown)" in stored

@@ -3,12 +3,13 @@
 Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile); only the hash
 is stored. Logins are throttled per user name and per client: :data:`MAX_FAILURES` failures within
 :data:`WINDOW` lock further attempts until the window has passed (failed attempts live in
-``ops.portal_login_failures``, so every portal process sees them).
+``ops.portal_login_failures`` as digests of the name and the client, so every portal process sees them).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 
 import psycopg
@@ -46,11 +47,17 @@ def add_user(conn: psycopg.Connection, username: str, password: str, *, county: 
         raise UserError(f"portal user {username} exists already") from None
 
 
+def _digest(text: str) -> str:
+    """What a failed login keeps of the name typed and of the client: a digest (a password typed into the
+    name field, or an address, is never stored as such)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def throttled(conn: psycopg.Connection, username: str, client: str) -> bool:
     since = dt.datetime.now(dt.UTC) - WINDOW
     by_name, by_client = conn.execute(
         "select count(*) filter (where username = %s), count(*) filter (where client = %s) "
-        "from ops.portal_login_failures where failed_at > %s", (username, client, since)).fetchone()
+        "from ops.portal_login_failures where failed_at > %s", (_digest(username), _digest(client), since)).fetchone()
     return by_name >= MAX_FAILURES or by_client >= MAX_FAILURES * 4
 
 
@@ -66,9 +73,9 @@ def authenticate(conn: psycopg.Connection, username: str, password: str, client:
     if not ok:
         conn.execute("delete from ops.portal_login_failures where failed_at < now() - %s", (WINDOW,))
         conn.execute("insert into ops.portal_login_failures (username, client) values (%s, %s)",
-                     (username[:64], client[:64]))
+                     (_digest(username), _digest(client)))
         return None
-    conn.execute("delete from ops.portal_login_failures where username = %s", (username,))
+    conn.execute("delete from ops.portal_login_failures where username = %s", (_digest(username),))
     return {"id": row[0], "username": row[1], "county_code": row[3], "is_province": row[4]}
 
 
@@ -76,3 +83,7 @@ def user_by_id(conn: psycopg.Connection, user_id: int) -> dict | None:
     row = conn.execute("select id, username, county_code, is_province from ops.portal_users "
                        "where id = %s and not disabled", (user_id,)).fetchone()
     return dict(zip(("id", "username", "county_code", "is_province"), row, strict=True)) if row else None
+
+
+def known(conn: psycopg.Connection, username: str) -> bool:
+    return conn.execute("select 1 from ops.portal_users where username = %s", (username,)).fetchone() is not None

@@ -149,12 +149,14 @@ def create_app(cfg: Settings) -> FastAPI:
         check_csrf(request, csrf)
         client = request.client.host if request.client else "?"
         with connect(cfg) as conn:
+            # the audit names an account, never what was typed for one (it may be a password)
+            shown = username if accounts.known(conn, username) else "(unknown)"
             if accounts.throttled(conn, username, client):
-                audit(conn, None, "login", None, "throttled", username=username[:64])
+                audit(conn, None, "login", None, "throttled", username=shown)
                 return page(request, "login.html", status=429,
                             message="登录失败次数过多，请15分钟后再试 / too many failed logins: try again in 15 minutes")
             user = accounts.authenticate(conn, username, password, client)
-            audit(conn, user, "login", None, "ok" if user else "failed", username=username[:64])
+            audit(conn, user, "login", None, "ok" if user else "failed", username=shown)
         if user is None:
             return page(request, "login.html", status=401, message="用户名或密码错误 / wrong user name or password")
         response = RedirectResponse("/board" if user["is_province"] else "/calendar", status_code=303)
@@ -196,7 +198,11 @@ def create_app(cfg: Settings) -> FastAPI:
                 return page(request, "upload.html", status=err.status, message=str(err),
                             max_mb=checking.MAX_BYTES // 1024 // 1024)
             checking.expire(cfg, conn)
-            result = checking.check(cfg, path)
+            try:
+                result = checking.check(cfg, path)
+            except BaseException:
+                checking.discard(cfg, token)   # nothing kept of a check that failed
+                raise
             if not checking.belongs_to(result, user["county_code"]):
                 checking.discard(cfg, token)
                 audit(conn, user, "upload", None, "other county")

@@ -14,8 +14,8 @@ create table if not exists ops.portal_users (
 );
 
 create table if not exists ops.portal_login_failures (
-    username        text not null,
-    client          text not null,
+    username        text not null,            -- a digest of the name typed (accounts._digest)
+    client          text not null,            -- a digest of the client address (accounts._digest)
     failed_at       timestamptz not null default now()
 );
 create index if not exists portal_login_failures_at on ops.portal_login_failures (failed_at);
@@ -59,7 +59,7 @@ create table if not exists ops.portal_reminders (
     id              bigserial primary key,
     at              timestamptz not null default now(),
     county_code     text not null check (county_code ~ '^[0-9]{6}$'),
-    username        text not null,
+    username        text not null,            -- the provincial user who chased
     what            text not null,            -- the files chased (template:year, ...)
     note            text
 );
