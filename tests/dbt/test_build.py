@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 WAREHOUSE_MODELS = {
     "dim_county", "dim_year", "dim_program", "dim_village", "dim_household", "fct_household_income",
     "fct_relocation", "fct_program_participation", "fct_village_economy", "fct_county_indicator",
-    "fct_province_indicator", "fct_household_status_change",
+    "fct_province_indicator", "fct_household_status_change", "fct_project_fund",
 }
 
 

@@ -31,6 +31,7 @@ from markupsafe import Markup
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.publish import charts
+from lowincome.publish.project_pages import write_project_pages
 from lowincome.publish.report_data import (
     GROUP_NAMES,
     POPULATION_LABEL,
@@ -78,6 +79,7 @@ def write_report(cfg: Settings) -> Path:
     for old in out.glob("data-*"):
         if old.is_dir() and old.name != folder_name:
             shutil.rmtree(old, ignore_errors=True)
+    write_project_pages(cfg)   # the public 公告公示 pages beside it: reports/public/
     return target
 
 
