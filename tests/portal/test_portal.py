@@ -158,11 +158,17 @@ def test_a_clerk_never_reaches_another_county(portal, tmp_path):
     assert one.get(f"/submissions/{submission_id}").status_code == 200
     assert one.get(f"/submissions/{submission_id}/feedback.csv").status_code == 200
     token = csrf_of(two.get("/upload").text)
-    for method, url in [("get", f"/uploads/{upload_id}"), ("post", f"/uploads/{upload_id}/submit"),
-                        ("post", f"/uploads/{upload_id}/withdraw"), ("get", f"/submissions/{submission_id}"),
-                        ("get", f"/submissions/{submission_id}/feedback.csv"),
-                        ("get", "/calendar?county=330803"), ("get", "/figures?county=330803"),
-                        ("get", "/board"), ("get", "/board/chase.csv"), ("post", "/board/remind")]:
+    tried = [("get", "/uploads/{upload_id}"), ("post", "/uploads/{upload_id}/submit"),
+             ("post", "/uploads/{upload_id}/withdraw"), ("get", "/submissions/{submission_id}"),
+             ("get", "/submissions/{submission_id}/feedback.csv"),
+             ("get", "/calendar?county=330803"), ("get", "/figures?county=330803"),
+             ("get", "/board"), ("get", "/board/chase.csv"), ("post", "/board/remind")]
+    # every route that names an object or a county, or is the province's, is in the list above
+    guarded = {(m.lower(), r.path) for r in one.app.routes for m in getattr(r, "methods", ())
+               if "{" in r.path or r.path.startswith(("/board", "/calendar", "/figures"))}
+    assert guarded <= {(m, u.split("?")[0]) for m, u in tried}
+    tried = [(m, u.format(upload_id=upload_id, submission_id=submission_id)) for m, u in tried]
+    for method, url in tried:
         response = getattr(two, method)(url, **({"data": {"csrf": token, "county": "330803"}}
                                                  if method == "post" else {}))
         assert response.status_code in (403, 404), (url, response.status_code)
@@ -228,6 +234,8 @@ def test_the_province_board(portal, tmp_path):
     assert lines[0] == ["县代码", "县名", "报表", "年度", "截止日期", "状态"]
     chased = {(code, year) for code, _name, tpl, year, _deadline, _state in lines[1:] if tpl == template("households").zh}
     assert ("330803", "2013") in chased and ("330803", "2014") not in chased and ("331127", "2014") in chased
+    only = prov.get("/board?county=331127&template=villages&state=overdue").text
+    assert set(re.findall(r'<tr data-state="(\w+)">', only)) == {"overdue"} and 'href="/board?county=330803"' not in only
     page = prov.get("/board?county=331127")
     reminded = prov.post("/board/remind", data={"csrf": csrf_of(page.text), "county": "331127", "note": "请尽快上报"})
     assert reminded.status_code == 303

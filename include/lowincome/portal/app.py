@@ -31,6 +31,7 @@ from lowincome.portal import accounts, checking
 from lowincome.portal import calendar as cal
 from lowincome.portal.db import audit, connect
 from lowincome.publish.access import county_role
+from lowincome.templates import templates
 
 COOKIE = "lowincome_portal"
 SESSION_SECONDS = 8 * 3600
@@ -372,6 +373,7 @@ def create_app(cfg: Settings) -> FastAPI:
                                      "order by at desc limit 30").fetchall()
             audit(conn, user, "board", None, "ok")
         return page(request, "board.html", rows=rows, reminders=reminders, counties=counties(),
+                    template_names={t.name: t.zh for t in templates().values()},
                     states=cal.STATES, filters={"county": county, "template": template, "state": state})
 
     @app.get("/board/chase.csv")
