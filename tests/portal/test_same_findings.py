@@ -60,3 +60,28 @@ def test_warnings_and_an_explanation_are_the_nights(empty_warehouse, tmp_path):
     forced = _same(cfg, second, explanation="该户为地质灾害隐患搬迁，补助经县政府批准")
     assert forced["warnings"] == 0
     assert any(f["action"] == "提示（已说明）" for f in forced["findings"])
+
+
+def test_files_the_night_cannot_read_are_told_the_same(empty_warehouse, tmp_path):
+    from fixtures.county_files import households, table, write_csv
+
+    cfg = empty_warehouse
+    rows = households(4)
+    missing = write_csv(tmp_path / "330803_households_2014.csv",
+                        table(rows, "households", columns=[c for c in rows[0] if c != "household_size"]))
+    portal = _same(cfg, missing)
+    assert portal["verdict"] == "rejected" and "家庭人口" in portal["summary"]
+    junk = tmp_path / "j" / "330803_villages_2014.xlsx"
+    junk.parent.mkdir()
+    junk.write_bytes(b"this is not a workbook at all" * 10)
+    assert _same(cfg, junk)["verdict"] == "rejected"
+
+
+def test_a_copy_of_an_accepted_file_is_told_the_same(empty_warehouse, tmp_path):
+    cfg = empty_warehouse
+    first = households_with_errors(tmp_path / "330803_households_2014.csv", bad=False)
+    assert _same(cfg, first)["verdict"] == "loaded"
+    copy = tmp_path / "c" / "330803_households_2014_copy.csv"
+    copy.parent.mkdir()
+    copy.write_bytes(first.read_bytes())
+    assert _same(cfg, copy)["verdict"] == "duplicate"
