@@ -101,6 +101,20 @@ def ensure_databases(cfg: Settings) -> None:
             if not exists:
                 with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                     conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        # Airflow's metadata is for Airflow (it connects as the database's owner): no other login may connect
+        # and list its tables (PostgreSQL grants CONNECT and TEMP on a new database to PUBLIC). Only a database
+        # this login owns is narrowed; one a DBA set up is left as the DBA made it.
+        airflow_db = wanted[1]
+        open_to_public = conn.execute(
+            "select datdba = (select oid from pg_roles where rolname = current_user)"
+            " and (has_database_privilege('public', datname, 'connect')"
+            "      or has_database_privilege('public', datname, 'temporary'))"
+            " from pg_database where datname = %s", (airflow_db,)).fetchone()
+        if airflow_db != wanted[0] and open_to_public and open_to_public[0]:
+            # two commands starting together: one of them may meet "tuple concurrently updated"; either did it
+            with contextlib.suppress(psycopg.errors.InternalError_):
+                conn.execute(sql.SQL("revoke connect, temporary on database {} from public").format(
+                    sql.Identifier(airflow_db)))
 
 
 def bootstrap(conn: psycopg.Connection) -> None:

@@ -98,6 +98,21 @@ def test_a_bi_tool_over_odbc_lists_only_the_marts_and_reads_their_comments(publi
                     cursor.execute(f'select 1 from "{schema}"."{table}" limit 1')
 
 
+def test_a_bi_login_cannot_connect_to_airflows_metadata(published):
+    """PostgreSQL lets PUBLIC connect to a new database: Airflow's metadata would list ~100 tables to any login."""
+    from lowincome.config import with_database
+
+    airflow_db = conninfo_to_dict(published.airflow_metadata_url())["dbname"]
+    assert airflow_db != conninfo_to_dict(published.warehouse_url())["dbname"]
+    with login_role(published, "lowincome_bi") as (url, _name):
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+            psycopg.connect(with_database(url, airflow_db)).close()
+        with pytest.raises(pyodbc().Error, match="permission denied for database"):
+            _odbc(with_database(url, airflow_db)).close()
+    with psycopg.connect(published.airflow_metadata_url()) as owner:     # Airflow's own login still connects
+        assert owner.execute("select current_database()").fetchone() == (airflow_db,)
+
+
 def test_a_county_login_over_odbc_sees_the_marts_and_the_averages_above_it(published):
     from lowincome.publish import grant_county_access
 
