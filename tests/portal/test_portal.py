@@ -320,3 +320,15 @@ def test_a_password_typed_as_a_name_is_never_stored(portal):
                               "from ops.portal_login_failures) t").fetchone()[0]
     assert "Secret-Typed-In-Name" not in stored and "testclient" not in stored
     assert "(unknown)" in stored
+
+
+@pytest.mark.parametrize(("args", "stdin", "said"), [
+    (["--county", "999999", "clerk9"], "a-long-password\n", "not a county in scope"),
+    (["--county", "330803", "clerk9"], "short\n", "at least 10 characters"),
+    (["--county", "330803", "bad name"], "a-long-password\n", "user name"),
+    (["--county", "330803", "clerk9"], "", "no password on stdin"),
+])
+def test_portal_user_add_refuses_in_one_line(empty_warehouse, args, stdin, said):
+    done = subprocess.run([LOWINCOME, "portal-user", "add", *args], input=stdin, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 2 and said in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
