@@ -50,6 +50,8 @@ def format_value(value: float | None, unit: str) -> str:
         return "—"
     if unit == "percent":
         return f"{value:,.1f}%"
+    if unit == "points":      # the classified evaluation's score, 0-100
+        return f"{value:,.1f}"
     if unit == "pp":
         return f"{value:+,.1f} pp"
     if unit == "ratio":

@@ -14,12 +14,12 @@ from lowincome.publish.disclosure import build_audited_marts
 from lowincome.warehouse import connect
 
 MARTS_SELECTOR = "path:models/marts"
-SEEDS = ("targets", "reporting_calendar")
+SEEDS = ("targets", "reporting_calendar", "evaluation_weights")
 
 
 def refresh_marts(cfg: Settings, published_at: datetime | None = None, *, in_process: bool = False) -> None:
     """Build and test every mart (one dbt build), with the seeds of the plan (targets, reporting
-    calendar) first unless the warehouse holds them as the project has them.
+    calendar, evaluation weights) first unless the warehouse holds them as the project has them.
 
     The warehouse build loads every seed whenever the dbt project changed since its last finished build
     (lowincome.transform.plan), so after a finished build of the current project they are current and

@@ -136,6 +136,7 @@ class YearView:
     forced: Dataset | None
     revisions: Dataset
     differences: Dataset
+    evaluation: list[Dataset] = field(default_factory=list)   # one per evaluation class, ranked
 
 
 @dataclass
@@ -149,6 +150,7 @@ class ReportView:
     groups: dict[str, Dataset]        # group29 / group12: targets × years
     cards: list[TargetCard]
     by_year: dict[int, YearView]
+    evaluation_formula: tuple[str, str] | None = None   # (zh, en), as marts.county_evaluation publishes it
 
     def datasets(self) -> list[Dataset]:
         """Every dataset the page links (a table with no rows is not shown, so not linked)."""
@@ -161,6 +163,7 @@ class ReportView:
             found += [d for d in (view.scorecard, view.completeness_tally, view.completeness, view.forced)
                       if d is not None]
             found += [d for d in (view.revisions, view.differences) if d.rows]
+            found += [d for d in view.evaluation if d.rows]
         return found
 
 
@@ -223,7 +226,33 @@ def load(conn: psycopg.Connection) -> dict:
                     geography_code) as n
                 from marts.reconciliation where within_tolerance = false
             ) largest where n <= 20 order by year, n"""),
+        "evaluation": _evaluation_rows(conn, plan),
     }
+
+
+def _evaluation_rows(conn: psycopg.Connection, plan: str) -> list[dict]:
+    """marts.county_evaluation, one row per county-year (a warehouse published before it existed: none)."""
+    if not conn.execute("select to_regclass('marts.county_evaluation') is not null").fetchone()[0]:
+        return []
+    rows = _rows(conn, """
+        select evaluation_class, class_zh, class_en, county_code, county_name, year,
+            max(score) as score, max(rank_in_class) as rank_in_class, max(weight_scored_pct) as weight_scored_pct,
+            max(targets_n) as targets_n, max(targets_scored_n) as targets_scored_n,
+            max(targets_met_n) as targets_met_n, max(counties_ranked_n) as counties_ranked_n,
+            max(counties_in_class_n) as counties_in_class_n,
+            string_agg(target_id, ' ' order by target_id) filter (where status = 'not_met' and weight > 0)
+                as not_met,
+            string_agg(target_id, ' ' order by target_id) filter (where status = 'suppressed' and weight > 0)
+                as suppressed,
+            string_agg(target_id, ' ' order by target_id) filter (where status = 'no_data' and weight > 0)
+                as no_data,
+            max(score_formula_zh) as formula_zh, max(score_formula_en) as formula_en
+        from marts.county_evaluation where plan = %s
+        group by evaluation_class, class_zh, class_en, county_code, county_name, year
+        order by year, evaluation_class, rank_in_class nulls last, county_code""", (plan,))
+    for row in rows:
+        row["score"], row["weight_scored_pct"] = _number(row["score"]), _number(row["weight_scored_pct"])
+    return rows
 
 
 # ------------------------------------------------------------------------------------------ shaping
@@ -576,6 +605,37 @@ def _differences(rows: list[dict], year: int) -> Dataset:
     ], shown, county_key="county_code")
 
 
+EVALUATION_CLASSES = ("group12", "group29_other", "developed", "other")
+
+
+def _evaluation(rows: list[dict], year: int) -> list[Dataset]:
+    """The classified evaluation of ``year``: a ranked table per class (counties without a score last)."""
+    tables = []
+    for cls in EVALUATION_CLASSES:
+        mine = [r for r in rows if r["year"] == year and r["evaluation_class"] == cls]
+        if not mine:
+            continue
+        shown = [{
+            "rank": "" if r["rank_in_class"] is None else f"{r['rank_in_class']} / {r['counties_ranked_n']}",
+            "county_code": r["county_code"], "county": r["county_name"] or r["county_code"],
+            "score": r["score"], "weight_scored_pct": r["weight_scored_pct"],
+            "scored": f"{r['targets_scored_n']} / {r['targets_n']}", "met_n": float(r["targets_met_n"]),
+            "not_met": r["not_met"] or "", "suppressed": r["suppressed"] or "", "no_data": r["no_data"] or "",
+        } for r in mine]
+        tables.append(Dataset(f"evaluation-{cls}-{year}", f"{mine[0]['class_zh']} {mine[0]['class_en']} {year}", [
+            Column("rank", "类别内排名", "rank in class"),
+            Column("county_code", "县代码", "county code", shown=False), Column("county", "县", "county"),
+            Column("score", "综合得分", "score", "number", unit="points"),
+            Column("scored", "计分目标", "targets scored"),
+            Column("weight_scored_pct", "权重覆盖", "weight scored", "number", unit="percent"),
+            Column("met_n", "达标目标", "targets met", "number", unit="count"),
+            Column("not_met", "未达标", "not met"),
+            Column("suppressed", "保密(不计分)", "suppressed (not scored)"),
+            Column("no_data", "无数据(不计分)", "no data (not scored)"),
+        ], shown, county_key="county_code"))
+    return tables
+
+
 def shape(data: dict) -> ReportView:
     """The report's content, year by year, from the rows :func:`load` read."""
     t = _Targets(data)
@@ -589,10 +649,13 @@ def shape(data: dict) -> ReportView:
     for year in years:
         tally, grid, forced = _completeness(completeness, year)
         by_year[year] = YearView(year, _kpis(t, year, completeness), _scorecard(t, year), tally, grid, forced,
-                                 _revisions(data["revisions"], t, year), _differences(data["differences"], year))
+                                 _revisions(data["revisions"], t, year), _differences(data["differences"], year),
+                                 _evaluation(data.get("evaluation", []), year))
+    evaluation = data.get("evaluation") or []
     return ReportView(
         plan=data["plan"], published_at=local_time(data["published_at"]) + " (Asia/Shanghai)",
         vintage=local_time(data["vintage"])[:10], years=years, default_year=default,
         counties=list(cities.items()),
         groups={level: _group_table(t, level, data["years"]) for level in ("group29", "group12")},
-        cards=[_card(t, tid) for tid in t.ids], by_year=by_year)
+        cards=[_card(t, tid) for tid in t.ids], by_year=by_year,
+        evaluation_formula=(evaluation[0]["formula_zh"], evaluation[0]["formula_en"]) if evaluation else None)
