@@ -181,6 +181,23 @@ def test_cli_ingest_and_status(empty_warehouse, capsys):
     assert f"2014 {'households':<22} 84 of 85 counties (received only from 衢江区)" in capsys.readouterr().out
 
 
+def test_status_expects_project_funds_from_2013_only(empty_warehouse, capsys):
+    """The reporting calendar says when a template is due: project_funds (公告公示) from 2013, the plan's first year."""
+    from lowincome.cli import main
+
+    cfg = empty_warehouse
+    folder = cfg.data_dir / "incoming"
+    write_csv(folder / "330803_households_2012.csv",
+              table([r | {"identified_year": 2011} for r in households(3, year=2012)], "households"))
+    write_csv(folder / "330803_households_2013.csv", table(households(3, year=2013), "households"))
+    assert main(["ingest", str(folder), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--county", "330803"]) == 0
+    report = capsys.readouterr().out
+    assert f"2013 {'project_funds':<22} 衢江区" in report
+    assert f"2012 {'project_funds':<22}" not in report and f"2012 {'household_income':<22} 衢江区" in report
+
+
 @pytest.mark.parametrize("county", [COUNTY])
 def test_status_on_an_empty_ledger(empty_warehouse, county):
     from lowincome.ingest.ledger import status_report

@@ -7,7 +7,9 @@ why.
 
 from __future__ import annotations
 
+import csv
 from collections import defaultdict
+from functools import cache
 
 import psycopg
 
@@ -120,6 +122,20 @@ def resolve_county(county: str | None) -> str | None:
                     f"of include/config/counties.csv (e.g. 330803 or 衢江区), or {PROVINCE_CODE} {PROVINCE_NAME}")
 
 
+@cache
+def first_years() -> dict[str, int]:
+    """The first year each template is due, from the reporting calendar (the seed the completeness mart
+    reads): project_funds (公告公示) starts with the plan, in 2013; a year before it is missing nothing."""
+    from lowincome.config import settings
+
+    path = settings().dbt_project_dir / "seeds" / "reporting_calendar.csv"
+    found: dict[str, int] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            found[row["template"]] = min(found.get(row["template"], 9999), int(row["year"]))
+    return found
+
+
 def _missing(conn: psycopg.Connection, code: str | None, year: int | None) -> dict[tuple[str, int], list[str]]:
     """County-years of the ledger's years lacking an accepted (loaded) file of a template."""
     years = [y for (y,) in conn.execute("select distinct year from ops.submissions where year is not null "
@@ -130,12 +146,13 @@ def _missing(conn: psycopg.Connection, code: str | None, year: int | None) -> di
         "select county_code, template, year from ops.submissions where status = 'loaded'").fetchall()}
     wanted_counties = [code] if code else sorted(counties()) + [PROVINCE_CODE]
     missing: dict[tuple[str, int], list[str]] = defaultdict(list)
+    first = first_years()
     for county_code in wanted_counties:
         for tpl in templates().values():
             fixed = tpl.fixed_county_code
             if (fixed is None) == (county_code == PROVINCE_CODE):
                 continue
             for y in years:
-                if (county_code, tpl.name, y) not in accepted:
+                if y >= first.get(tpl.name, y) and (county_code, tpl.name, y) not in accepted:
                     missing[(county_code, y)].append(tpl.name)
     return missing
