@@ -10,6 +10,7 @@ import pytest
 import raw_fixture
 from airflow.sdk.exceptions import AirflowSkipException
 
+from lowincome import speedups
 from lowincome.transform.plan import (
     TOGETHER_TASK_ID,
     BuildPlan,
@@ -207,8 +208,9 @@ def test_plans_follow_the_ledger_of_the_real_project(new_warehouse):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not speedups.enabled(), reason="a speed-up: off with LOWINCOME_SPEEDUPS=0")
 def test_tests_read_the_counties_of_the_build(built_warehouse):
-    """LOWINCOME_TEST_COUNTIES or the test_counties var (macros/test_scope.sql): only the rows of those
+    """LOWINCOME_TEST_COUNTIES or the test_counties var (macros/speedups/test_scope.sql): only the rows of those
     counties' files in relations keyed by submission; the var wins over the environment."""
     from lowincome.errors import UserError
     from lowincome.transform.project import TEST_COUNTIES_ENV, run_dir

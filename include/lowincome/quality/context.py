@@ -11,28 +11,27 @@
 Two contexts, on purpose:
 
 * the *runner* is an ephemeral context holding the warehouse data source (its URL carries a password,
-  so it is never written to a file) and, per thread, one table asset per template, pointed at each load
-  table of that template in turn (:meth:`Runner.batch_definition`: the batch id repeats from file to
-  file, which lets :mod:`lowincome.quality.memo` reuse GX's plan, and no asset is added or removed per
-  file). Nothing it does touches the repository, so parallel Airflow tasks never race on
-  great_expectations.yml. GX "saves" an ephemeral context's configuration after every change to a data
-  source by rendering all of it to YAML into an in-memory store that nothing reads (three times a file
-  when an asset was added and removed per file): that save is skipped.
+  so it is never written to a file). Each load table is validated through a table asset of its own,
+  added for the validation and removed after it (:meth:`Runner.batch`), GX's documented way; with the
+  speed-ups on (:mod:`lowincome.speedups.gx_validation`) one asset per thread and template is pointed at
+  each load table in turn instead, so GX's plan is reused from file to file. Nothing the runner does
+  touches the repository, so parallel Airflow tasks never race on great_expectations.yml.
 * the *project* context is the file context rooted at ``expectations/``: the suites (JSON, reviewed),
   the stored validation results and the Data Docs site (both under ``$LOWINCOME_DATA_DIR``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import quoted_name
-
+from lowincome import speedups
 from lowincome.config import Settings, sqlalchemy_url
 
 DATASOURCE = "warehouse"
@@ -53,9 +52,10 @@ def gx() -> Any:
     import great_expectations.validator.validator  # noqa: F401
 
     logging.captureWarnings(capturing)
-    from lowincome.quality.memo import install
+    if speedups.enabled():
+        from lowincome.speedups.gx_validation import install
 
-    install(great_expectations)
+        install(great_expectations)
     # GX logs every metric at INFO; our logs should say what we did, not what GX computed.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     return great_expectations
@@ -66,25 +66,23 @@ class Runner:
     context: Any
     datasource: Any
     url: str
-    definitions: dict[tuple[int, str], Any] = field(default_factory=dict)
+    definitions: dict[tuple[int, str], Any] = field(default_factory=dict)  # the speed-ups' reused assets
 
-    def batch_definition(self, template: str, table: str) -> Any:
-        """This thread's whole-table batch definition of ``template``, its asset now reading ``table``.
+    @contextlib.contextmanager
+    def batch(self, template: str, table: str) -> Iterator[Any]:
+        """The whole of load table ``table`` as a GX batch, for one validation."""
+        if speedups.enabled():
+            from lowincome.speedups.gx_validation import reused_batch
 
-        One asset per (thread, template): a thread validates one load table at a time, and a table
-        asset's SQL is built from its ``table_name`` when GX asks for the batch.
-        """
-        key = (threading.get_ident(), template)
+            yield reused_batch(self, _lock, template, table)
+            return
         with _lock:  # the data source's asset list is shared by the threads of this process
-            found = self.definitions.get(key)
-            if found is None:
-                asset = self.datasource.add_table_asset(name=f"{template}-{len(self.definitions) + 1}",
-                                                        table_name=table)
-                found = self.definitions[key] = asset.add_batch_definition_whole_table("whole_table")
-        # As the asset's validator would store it (pydantic does not validate assignments): a load
-        # table's name is plain lower case, never quoted.
-        found.data_asset.table_name = quoted_name(table, quote=False)
-        return found
+            asset = self.datasource.add_table_asset(name=f"{template}-{table}", table_name=table)
+        try:
+            yield asset.add_batch_definition_whole_table("whole_table").get_batch()
+        finally:
+            with _lock:
+                self.datasource.delete_asset(asset.name)
 
 
 _runners: dict[str, Runner] = {}
@@ -100,7 +98,10 @@ def runner(cfg: Settings) -> Runner:
         ge = gx()
         context = ge.get_context(mode="ephemeral")
         context.variables.progress_bars = {"globally": False}
-        context._save_project_config = _not_saved  # see the module's doc: an in-memory copy nobody reads
+        if speedups.enabled():
+            from lowincome.speedups.gx_validation import skip_configuration_saves
+
+            skip_configuration_saves(context)
         # The schema goes in the connection (search_path), as GX 1.14+ asks instead of the deprecated
         # `schema_name` on table assets. JIT off: these are short scans, and JIT compilation of the
         # wide aggregate GX builds costs more than it saves below a few million rows (measured).
@@ -113,10 +114,6 @@ def runner(cfg: Settings) -> Runner:
         )
         found = _runners[url] = Runner(context=context, datasource=datasource, url=url)
         return found
-
-
-def _not_saved() -> None:
-    """The runner's stand-in for GX's save of an ephemeral context's configuration."""
 
 
 def project_context(cfg: Settings) -> Any:

@@ -31,12 +31,12 @@ from psycopg import sql
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.quality.context import LOAD_SCHEMA, runner
-from lowincome.quality.memo import memoised_configurations, without_metric_cache
 from lowincome.quality.outcome import ExpectationResult, RowFinding, ValidationOutcome
 from lowincome.quality.policy import Policy, policy
 from lowincome.quality.results import store_validation_result
 from lowincome.quality.rules import Rule
 from lowincome.quality.suites import build_suite
+from lowincome.speedups.gx_validation import memoised_configurations
 from lowincome.templates import template as get_template
 
 log = logging.getLogger(__name__)
@@ -128,11 +128,7 @@ def _connect(cfg: Settings) -> Iterator[psycopg.Connection]:
 
 
 def _run_suite(cfg: Settings, suite: Any, table: str, template: str, county_code: str, year: int) -> Any:
-    run = runner(cfg)
-    batch = run.batch_definition(template, table).get_batch()
-    # The batch id repeats from file to file: nothing GX computed from the last file may be reused.
-    without_metric_cache(batch.data.execution_engine)
-    with memoised_configurations():
+    with runner(cfg).batch(template, table) as batch, memoised_configurations():
         return batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters={
             "file_county_code": [county_code], "file_year": [str(year)]})
 

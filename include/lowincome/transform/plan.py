@@ -31,7 +31,7 @@ The plan also bounds the data tests: a build that brings some counties' files ca
 counties' rows of the relations keyed by submission (staging views, incremental facts: they have
 ``county_code`` and ``submission_id``), so their tests read those counties' rows only
 (``BuildPlan.test_counties``, passed to dbt as ``LOWINCOME_TEST_COUNTIES``, read by
-``macros/test_scope.sql``). Every other
+``macros/speedups/test_scope.sql``). Every other
 relation, and every relation in a build of everything, is tested whole.
 
 Builds are recorded in ``ops.warehouse_builds``: planned when the plan is made, finished only when
@@ -95,7 +95,7 @@ class BuildPlan:
 
     @property
     def test_counties(self) -> str:
-        """``LOWINCOME_TEST_COUNTIES`` of the dbt tasks (macros/test_scope.sql): ``*`` or county codes
+        """``LOWINCOME_TEST_COUNTIES`` of the dbt tasks (macros/speedups/test_scope.sql): ``*`` or county codes
         separated by commas."""
         return "*" if self.scope == "all" or self.counties is None else ",".join(self.counties)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.transform.project import (
+    GLOBAL_FLAGS,
     TEST_COUNTIES_ENV,
     dbt_executable,
     docs_dir,
@@ -126,8 +127,6 @@ def run_dbt(cfg: Settings, args: list[str], env: dict[str, str] | None = None, *
     target = Path(args[args.index("--target-path") + 1]) if "--target-path" in args else runs / "target"
     started = time.time()
     if in_process:
-        from lowincome.transform.inprocess import GLOBAL_FLAGS  # what cosmos's node tasks pass too
-
         quiet = list(GLOBAL_FLAGS) if args[0] in _NODE_COMMANDS else []
         failure = _invoke_in_process([*argv[1:], *quiet], environment, project_dir(cfg))
     else:

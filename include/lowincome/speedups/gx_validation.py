@@ -1,4 +1,9 @@
-"""Each expectation's configuration built once per validation, not ~50 times (GX's own hot spot).
+"""Great Expectations' validation, faster: its plan built once, not per file and per access.
+
+Part of :mod:`lowincome.speedups` (``LOWINCOME_SPEEDUPS=0`` turns it all off). Installed by
+:func:`lowincome.quality.context.gx` and used by :meth:`lowincome.quality.context.Runner.batch`.
+
+First hot spot: each expectation's configuration built once per validation, not ~50 times.
 
 Profiled on a night of small files (cProfile, GX 1.24.1): about a third of the time GX spends in
 ``validate`` goes to ``Expectation.configuration``, a property that serialises the whole pydantic model
@@ -23,12 +28,12 @@ NaN, lists, tuples and dicts of those with text keys): for such values that func
 unchanged (tuples as lists, which ``json.dumps`` writes the same way), so the JSON, and its MD5, are
 identical; anything else takes GX's own path. Installed for the whole process, as the ids are the same.
 
-Third, the plan: for every expectation of every file GX works out which metrics it needs
+Third, the plan (:func:`reused_batch`): for every expectation of every file GX works out which metrics it needs
 (``get_validation_dependencies``) and the graph of what those metrics depend on
 (``MetricsCalculator.build_metric_dependency_graph``), about half of GX's time on a small file. Both
 are functions of the expectation's configuration (its kwargs: column, value set, pattern, the file's
 county and year once substituted, and the batch id), the runtime configuration (the result format)
-and the execution engine, never of the data: :mod:`lowincome.quality.validation` validates each
+and the execution engine, never of the data: :func:`reused_batch` validates each
 template through one table asset per thread, pointed at each load table in turn, so the batch id and
 hence the plan repeat from file to file, and :func:`memoised_configurations` reuses them (a new
 ``ValidationDependencies`` and ``ValidationGraph`` around the same metric configurations, which GX
@@ -40,6 +45,10 @@ which does not happen, but with repeating ids it would hold the previous file's 
 ``tests/quality/test_memo.py`` validates a failing and a clean file in turn, and two threads at once,
 against GX without the memo. Measured on 30 files of 2,000 rows (in-process, the validation call
 alone): 4.4 s without the plan memo, 2.1-2.6 s with it.
+
+Last, GX "saves" an ephemeral context's configuration after every change to a data source by rendering
+all of it to YAML into an in-memory store that nothing reads (three times a file when an asset is added
+and removed per file): :func:`skip_configuration_saves` skips that on the runner's context.
 
 The installation is checked against the GX version it was written for: on another version it is not
 installed and validation runs as shipped (slower, never wrong).
@@ -56,6 +65,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import quoted_name
+
+from lowincome.speedups import enabled
+
 log = logging.getLogger(__name__)
 
 CHECKED_FOR = ("1.24.",)
@@ -68,6 +81,8 @@ def install(ge: Any) -> bool:
     global _installed
     if _installed:
         return True
+    if not enabled():
+        return False
     if not ge.__version__.startswith(CHECKED_FOR):
         log.warning("great_expectations %s: configuration memo not installed (checked for %s)",
                     ge.__version__, ", ".join(CHECKED_FOR))
@@ -269,3 +284,35 @@ def memoised_configurations() -> Iterator[None]:
         yield
     finally:
         _local.memo = outer
+
+
+def reused_batch(runner: Any, lock: Any, template: str, table: str) -> Any:
+    """The batch of ``table`` through this thread's one asset of ``template``, pointed at ``table`` now.
+
+    One asset per (thread, template): a thread validates one load table at a time, and a table asset's
+    SQL is built from its ``table_name`` when GX asks for the batch. The batch id repeats from file to
+    file, so the engine's cache of metric values is turned off (nothing computed from the last file
+    may be reused) and the plan memo above keeps GX's plan.
+    """
+    key = (threading.get_ident(), template)
+    with lock:  # the data source's asset list is shared by the threads of this process
+        found = runner.definitions.get(key)
+        if found is None:
+            asset = runner.datasource.add_table_asset(name=f"{template}-{len(runner.definitions) + 1}",
+                                                      table_name=table)
+            found = runner.definitions[key] = asset.add_batch_definition_whole_table("whole_table")
+    # As the asset's validator would store it (pydantic does not validate assignments): a load
+    # table's name is plain lower case, never quoted.
+    found.data_asset.table_name = quoted_name(table, quote=False)
+    batch = found.get_batch()
+    without_metric_cache(batch.data.execution_engine)
+    return batch
+
+
+def _not_saved() -> None:
+    """The runner's stand-in for GX's save of an ephemeral context's configuration."""
+
+
+def skip_configuration_saves(context: Any) -> None:
+    """No YAML rendering of the ephemeral context's configuration after each data-source change."""
+    context._save_project_config = _not_saved

@@ -1,4 +1,4 @@
-{#- The delete+insert step of the incremental models (the facts, the partials): dbt's own statements,
+{#- lowincome.speedups (dbt's own statements alone when off): the delete+insert step of the incremental models (the facts, the partials): dbt's own statements,
     with the new rows ANALYZEd first.
 
     dbt builds the new rows into a temporary table and then deletes the target's rows whose unique key
@@ -12,6 +12,8 @@
     Dispatched: dbt's incremental materialization asks for `get_delete_insert_merge_sql` through
     `adapter.dispatch(..., 'dbt')`, which looks in the root project first; tests/dbt checks it runs. -#}
 {% macro postgres__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
+    {%- if speedups_on() %}
     analyze {{ source }};
+    {%- endif %}
     {{ dbt.default__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) }}
 {%- endmacro %}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dbt_common import behavior_flags
 
-from lowincome.transform import inprocess
+from lowincome.speedups import dbt_flags as inprocess
 
 FLAG = {"name": "some_flag", "default": False, "description": "a flag without a source of its own"}
 

@@ -1,4 +1,4 @@
-{#- What a data test reads: dbt's own `where` config, and during a build of some counties' files
+{#- lowincome.speedups (dbt's own get_where_subquery when off): what a data test reads: dbt's own `where` config, and during a build of some counties' files
     (the environment variable LOWINCOME_TEST_COUNTIES, set by the warehouse DAG from its plan:
     lowincome.transform.plan; or the `test_counties` var by hand) only the rows of those counties'
     files in the relations keyed by submission.
@@ -19,6 +19,9 @@
     project whenever its --vars differ from the last run's (a few seconds per task), and it tracks an
     environment variable only when parsing reads it. -#}
 {% macro get_where_subquery(relation) -%}
+    {%- if not speedups_on() -%}
+        {{ return(dbt.default__get_where_subquery(relation)) }}
+    {%- endif -%}
     {%- set filters = [] -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}

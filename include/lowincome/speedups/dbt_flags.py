@@ -1,8 +1,7 @@
-"""dbt run in-process by cosmos (``InvocationMode.DBT_RUNNER``): costs that do not depend on the node.
+"""dbt run in-process by cosmos: the behaviour flags' source found without ``inspect.stack()``.
 
-Every task of ``build_warehouse`` starts dbt once, so a cost paid per dbt start is paid ~50 times a night.
-Profiled (cProfile) on the warehouse DAG through ``dag.test()``, two such costs stood out; both are
-removed here without changing what dbt does:
+Part of :mod:`lowincome.speedups` (``LOWINCOME_SPEEDUPS=0`` turns it off). Every task of
+``build_warehouse`` starts dbt once, so a cost paid per dbt start is paid ~50 times a night:
 
 * **Behaviour flags look up their source by walking the whole stack with ``inspect.stack()``.** When
   the adapter is registered, ``dbt_common.behavior_flags.BehaviorFlagRendered`` computes a default
@@ -12,10 +11,8 @@ removed here without changing what dbt does:
   loaded: ~15 ms per flag, ~0.45 s per task here, for a label that only appears in a
   behaviour-change log event. :func:`install` replaces that lookup with a walk of the frames' globals
   (the same answer: the first calling module that is not ``behavior_flags`` itself).
-* **dbt writes ``manifest.json`` (twice) and ``run_results.json`` into the task's scratch copy of the
-  project**, which cosmos deletes after the task; nothing reads them (the OpenLineage provider is not
-  installed, so cosmos's lineage parsing has nothing to feed). :data:`GLOBAL_FLAGS` passes
-  ``--no-write-json``; the partial-parse file, which cosmos caches for the next task, is still written.
+  (The other per-start cost, JSON artifacts nobody reads, is dbt's own ``--no-write-json``:
+  :data:`lowincome.transform.project.GLOBAL_FLAGS`.)
 
 :func:`install` is checked against the dbt-common versions it was written for; on another version it
 is not installed and dbt runs as shipped (slower, never wrong).
@@ -27,10 +24,11 @@ import logging
 import sys
 from importlib import metadata
 
+from lowincome.speedups import enabled
+
 log = logging.getLogger(__name__)
 
 CHECKED_FOR = ("1.39.",)
-GLOBAL_FLAGS = ["--no-write-json"]
 _installed = False
 
 
@@ -50,6 +48,8 @@ def install() -> bool:
     global _installed
     if _installed:
         return True
+    if not enabled():
+        return False
     version = metadata.version("dbt-common")
     if not version.startswith(CHECKED_FOR):
         log.warning("dbt-common %s: the behaviour-flag source lookup is left as shipped (checked for %s)",

@@ -1,4 +1,4 @@
-{#- dbt's persist_docs (descriptions as PostgreSQL comments, +persist_docs in dbt_project.yml), writing
+{#- lowincome.speedups (falls back to dbt's own when off): dbt's persist_docs (descriptions as PostgreSQL comments, +persist_docs in dbt_project.yml), writing
     only the comments that differ from what the relation holds.
 
     dbt's own macro comments the relation and every documented column after every build. A table model
@@ -9,6 +9,9 @@
     the vacuum (which started over later). Now an unchanged comment is read (one catalog query, no
     lock on the table) and not written. -#}
 {% macro postgres__persist_docs(relation, model, for_relation, for_columns) -%}
+  {%- if not speedups_on() -%}
+    {{ return(dbt.default__persist_docs(relation, model, for_relation, for_columns)) }}
+  {%- endif -%}
   {%- set relation_docs = for_relation and config.persist_relation_docs() and model.description -%}
   {%- set column_docs = for_columns and config.persist_column_docs() and model.columns -%}
   {%- if relation_docs or column_docs -%}
