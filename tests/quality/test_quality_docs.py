@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from quality_rows import COUNTY, YEAR, columns_of, good_row
 
+from lowincome import speedups
 from lowincome.quality import build_data_docs, validate_load_table
 from lowincome.templates import templates
 
@@ -108,14 +109,14 @@ def _pages(site: Path) -> dict[Path, str]:
     return {page: uuid.sub("<id>", page.read_text(encoding="utf-8")) for page in site.rglob("*.html")}
 
 
+@pytest.mark.skipif(not speedups.enabled(), reason="the speed-ups are off (LOWINCOME_SPEEDUPS=0)")
 def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, monkeypatch):
-    """index_entries_from_json gives GX's index page the success flag and meta it would have loaded (from
-    the entries kept by the last build, or the stored JSON), and keys_listed_once the same keys from one
-    listing of the store, json_copied_once the same JSON of the page's content: the page is GX's own."""
-    import contextlib
-
-    from lowincome.quality import docs
+    """lowincome.speedups.gx_docs: index_entries_from_json gives GX's index page the success flag and meta
+    it would have loaded (from the entries kept by the last build, or the stored JSON), and
+    keys_listed_once the same keys from one listing of the store, json_copied_once the same JSON of the
+    page's content: the page is GX's own (built with the speed-ups switched off)."""
     from lowincome.quality.context import project_context
+    from lowincome.speedups import gx_docs
 
     bad = good_row("households", 2) | {"status": "未知"}
     for rows in ([good_row("households", 1), bad], [good_row("households", 3)]):
@@ -139,7 +140,7 @@ def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, mo
         light = build_data_docs(cfg).read_text(encoding="utf-8")
     assert len(listings) == 1            # keys_listed_once: GX's sections and index share one listing
     assert "list_keys" not in vars(store)
-    entries = cfg.docs_dir / docs.INDEX_ENTRIES
+    entries = cfg.docs_dir / gx_docs.INDEX_ENTRIES
     damaged = {name: {"success": True, "suite_name": "households", "meta": {}}
                for name in json.loads(entries.read_text(encoding="utf-8"))}
     for kept in (None, "not json", json.dumps(damaged)):   # without them, or damaged
@@ -150,9 +151,7 @@ def test_the_index_reads_stored_json_and_lists_what_gx_lists(cfg, load_table, mo
     site = cfg.docs_dir / "validation"
     build_data_docs(cfg, full=True)
     ours = _pages(site)
-    monkeypatch.setattr(docs, "index_entries_from_json", lambda *args, **kwargs: contextlib.nullcontext())
-    monkeypatch.setattr(docs, "keys_listed_once", lambda context: contextlib.nullcontext())
-    monkeypatch.setattr(docs, "json_copied_once", contextlib.nullcontext)
+    monkeypatch.setenv(speedups.SWITCH, "0")
     assert build_data_docs(cfg).read_text(encoding="utf-8") == light    # GX's own page, built GX's own way
     build_data_docs(cfg, full=True)
     assert _pages(site) == ours    # and every page

@@ -40,10 +40,6 @@ SELF_NAMES = {"self", "cls"}
 BEING_MOVED = {
     "include/lowincome/ingest/parser.py: calls exec()",
     "include/lowincome/ingest/parts.py: calls os.fork()",
-    "include/lowincome/quality/docs.py: replaces the method store.list_keys",
-    "include/lowincome/quality/docs.py: assigns run_identifier.parse of an imported package",
-    "include/lowincome/quality/docs.py: assigns RenderedContent.rendered_content_dict_to_json of an imported package",
-    "include/lowincome/quality/docs.py: replaces the method context.get_validation_result",
 }
 
 
