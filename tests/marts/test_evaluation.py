@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import psycopg
 import pytest
@@ -133,8 +133,7 @@ STATUSES = [
     ("E", 2017, "R2", "not_met", "0.071"),  # (8400 - 7800) / 8400 = 0.0714
     ("B", 2017, "P4", "no_data", None),     # B sent no villages
     ("D", 2017, "F1", "no_data", None),     # leverage met, no loans to judge the rate: no verdict
-    ("D", 2017, "F2", "met", "0"),          # 3 + 2 funds
-    ("D", 2016, "F2", "not_met", "0.400"),  # (5 - 3) / 5
+    ("D", 2017, "T6", "met", "0"),          # 12 of 12 aided
     ("C", 2016, "T1", "suppressed", None),  # 3 households: primary suppression (C)
     ("C", 2016, "T2", "suppressed", None),
     ("B", 2016, "T1", "suppressed", None),  # hidden with C (secondary suppression, D)
@@ -196,11 +195,15 @@ def test_a_suppressed_or_missing_figure_is_never_scored_as_zero(weighted):
         assert year["targets_suppressed_n"] == 2 and year["targets_no_data_n"] == 2
         assert year["weight_scored_pct"] == Decimal("0.0")
     assert _county_year(weighted, B, 2016)["counties_ranked_n"] == 0
-    # the 12 in 2016: only T2 can be judged; E's 0.0 % above 8,000 is a reported figure, scored 0
+    # the 12 in 2016: only T2 can be judged (T6, P4: no data); A's 100 % meets it, E's share is far below
+    # 70 %: a reported figure is scored however low it is, a missing one is not
     a, e = _county_year(weighted, A, 2016), _county_year(weighted, E, 2016)
     assert (a["score"], a["weight_scored_pct"], a["rank_in_class"]) == (Decimal("100.0"), Decimal("33.3"), 1)
-    assert (e["score"], e["rank_in_class"]) == (Decimal("0.0"), 2)
-    assert weighted[(E, 2016, "T2")]["distance"] == Decimal("1.000")   # (70 - 0) / 70
+    e_t2 = weighted[(E, 2016, "T2")]
+    distance = ((70 - e_t2["value"]) / 70).quantize(Decimal("0.001"), ROUND_HALF_UP)
+    assert e_t2["status"] == "not_met" and e_t2["distance"] == distance > Decimal("0.5")
+    assert (e["score"], e["weight_scored_pct"], e["rank_in_class"]) == (
+        (100 * (1 - distance)).quantize(Decimal("0.1"), ROUND_HALF_UP), Decimal("33.3"), 2)
     # a county that sent nothing: every target no data, no score
     silent = _county_year(weighted, "330104", 2017)
     assert silent["score"] is None and silent["targets_scored_n"] == 0 and silent["evaluation_class"] == "developed"
