@@ -72,3 +72,34 @@
     from {{ ref('fct_province_indicator') }} as pi
     where pi.year = keys.year
 {% endmacro %}
+
+{#- household_partials' "trained at least once" (P5) reads the county's earlier plan years: their income
+    submissions and registers are inputs of the county-year, one index probe per earlier year. -#}
+{% macro earlier_plan_years_of_income() %}
+    select string_agg(earlier.submissions, ',' order by earlier.year)
+    from generate_series({{ var('plan_first_year', 2013) }}, keys.year - 1) as earlier_year (year)
+    cross join lateral (
+        select earlier_year.year, h.submission_id::text || '/' || coalesce(h.register_submission_id::text, '-')
+            as submissions
+        from {{ ref('fct_household_income') }} as h
+        where h.county_code = keys.county_code and h.year = earlier_year.year
+        limit 1
+    ) as earlier
+{% endmacro %}
+
+{#- participation_partials' key-village agritourism (P3) reads where each household lived that year
+    (dim_household, whose village of a year is that year's register's) and which villages were key
+    villages (fct_village_economy): the county-year's register and village submissions are inputs too. -#}
+{% macro registers_and_villages_of_county_year() %}
+    select concat_ws(',',
+        (select 'households ' || h.register_submission_id::text from {{ ref('fct_household_income') }} as h
+         where h.county_code = keys.county_code and h.year = keys.year limit 1),
+        (select 'villages ' || v.submission_id::text from {{ ref('fct_village_economy') }} as v
+         where v.county_code = keys.county_code and v.year = keys.year limit 1))
+{% endmacro %}
+
+{#- participation_partials' further inputs: the province figures of the year and the county-year's
+    register and village submissions. -#}
+{% macro participation_extra_inputs() %}
+    select concat_ws(' | ', ({{ province_figures_of_year() }}), ({{ registers_and_villages_of_county_year() }}))
+{% endmacro %}

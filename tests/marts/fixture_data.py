@@ -45,6 +45,7 @@ class Household:
     medical: int = 0
     education_aid: int = 0
     medical_aid: int = 0
+    key: str | None = None          # the same household in several years (P5's "trained at least once")
 
 
 def _same(county: str, year: int, n: int, size: int, net: int, **kw) -> list[Household]:
@@ -62,11 +63,18 @@ def households() -> list[Household]:
     # 2016: C has 3 households (primary suppression); B, with 6, is the smallest sibling (secondary)
     rows += _same(A, 2016, 7, 2, 18000, consumption=10000, education=1200, medical=800,
                   education_aid=200, medical_aid=300)                       # real share 15.0%
-    rows += _same(B, 2016, 6, 2, 16000)
+    # B: two households trained in 2016, not in 2017 (P5: trained at least once by 2017)
+    rows += [Household(B, 2016, 2, 16000, trained=1, key="hB-trained-1"),
+             Household(B, 2016, 2, 16000, trained=1, key="hB-trained-2")]
+    rows += _same(B, 2016, 4, 2, 16000)
     rows += _same(C, 2016, 3, 2, 14000)
     rows += _same(D, 2016, 8, 2, 20000)
-    rows += _same(E, 2016, 8, 2, 16000, consumption=10000, education=1200, medical=800,
-                  education_aid=200, medical_aid=300)                       # real share 15.0%
+    # E: 8000 per capita on average; S2 (>= 8000) counts the two at exactly 8000 and the one at 10500,
+    # T2 (> 8000) only the one at 10500
+    e16 = dict(consumption=10000, education=1200, medical=800, education_aid=200, medical_aid=300)  # 15.0%
+    rows += _same(E, 2016, 2, 2, 16000, **e16)                              # 8000
+    rows += _same(E, 2016, 5, 2, 15000, **e16)                              # 7500
+    rows += _same(E, 2016, 1, 2, 21000, **e16)                              # 10500
     # 2017
     t5 = dict(consumption=10000, education=1000, medical=800, medical_aid=200)  # real share 16.0%
     rows += [
@@ -79,7 +87,8 @@ def households() -> list[Household]:
         # removed (退出) from the register: not monitored, must not count anywhere
         Household(A, 2017, 1, 90000, monitored=False),
     ]
-    rows += _same(B, 2017, 6, 2, 20000)
+    rows += [Household(B, 2017, 2, 20000, key="hB-trained-1"), Household(B, 2017, 2, 20000, key="hB-trained-2")]
+    rows += _same(B, 2017, 4, 2, 20000)
     rows += [Household(C, 2017, 2, net) for net in (16000, 16000, 16000, 18000, 14000)]
     rows += _same(D, 2017, 5, 2, 32000)
     rows += [
@@ -103,6 +112,7 @@ def _ci(county: str, year: int, **values) -> None:
         processing_workers=0, processing_fees=0, new_mutual_aid_funds=0, microcredit_guarantee_fund=0,
         microcredit_loans_outstanding=0, housing_need_households=0, housing_aided_households=0,
         rural_road_km=0, village_bus_access_pct=90, water_safety_people=0, rural_edu_med_share_pct=None,
+        mutual_aid_funds_total=None, urban_per_capita_disposable_income=None,
     )
     base.update(values)
     COUNTY_INDICATORS[(county, year)] = base
@@ -110,18 +120,23 @@ def _ci(county: str, year: int, **values) -> None:
 
 for _county in COUNTIES:
     _ci(_county, 2012, dibao_standard=3000, dibao_min_topup=50)
+# S3 (the 12): farmers' income and urban income of 2012
+_ci(A, 2012, dibao_standard=3000, dibao_min_topup=50, rural_per_capita_net_income=7000,
+    urban_per_capita_disposable_income=24000)
+_ci(E, 2012, dibao_standard=3000, dibao_min_topup=50, rural_per_capita_net_income=8000,
+    urban_per_capita_disposable_income=25000)
 _ci(A, 2016, rural_per_capita_net_income=11500, new_mutual_aid_funds=100, rural_road_km=1000,
-    water_safety_people=300000, rural_edu_med_share_pct=10)
+    water_safety_people=300000, rural_edu_med_share_pct=10, urban_per_capita_disposable_income=34000)
 _ci(B, 2016, new_mutual_aid_funds=50, rural_road_km=1500, water_safety_people=300000)
 _ci(C, 2016, new_mutual_aid_funds=10, rural_road_km=500, water_safety_people=300000)
-_ci(D, 2016, new_mutual_aid_funds=3, rural_road_km=2000, water_safety_people=300000)
+_ci(D, 2016, new_mutual_aid_funds=3, rural_road_km=2000, water_safety_people=300000, mutual_aid_funds_total=4)
 _ci(E, 2016, rural_per_capita_net_income=10800, new_mutual_aid_funds=60, rural_road_km=1200,
-    water_safety_people=300000, rural_edu_med_share_pct=14)
+    water_safety_people=300000, rural_edu_med_share_pct=14, urban_per_capita_disposable_income=30000)
 _ci(A, 2017, rural_per_capita_net_income=12500, dibao_standard=5200, dibao_min_topup=90, tech_demo_industries=6,
     processing_workers=400000, processing_fees=4_000_000_000, new_mutual_aid_funds=150,
     microcredit_guarantee_fund=1_000_000, microcredit_loans_outstanding=6_000_000,
     housing_need_households=10, housing_aided_households=10, rural_road_km=800, village_bus_access_pct=96,
-    water_safety_people=120000, rural_edu_med_share_pct=12)
+    water_safety_people=120000, rural_edu_med_share_pct=12, urban_per_capita_disposable_income=36000)
 _ci(B, 2017, dibao_standard=5000, dibao_min_topup=80, tech_demo_industries=5,
     processing_workers=500000, processing_fees=5_000_000_000, new_mutual_aid_funds=50,
     microcredit_guarantee_fund=1_000_000, microcredit_loans_outstanding=4_000_000,
@@ -131,7 +146,7 @@ _ci(C, 2017, dibao_standard=5200, dibao_min_topup=70, tech_demo_industries=4,
     processing_workers=100000, processing_fees=1_000_000_000, new_mutual_aid_funds=10,
     housing_need_households=5, housing_aided_households=5, rural_road_km=300, village_bus_access_pct=94,
     water_safety_people=120000)
-_ci(D, 2017, dibao_standard=6000, dibao_min_topup=100, new_mutual_aid_funds=2,
+_ci(D, 2017, dibao_standard=6000, dibao_min_topup=100, new_mutual_aid_funds=2, mutual_aid_funds_total=6,
     microcredit_guarantee_fund=2_000_000, microcredit_loans_outstanding=10_000_000,
     housing_need_households=12, housing_aided_households=12, rural_road_km=900, village_bus_access_pct=100,
     water_safety_people=120000)
@@ -139,24 +154,26 @@ _ci(E, 2017, rural_per_capita_net_income=11800, dibao_standard=4800, dibao_min_t
     processing_workers=350000, processing_fees=2_500_000_000, new_mutual_aid_funds=70,
     microcredit_guarantee_fund=500_000, microcredit_loans_outstanding=3_000_000,
     housing_need_households=6, housing_aided_households=3, rural_road_km=600, village_bus_access_pct=92,
-    water_safety_people=120000, rural_edu_med_share_pct=13)
+    water_safety_people=120000, rural_edu_med_share_pct=13, urban_per_capita_disposable_income=30000)
 
-PROVINCE = {  # year: (province rural per-capita net income, benchmark rate %)
-    2012: (14552, 6.0),
-    2016: (16000, 4.35),
-    2017: (17000, 4.35),
+PROVINCE = {  # year: (province rural per-capita net income, benchmark rate %, province urban income)
+    2012: (10000, 6.0, 30000),
+    2016: (16000, 4.35, 40000),
+    2017: (17000, 4.35, 42000),
 }
 
-# villages 2017: (county, key, weak, collective income, pairing funds, tech extension)
+# villages 2017: (county, key, weak, collective income, pairing funds, tech extension, processing covered);
+# no pairing funds = no pairing unit
 VILLAGES = [
-    (A, True, False, 60000, 50000, True),
-    (A, True, False, 50000, 60000, True),
-    (A, True, False, 40000, 50000, False),
-    (A, True, False, 70000, 50000, False),
-    (A, False, True, 55000, None, False),
-    (E, True, False, 50000, 40000, True),
-    (E, True, False, 50000, 60000, False),
-    (D, False, True, 80000, None, False),
+    (A, True, False, 60000, 50000, True, True),
+    (A, True, False, 50000, 60000, True, True),
+    (A, True, False, 40000, 50000, False, True),
+    (A, True, False, 70000, 50000, False, True),
+    (A, False, True, 55000, None, False, False),
+    (E, True, False, 50000, 40000, True, True),
+    (E, True, False, 50000, 60000, False, False),
+    (D, False, True, 80000, None, False, False),
+    (E, True, False, 50000, None, True, True),        # a key village without a pairing unit (not in M2)
 ]
 
 # programme participation 2017: (county, programme, persons, income, loan rate %, on time, subsidy)
@@ -168,7 +185,16 @@ PARTICIPATION = (
     + [(E, "microcredit", 1, None, rate, True, 200) for rate in (6.5, 5.0, 5.0, 5.0, 5.0)]
     + [(A, "processing", 2, 20000, None, None, None) for _ in range(5)]
     + [(A, "training", 1, None, None, None, None) for _ in range(5)]
+    # index 30: an agritourism operator outside the key villages (P3 leaves it out)
+    + [(A, "agritourism", 2, 90000, None, None, None)]
+    + [(A, "household_industry", 1, 30000, None, None, None) for _ in range(5)]
+    + [(A, "employment", 2, 24000, None, None, None) for _ in range(5)]
+    + [(E, "public_welfare_job", 1, 12000, None, None, None) for _ in range(6)]
 )
+# where the participating households live (dim_household, 2017): index in PARTICIPATION -> village index in
+# VILLAGES. A's five operators live in A's first (key) village, E's five in E's first; the sixth A operator
+# in A's weak, non-key village.
+PARTICIPANT_VILLAGES = {**{i: 0 for i in range(5)}, **{i: 5 for i in range(5, 10)}, 30: 4}
 
 
 def _insert(conn: psycopg.Connection, table: str, rows: list[dict]) -> None:
@@ -185,7 +211,7 @@ def _insert(conn: psycopg.Connection, table: str, rows: list[dict]) -> None:
 
 FACT_TABLES = ("fct_household_income", "fct_household_status_change", "fct_relocation",
                "fct_program_participation", "fct_village_economy", "fct_county_indicator",
-               "fct_province_indicator")
+               "fct_province_indicator", "dim_household")
 
 
 def load(conn: psycopg.Connection) -> None:
@@ -194,7 +220,7 @@ def load(conn: psycopg.Connection) -> None:
         conn.execute(f"truncate warehouse.{table}")
     income, status = [], []
     for i, h in enumerate(households()):
-        key = f"h{h.county}-{i}"
+        key = h.key or f"h{h.county}-{i}"
         real = None
         if h.consumption is not None:
             real = h.education + h.medical - h.education_aid - h.medical_aid
@@ -224,15 +250,21 @@ def load(conn: psycopg.Connection) -> None:
     ])
     _insert(conn, "fct_province_indicator", [
         dict(year=year, province_rural_per_capita_net_income=income_, benchmark_rate_pct=rate,
-             submission_id=year, vintage=VINTAGE[year])
-        for year, (income_, rate) in PROVINCE.items()
+             province_urban_per_capita_disposable_income=urban, submission_id=year, vintage=VINTAGE[year])
+        for year, (income_, rate, urban) in PROVINCE.items()
     ])
     _insert(conn, "fct_village_economy", [
         dict(village_key=f"{county}{i:06d}-2017", village_code=f"{county}{i:06d}", county_code=county, year=2017,
              is_key_village=key, is_weak_village=weak, collective_operating_income=income_, pairing_funds=funds,
-             has_pairing_unit=funds is not None, tech_extension_covered=tech, processing_covered=False,
+             has_pairing_unit=funds is not None, tech_extension_covered=tech, processing_covered=processing,
              has_mutual_aid_fund=False, submission_id=2017, vintage=VINTAGE[2017])
-        for i, (county, key, weak, income_, funds, tech) in enumerate(VILLAGES)
+        for i, (county, key, weak, income_, funds, tech, processing) in enumerate(VILLAGES)
+    ])
+    _insert(conn, "dim_household", [
+        dict(household_version_key=f"p{i}-2017", household_key=f"p{i}", county_code=VILLAGES[v][0],
+             village_code=f"{VILLAGES[v][0]}{v:06d}", status="在册", is_dibao=False, household_size=2, labour_count=2,
+             poverty_cause="其他", identified_year=2012, valid_from_year=2017, valid_to_year=None, is_current=True)
+        for i, v in PARTICIPANT_VILLAGES.items()
     ])
     _insert(conn, "fct_program_participation", [
         dict(participation_key=f"p{i}-{program}-2017", household_key=f"p{i}", county_code=county, year=2017,

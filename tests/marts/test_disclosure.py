@@ -69,8 +69,9 @@ def test_no_published_total_has_exactly_one_hidden_part(published):
         join pairs p on p.parent_level = t.geography_level and p.parent = t.geography_code
         join marts.indicator_values m on m.metric = t.metric and m.year = t.year
             and m.geography_level = p.member_level and m.geography_code = p.member
-        -- ratios to 2012 and gaps to the province are not sums of their parts
-        where t.obs_conf = 'F' and t.metric not in ('li_income_ratio_to_2012', 'li_relative_gap_to_province')
+        -- ratios to 2012 and gaps to the province or to farmers' income are not sums of their parts
+        where t.obs_conf = 'F' and t.metric not in ('li_income_ratio_to_2012', 'li_relative_gap_to_province',
+                                                    'li_relative_gap_to_farmers')
         group by t.metric, t.year, t.geography_code
         having count(*) filter (where m.obs_conf <> 'F') = 1
     """)

@@ -32,12 +32,12 @@ def _csv(published, page: str, name: str) -> list[list[str]]:
 
 
 def test_every_collected_target_has_its_charts(report):
-    for target in ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "P1", "P2", "P3", "P4", "P5", "R1", "R2", "R3",
-                   "F1", "F2", "S1", "S2", "M2", "I1", "I2"):
+    for target in ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "P1", "P2", "P3", "P4", "P5", "P6", "R1", "R2",
+                   "R3", "F1", "F2", "S1", "S2", "S3", "D1", "M2", "I1", "I2"):
         assert f'<h3 id="{target}">{target} ' in report
         assert f'data-dataset="{target}-counties-' in report and f'data-dataset="{target}-trend"' in report
-    assert report.count('class="chart trend-chart"') == 22
-    assert report.count('class="chart county-chart"') > 22       # one per year with figures
+    assert report.count('class="chart trend-chart"') == 25
+    assert report.count('class="chart county-chart"') > 25       # one per year with figures
     assert 'id="M1"' in report and "The submission templates carry no data" in report
 
 
@@ -67,7 +67,7 @@ def test_suppressed_counties_are_named_not_shown(report):
 def test_every_target_code_has_its_short_label_and_the_verdicts_say_why(published, report):
     header, *rows = _csv(published, report, "scorecard-2017.csv")
     assert header[:2] == ["目标 target", "简称 short name"]
-    assert len(rows) == 23 and all(row[1] for row in rows)
+    assert len(rows) == 26 and all(row[1] for row in rows)
     t1 = next(row for row in rows if row[0] == "T1")
     why = t1[header.index("未达标原因 why not met")]
     assert t1[header.index("达标 verdict")] == "未达标 not met" and "标准1" in why and "标准2" in why

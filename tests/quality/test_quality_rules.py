@@ -25,7 +25,7 @@ from quality_rows import (
 
 from lowincome.quality import validate_load_table
 from lowincome.quality.rules import rules_for
-from lowincome.templates import templates
+from lowincome.templates import template, templates
 
 
 def row(template_name: str, n: int, **changes: str | None) -> dict[str, str | None]:
@@ -292,3 +292,18 @@ def test_project_funds_without_its_optional_columns(cfg, load_table):
     assert not outcome.file_rejected
     assert {(f.rule, f.source_row) for f in outcome.findings} == {("disbursed_le_allocated", 3)}
     assert [f.reason for f in outcome.findings] == ["已拨付资金不能大于安排资金"]
+
+
+@pytest.mark.parametrize(("template_name", "optional"), [
+    ("county_indicators", {"mutual_aid_funds_total", "urban_per_capita_disposable_income"}),
+    ("province_indicators", {"province_urban_per_capita_disposable_income"}),
+])
+def test_indicator_files_without_the_optional_columns_of_issue_24(cfg, load_table, template_name, optional):
+    """Files sent before F2's stock and S3's urban incomes were asked for still load, without a finding."""
+    assert {c.name for c in template(template_name).columns if not c.required} == optional
+    columns = [c for c in columns_of(template_name) if c not in optional]
+    rows = [row(template_name, 2)]
+    outcome = validate_load_table(cfg, load_table=load_table(template_name, rows, columns), template=template_name,
+                                  county_code=COUNTY if template_name == "county_indicators" else "330000", year=YEAR,
+                                  columns=columns, explanation=None)
+    assert not outcome.file_rejected and not outcome.findings

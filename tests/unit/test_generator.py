@@ -533,3 +533,23 @@ def test_project_funds_from_2013_realistic_and_without_personal_data(plain_run):
     assert into_next_year                                 # announced in December, the period into January
     types = template("project_funds").column("project_type").values
     assert {r["project_type"] for r in records} <= set(types) and len({r["project_type"] for r in records}) >= 6
+
+
+def test_indicators_carry_the_optional_columns_of_issue_24():
+    """F2's stock of mutual-aid funds and S3's urban incomes: present, plausible, the stock growing."""
+    from lowincome.generator.indicators import province_indicators_table
+
+    for code in ("330803", "330522"):
+        county = select_counties([code])[0]
+        economy = county_economy(county, SEED)
+        rows = []
+        for year in (2012, 2014, 2017):
+            table = county_indicators_table(county, economy, year, SEED)
+            rows.append(dict(zip(table.columns, table.rows[0], strict=True)))
+        assert all(isinstance(r["mutual_aid_funds_total"], int) for r in rows)
+        assert rows[0]["mutual_aid_funds_total"] < rows[-1]["mutual_aid_funds_total"]
+        for r in rows:   # urban disposable income about twice the rural net income (Zhejiang 2012-2017: 2.1-2.4)
+            assert 1.9 <= r["urban_per_capita_disposable_income"] / r["rural_per_capita_net_income"] <= 2.7
+    province = province_indicators_table(2014)
+    urban = dict(zip(province.columns, province.rows[0], strict=True))["province_urban_per_capita_disposable_income"]
+    assert 38000 <= urban <= 44000     # 34,550 in 2012, about 9% a year

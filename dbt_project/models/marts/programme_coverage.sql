@@ -1,7 +1,8 @@
 -- Programme coverage (帮扶项目) per geography and year: skills training (P5), processing of supplied
 -- materials (P2), agritourism revenue per household (P3), poverty micro-credit leverage and rate
 -- compliance (F1), mutual-aid funds (F2), technology demonstration (P1), and the key and weak
--- villages' collective income and pairing funds (P4, M2).
+-- villages' collective income and pairing funds (P4, M2), processing coverage of key villages (P6), and
+-- participation in household industry, employment assistance and public-welfare jobs.
 
 with indicators as not materialized (
     select * from {{ ref('indicator_values') }}
@@ -10,12 +11,17 @@ with indicators as not materialized (
                      'microcredit_rate_compliance', 'microcredit_on_time_interest_subsidy_share',
                      'mutual_aid_funds_new_since_2013', 'tech_demo_industries', 'key_villages_tech_extension_share',
                      'key_villages', 'key_or_weak_villages', 'villages_collective_income_ge_50000_share',
-                     'key_villages_pairing_funds_ge_50000_share')
+                     'key_villages_pairing_funds_ge_50000_share', 'key_village_agritourism_revenue_per_household',
+                     'paired_villages_funds_ge_50000_share', 'key_villages_without_pairing_unit',
+                     'key_villages_processing_covered_share', 'mutual_aid_funds_total', 'li_ever_trained_share',
+                     'household_industry_participants', 'household_industry_programme_income',
+                     'employment_participants', 'employment_programme_income',
+                     'public_welfare_job_participants', 'public_welfare_job_programme_income')
 ),
 
 attainment as not materialized (
     select * from {{ ref('target_attainment') }}
-    where target_id in ('P1', 'P2', 'P3', 'P4', 'M2', 'F1', 'F2') and plan = '{{ var("current_plan", "2013-2017") }}'
+    where target_id in ('P1', 'P2', 'P3', 'P4', 'P6', 'M2', 'F1', 'F2') and plan = '{{ var("current_plan", "2013-2017") }}'
 ),
 
 figures as (
@@ -41,6 +47,20 @@ figures as (
         max(value) filter (where metric = 'key_or_weak_villages') as key_or_weak_villages,
         max(value) filter (where metric = 'villages_collective_income_ge_50000_share') as collective_income_ge_50000_pct,
         max(value) filter (where metric = 'key_villages_pairing_funds_ge_50000_share') as pairing_funds_ge_50000_pct,
+        max(households_n) filter (where metric = 'key_village_agritourism_revenue_per_household')
+            as key_village_agritourism_households,
+        max(value) filter (where metric = 'key_village_agritourism_revenue_per_household')
+            as key_village_agritourism_revenue_per_household,
+        max(value) filter (where metric = 'paired_villages_funds_ge_50000_share') as paired_villages_funds_ge_50000_pct,
+        max(value) filter (where metric = 'key_villages_without_pairing_unit') as key_villages_without_pairing_unit,
+        max(value) filter (where metric = 'key_villages_processing_covered_share') as key_villages_processing_covered_pct,
+        max(value) filter (where metric = 'mutual_aid_funds_total') as mutual_aid_funds_total,
+        max(value) filter (where metric = 'li_ever_trained_share') as ever_trained_pct,
+        {%- for program in ['household_industry', 'employment', 'public_welfare_job'] %}
+        max(households_n) filter (where metric = '{{ program }}_participants') as {{ program }}_households,
+        max(value) filter (where metric = '{{ program }}_participants') as {{ program }}_participants,
+        max(value) filter (where metric = '{{ program }}_programme_income') as {{ program }}_programme_income,
+        {%- endfor %}
         {{ theme_row_flags() }}
     from indicators
     group by geography_level, geography_code, year
@@ -57,7 +77,8 @@ verdicts as (
         bool_or(met) filter (where target_id = 'P4') as collective_income_met,
         bool_or(met) filter (where target_id = 'M2') as pairing_funds_met,
         bool_or(met) filter (where target_id = 'F1') as microcredit_met,
-        bool_or(met) filter (where target_id = 'F2') as mutual_aid_funds_met
+        bool_or(met) filter (where target_id = 'F2') as mutual_aid_funds_met,
+        bool_or(met) filter (where target_id = 'P6') as processing_coverage_met
     from attainment
     group by geography_level, geography_code, year
 ),
@@ -89,7 +110,21 @@ final as (
         v.collective_income_met::boolean as collective_income_met,
         f.pairing_funds_ge_50000_pct::numeric(4,1) as pairing_funds_ge_50000_pct,
         v.pairing_funds_met::boolean as pairing_funds_met,
-        {{ theme_flag_columns('f') }}
+        {{ theme_flag_columns('f') }},
+        -- added by issue 24 (the plan's own definitions, P6, the programme breakdowns)
+        f.key_village_agritourism_households::integer as key_village_agritourism_households,
+        f.key_village_agritourism_revenue_per_household::numeric(12,0) as key_village_agritourism_revenue_per_household,
+        f.paired_villages_funds_ge_50000_pct::numeric(4,1) as paired_villages_funds_ge_50000_pct,
+        f.key_villages_without_pairing_unit::integer as key_villages_without_pairing_unit,
+        f.key_villages_processing_covered_pct::numeric(4,1) as key_villages_processing_covered_pct,
+        v.processing_coverage_met::boolean as processing_coverage_met,
+        f.mutual_aid_funds_total::integer as mutual_aid_funds_total,
+        f.ever_trained_pct::numeric(4,1) as ever_trained_pct,
+        {%- for program in ['household_industry', 'employment', 'public_welfare_job'] %}
+        f.{{ program }}_households::integer as {{ program }}_households,
+        f.{{ program }}_participants::integer as {{ program }}_participants,
+        f.{{ program }}_programme_income::numeric(16,0) as {{ program }}_programme_income{{ ',' if not loop.last }}
+        {%- endfor %}
     from figures as f
     left join verdicts as v
         on v.geography_level = f.geography_level and v.geography_code = f.geography_code and v.year = f.year

@@ -22,7 +22,13 @@ annotated as (
         max(c.vintage) over cell as latest_vintage,
         -- the criterion measured against a base year (T1: the ratio to 2012) and its on-track path
         max(c.value) filter (where c.base_year is not null) over cell as ratio_to_base,
-        max(c.on_track_value) filter (where c.base_year is not null) over cell as path_ratio,
+        -- the path unrounded (target_criteria publishes it rounded to 3 decimals): 2 ^ ((Y - 2012) / 5)
+        max(case
+            when c.threshold is null then null
+            when c.year >= c.deadline_year then c.threshold
+            when c.year >= c.base_year then
+                power(c.threshold, (c.year - c.base_year)::numeric / (c.deadline_year - c.base_year))
+        end) filter (where c.base_year is not null) over cell as path_ratio,
         bool_or(c.on_track) filter (where c.base_year is not null) over cell as path_on_track,
         max(c.base_year) over (partition by c.plan, c.target_id) as target_base_year
     from criteria as c
@@ -84,7 +90,9 @@ final as (
             else obs_status
         end)::text as obs_status,
         obs_conf::text as obs_conf,
-        latest_vintage::timestamptz as vintage
+        latest_vintage::timestamptz as vintage,
+        -- added for the narrowing-trend targets (T3, S3): the least-squares slope of the yearly values
+        trend_slope::numeric as trend_slope
     from headline
 )
 

@@ -7,9 +7,13 @@
 -- assessed_at: each  -> every county and group of the population is held to the threshold
 --              total -> only the population's total is (R1: 60,000 people a year over the 29)
 -- comparison:  ge | gt | le (threshold) | decrease (below last year) | narrow (|value| below last
---              year's) | report (the plan gives no number: met stays null)
+--              year's) | trend (a narrowing trend, 呈缩小趋势: below the base year's value and the
+--              least-squares slope of the yearly values from the base year up to Y negative; the change
+--              from the year before, `trend`, is information) | report (the plan gives no number: met
+--              stays null)
 -- Verdicts use the published (rounded) figures, so a reader can reproduce every one. The base year
--- (the year before the plan's first) gets the threshold for reference but no verdict.
+-- (the year before the plan's first) gets the threshold for reference but no verdict. The on-track
+-- path is computed unrounded and rounded only where it is published (on_track_value).
 
 with targets as not materialized (
     select * from {{ ref('targets') }}
@@ -86,6 +90,19 @@ joined as (
         and i.geography_code = g.geography_code and i.year = g.year
 ),
 
+with_series as (
+    -- a trend criterion's reference: the value of the base year (the year before the plan's first) and
+    -- the least-squares slope of the published values from then up to the year
+    select
+        j.*,
+        max(j.value) filter (where j.year = j.first_year) over series as first_year_value,
+        regr_slope(j.value, j.year) over (series rows between unbounded preceding and current row) as trend_slope
+    from joined as j
+    window series as (
+        partition by j.plan, j.id, j.criterion, j.geography_level, j.geography_code order by j.year
+    )
+),
+
 judged as (
     select
         j.*,
@@ -97,16 +114,17 @@ judged as (
             when j.comparison = 'le' then j.value <= j.threshold
             when j.comparison = 'decrease' then j.value < j.previous_year_value
             when j.comparison = 'narrow' then abs(j.value) < abs(j.previous_year_value)
+            when j.comparison = 'trend' then j.value < j.first_year_value and j.trend_slope < 0
         end as met,
         -- the on-track path from the base year to the deadline: threshold ^ ((Y - base) / (deadline - base)),
         -- e.g. T1's doubling: 2 ^ ((Y - 2012) / 5)
         case
             when j.base_year is null or j.threshold is null or not j.in_scope then null
             when j.year >= j.deadline_year then j.threshold
-            when j.year >= j.base_year then round(
-                power(j.threshold, (j.year - j.base_year)::numeric / (j.deadline_year - j.base_year)), 3)
-        end as on_track_value
-    from joined as j
+            when j.year >= j.base_year then
+                power(j.threshold, (j.year - j.base_year)::numeric / (j.deadline_year - j.base_year))
+        end as on_track_path
+    from with_series as j
 ),
 
 final as (
@@ -135,15 +153,17 @@ final as (
             as gap_to_threshold,
         previous_year_value::numeric as previous_year_value,
         trend::numeric as trend,
-        on_track_value::numeric as on_track_value,
-        (value >= on_track_value) as on_track,
+        round(on_track_path, 3)::numeric as on_track_value,
+        (value >= on_track_path) as on_track,
         households_n::integer as households_n,
         units_n::integer as units_n,
         counties_n::integer as counties_n,
         vintage::timestamptz as vintage,
         -- 'M': nothing published for this cell (no data received)
         coalesce(obs_status, 'M')::text as obs_status,
-        coalesce(obs_conf, 'F')::text as obs_conf
+        coalesce(obs_conf, 'F')::text as obs_conf,
+        (case when comparison = 'trend' then trend_slope end)::numeric as trend_slope,
+        (case when comparison = 'trend' then first_year_value end)::numeric as first_year_value
     from judged
 )
 

@@ -27,6 +27,8 @@ final as (
         source.village_bus_access_pct,
         source.water_safety_people,
         source.rural_edu_med_share_pct,
+        source.mutual_aid_funds_total,
+        source.urban_per_capita_disposable_income,
         source._submission_id as submission_id,
         source._source_row as source_row,
         current_submissions.vintage

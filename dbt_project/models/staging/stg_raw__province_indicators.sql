@@ -13,6 +13,7 @@ final as (
         source.year::integer as year,
         source.province_rural_per_capita_net_income,
         source.benchmark_rate_pct,
+        source.province_urban_per_capita_disposable_income,
         source._submission_id as submission_id,
         source._source_row as source_row,
         current_submissions.vintage

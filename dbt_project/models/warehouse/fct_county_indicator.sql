@@ -24,6 +24,8 @@ final as (
         village_bus_access_pct,
         water_safety_people,
         rural_edu_med_share_pct,
+        mutual_aid_funds_total,
+        urban_per_capita_disposable_income,
         submission_id,
         vintage
     from indicators

@@ -9,6 +9,7 @@ final as (
         year,
         province_rural_per_capita_net_income,
         benchmark_rate_pct,
+        province_urban_per_capita_disposable_income,
         submission_id,
         vintage
     from indicators

@@ -51,11 +51,23 @@ def county_indicators_table(county: County, economy: Economy, year: int, seed: i
         "village_bus_access_pct": [round(min(100.0, economy.bus_access_2012 + (1.5 + u[7]) * t), 1)],
         "water_safety_people": [int(round(economy.water_people * (0.8 + 0.4 * u[8]), -1))],
         "rural_edu_med_share_pct": [round(economy.edu_med_share + 0.5 * (u[9] - 0.5), 1)],
+        # optional columns (F2's stock, S3's urban gap): funds in existence grow by about the yearly new
+        # ones; urban income about twice the rural, the ratio slowly falling as in Zhejiang 2012-2017
+        "mutual_aid_funds_total": [int(round(economy.mutual_aid_rate * (2 + t) * (0.8 + 0.4 * u[10])))],
+        "urban_per_capita_disposable_income": [float(round(
+            rural_income * (URBAN_RURAL_RATIO_2012 + 0.004 * (int(county.code) % 50) - 0.02 * t + 0.02 * u[11])))],
     }
     return table_from_columns("county_indicators", county.code, county.name, year, columns)
 
 
 PROCESSING = ("来料加工", "processing")
+URBAN_RURAL_RATIO_2012 = 2.3        # a county's urban / rural per-capita income in 2012 (Zhejiang: 2.37)
+PROVINCE_URBAN_INCOME_2012 = 34550  # 全省城镇居民人均可支配收入 2012 (yuan)
+
+
+def province_urban_income(year: int) -> int:
+    """The province's urban per-capita disposable income, growing about 9% a year from 2012."""
+    return round(PROVINCE_URBAN_INCOME_2012 * 1.09 ** (year - BASE_YEAR))
 
 
 def match_participation(indicators: Table, programs: Table, seed: int) -> None:
@@ -77,5 +89,6 @@ def province_indicators_table(year: int) -> Table:
         "year": [year],
         "province_rural_per_capita_net_income": [float(province_rural_income(year))],
         "benchmark_rate_pct": [benchmark_rate(year)],
+        "province_urban_per_capita_disposable_income": [float(province_urban_income(year))],
     }
     return table_from_columns("province_indicators", PROVINCE_CODE, PROVINCE_NAME, year, columns)

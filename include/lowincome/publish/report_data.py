@@ -36,7 +36,8 @@ STATE_LABEL = {
     "missing": ("未报", "missing"), "not_due": ("未到期", "not due"),
 }
 VERDICT_TEXT = {True: "达标 met", False: "未达标 not met"}
-NO_NUMBER = {"decrease": "逐年缩小 narrowing", "narrow": "差距缩小 narrowing", "report": "无数值 no number"}
+NO_NUMBER = {"decrease": "逐年缩小 narrowing", "narrow": "差距缩小 narrowing",
+             "trend": "呈缩小趋势 narrowing trend (below 2012, slope < 0)", "report": "无数值 no number"}
 
 
 # ------------------------------------------------------------------------------------------ datasets
@@ -280,6 +281,8 @@ def _why_not_met(failing: list[dict]) -> str:
         what = c["description_zh"] if len(c["description_zh"]) <= 18 else c["description_zh"][:18] + "…"
         if c["comparison"] in ("decrease", "narrow"):
             figure = "未缩小 not narrowing"
+        elif c["comparison"] == "trend" and c["value"] is not None:
+            figure = "未呈缩小趋势 no narrowing trend (not below 2012, or slope ≥ 0)"
         elif c["value"] is None:
             figure = "无数据 no data"
         else:

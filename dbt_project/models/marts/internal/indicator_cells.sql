@@ -10,7 +10,7 @@
 -- over everything readable and hides more cells until no hidden one can be recovered within the
 -- protection interval (secondary suppression, obs_conf 'D', in ops.disclosure_suppression).
 --
--- Derived figures (ratio to 2012, gap to the province) are computed from the published figures, so
+-- Derived figures (ratio to 2012, gaps to the province and to farmers' income) are computed from the published figures, so
 -- a reader can reproduce them and they never reveal a suppressed one.
 --
 -- obs_status: 'P' provisional until the reporting deadline of every template the figure depends on
@@ -60,6 +60,18 @@ province_income as (
     select * from published where metric = 'province_rural_per_capita_net_income'
 ),
 
+farmers_income as (
+    select * from published where metric = 'farmers_per_capita_net_income_weighted'
+),
+
+urban_income as (
+    select * from published where metric = 'urban_per_capita_disposable_income'
+),
+
+province_urban_income as (
+    select * from published where metric = 'province_urban_per_capita_disposable_income'
+),
+
 derived as (
     -- T1: the group's income against the same group's 2012 income
     select
@@ -83,6 +95,37 @@ derived as (
         y.templates || p.templates, y.suppression
     from income as y
     inner join province_income as p on p.year = y.year
+
+    union all
+    -- S3 (a): gap = 1 - low-income per-capita income / the same counties' farmers' per-capita income
+    select
+        'li_relative_gap_to_farmers', 'percent', y.geography_level, y.geography_code, y.year,
+        round(100 * (1 - y.value / nullif(f.value, 0)), 1),
+        y.households_n, y.units_n, y.units_kind, y.counties_n, greatest(y.vintage, f.vintage),
+        y.templates || f.templates, coalesce(y.suppression, f.suppression)
+    from income as y
+    inner join farmers_income as f
+        on f.geography_level = y.geography_level and f.geography_code = y.geography_code and f.year = y.year
+
+    union all
+    -- S3 (b): gap = 1 - farmers' per-capita income / province rural per-capita income
+    select
+        'rural_income_gap_to_province', 'percent', f.geography_level, f.geography_code, f.year,
+        round(100 * (1 - f.value / nullif(p.value, 0)), 1),
+        f.households_n, f.units_n, f.units_kind, f.counties_n, greatest(f.vintage, p.vintage),
+        f.templates || p.templates, f.suppression
+    from farmers_income as f
+    inner join province_income as p on p.year = f.year
+
+    union all
+    -- S3 (b): gap = 1 - county urban per-capita disposable income / the province's
+    select
+        'urban_income_gap_to_province', 'percent', u.geography_level, u.geography_code, u.year,
+        round(100 * (1 - u.value / nullif(p.value, 0)), 1),
+        u.households_n, u.units_n, u.units_kind, u.counties_n, greatest(u.vintage, p.vintage),
+        u.templates || p.templates, u.suppression
+    from urban_income as u
+    inner join province_urban_income as p on p.year = u.year
 ),
 
 all_cells as (

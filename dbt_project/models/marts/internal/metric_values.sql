@@ -15,6 +15,13 @@
 --   vintage        latest load (received_at) among the contributing rows
 --   templates      submission templates it depends on (for the reporting deadline -> obs_status)
 
+{# breakdowns of the relocation ledger and the programme participation the theme marts show #}
+{% set relocation_types = {'geohazard': '地质灾害隐患', 'high_mountain': '高山远山', 'reservoir': '水库库区',
+                            'fishing_boat': '连家渔船', 'other': '其他'} %}
+{% set settlement_types = {'county_town': '县城', 'central_town': '中心镇', 'small_town': '小城镇',
+                            'central_village': '中心村'} %}
+{% set breakdown_programs = ['household_industry', 'employment', 'public_welfare_job'] %}
+
 with county_indicators as not materialized (
     select * from {{ ref('fct_county_indicator') }}
 ),
@@ -33,6 +40,10 @@ villages as not materialized (
 
 members as not materialized (
     select * from {{ ref('geography_members') }}
+),
+
+counties as not materialized (
+    select * from {{ ref('dim_county') }}
 ),
 
 -- ---------------------------------------------------------------- county-year partial sums
@@ -74,6 +85,16 @@ relocation_partials as (
         count(*) filter (where land_area_m2 is not null and land_quota_m2_per_person is not null)
             as land_households,
         count(*) filter (where land_area_m2 <= land_quota_m2_per_person * persons) as land_within_quota,
+        -- breakdowns of the relocation ledger (theme mart relocation_progress)
+        {%- for code, value in relocation_types.items() %}
+        count(*) filter (where relocation_type = '{{ value }}') as type_{{ code }}_households,
+        coalesce(sum(persons) filter (where relocation_type = '{{ value }}'), 0) as type_{{ code }}_persons,
+        {%- endfor %}
+        {%- for code, value in settlement_types.items() %}
+        count(*) filter (where settlement_type = '{{ value }}') as settled_{{ code }}_households,
+        coalesce(sum(persons) filter (where settlement_type = '{{ value }}'), 0) as settled_{{ code }}_persons,
+        {%- endfor %}
+        count(*) filter (where homestead_reclaimed) as homestead_reclaimed_households,
         max(vintage) as vintage
     from relocations
     group by county_code, year
@@ -93,6 +114,13 @@ village_partials as (
         count(*) filter (where (is_key_village or is_weak_village) and collective_operating_income >= 50000)
             as key_or_weak_income_ok,
         count(*) filter (where is_key_village and pairing_funds >= 50000) as key_villages_pairing_ok,
+        -- M2: only paired villages (a pairing unit recorded) are in the denominator
+        count(*) filter (where is_key_village and has_pairing_unit) as paired_villages,
+        count(*) filter (where is_key_village and has_pairing_unit and pairing_funds >= 50000) as paired_villages_ok,
+        count(*) filter (where is_key_village and not coalesce(has_pairing_unit, false)) as key_villages_unpaired,
+        -- P6: key villages covered by processing of supplied materials
+        count(*) filter (where is_key_village and processing_covered is not null) as key_villages_processing_known,
+        count(*) filter (where is_key_village and processing_covered) as key_villages_processing,
         max(vintage) as vintage
     from villages
     group by county_code, year
@@ -113,6 +141,9 @@ county_indicator_values as (
         housing_aided_households,
         village_bus_access_pct,
         rural_per_capita_net_income,
+        urban_per_capita_disposable_income,
+        -- F2 for developed areas: the funds in existence (a stock; optional column, null when not sent)
+        mutual_aid_funds_total,
         -- cumulative since the plan's first year (2013): the plan counts these over 2013-2017
         case when year >= 2013 then sum(new_mutual_aid_funds) over (
             partition by county_code, (year >= 2013) order by year) end as mutual_aid_funds_since_2013,
@@ -135,6 +166,10 @@ household_rollup as (
         sum(p.income_persons) as income_persons,
         sum(p.non_dibao_households) as non_dibao_households,
         sum(p.non_dibao_above_8000) as non_dibao_above_8000,
+        sum(p.non_dibao_at_or_above_8000) as non_dibao_at_or_above_8000,
+        sum(p.monitored_n) as monitored_n,
+        sum(p.monitored_persons) as monitored_persons,
+        sum(p.ever_trained_households) as ever_trained_households,
         sum(p.consumption_households) as consumption_households,
         sum(p.consumption) as consumption,
         sum(p.real_edu_med) as real_edu_med,
@@ -178,6 +213,15 @@ relocation_rollup as (
         sum(r.county_infra_subsidy) as county_infra_subsidy,
         sum(r.land_households) as land_households,
         sum(r.land_within_quota) as land_within_quota,
+        {%- for code in relocation_types %}
+        sum(r.type_{{ code }}_households) as type_{{ code }}_households,
+        sum(r.type_{{ code }}_persons) as type_{{ code }}_persons,
+        {%- endfor %}
+        {%- for code in settlement_types %}
+        sum(r.settled_{{ code }}_households) as settled_{{ code }}_households,
+        sum(r.settled_{{ code }}_persons) as settled_{{ code }}_persons,
+        {%- endfor %}
+        sum(r.homestead_reclaimed_households) as homestead_reclaimed_households,
         count(*) as counties_n,
         max(r.vintage) as vintage
     from relocation_partials as r
@@ -201,6 +245,13 @@ participation_rollup as (
         sum(p.processing_households) as processing_households,
         sum(p.processing_persons) as processing_persons,
         sum(p.processing_income) as processing_income,
+        sum(p.key_village_agritourism_households) as key_village_agritourism_households,
+        sum(p.key_village_agritourism_income) as key_village_agritourism_income,
+        {%- for program in breakdown_programs %}
+        sum(p.{{ program }}_households) as {{ program }}_households,
+        sum(p.{{ program }}_persons) as {{ program }}_persons,
+        sum(p.{{ program }}_income) as {{ program }}_income,
+        {%- endfor %}
         count(*) as counties_n,
         max(p.vintage) as vintage,
         greatest(max(p.vintage), max(p.benchmark_vintage)) as rate_vintage
@@ -219,6 +270,11 @@ village_rollup as (
         sum(v.key_or_weak_villages) as key_or_weak_villages,
         sum(v.key_or_weak_income_ok) as key_or_weak_income_ok,
         sum(v.key_villages_pairing_ok) as key_villages_pairing_ok,
+        sum(v.paired_villages) as paired_villages,
+        sum(v.paired_villages_ok) as paired_villages_ok,
+        sum(v.key_villages_unpaired) as key_villages_unpaired,
+        sum(v.key_villages_processing_known) as key_villages_processing_known,
+        sum(v.key_villages_processing) as key_villages_processing,
         count(*) as counties_n,
         max(v.vintage) as vintage
     from village_partials as v
@@ -241,6 +297,12 @@ county_indicator_rollup as (
         count(c.tech_demo_industries) as tech_demo_industries_n,
         min(c.rural_per_capita_net_income) as farmers_income,
         count(c.rural_per_capita_net_income) as farmers_income_n,
+        -- S3: a group's farmers' income as the mean of its counties' weighted by rural population
+        sum(c.rural_per_capita_net_income * k.rural_population_10k)
+            / nullif(sum(k.rural_population_10k) filter (where c.rural_per_capita_net_income is not null), 0)
+            as farmers_income_weighted,
+        sum(c.mutual_aid_funds_total) as mutual_aid_funds_total,
+        count(c.mutual_aid_funds_total) as mutual_aid_funds_total_n,
         sum(c.processing_workers) as processing_workers,
         count(c.processing_workers) as processing_workers_n,
         sum(c.processing_fees) as processing_fees,
@@ -264,6 +326,7 @@ county_indicator_rollup as (
         max(c.vintage) as vintage
     from county_indicator_values as c
     inner join members as m on m.county_code = c.county_code
+    left join counties as k on k.county_code = c.county_code
     group by m.geography_level, m.geography_code, c.year
 ),
 
@@ -283,6 +346,30 @@ metrics as (
         non_dibao_households, non_dibao_households, 'households', counties_n, vintage,
         array['households', 'household_income']
     from household_rollup where non_dibao_households > 0
+
+    union all
+    -- S2: the same share at or above 8000 (the plan: 达到8000元以上)
+    select 'li_share_at_or_above_8000_excl_dibao', 'percent', geography_level, geography_code, year,
+        100.0 * non_dibao_at_or_above_8000 / non_dibao_households,
+        non_dibao_households, non_dibao_households, 'households', counties_n, vintage,
+        array['households', 'household_income']
+    from household_rollup where non_dibao_households > 0
+
+    union all
+    -- D1: identified people (household_size of the monitored households) / rural registered population
+    select 'li_identified_share_of_rural_population', 'percent', h.geography_level, h.geography_code, h.year,
+        100.0 * h.monitored_persons / (r.rural_population_10k * 10000),
+        h.monitored_n, h.monitored_n, 'households', h.counties_n, h.vintage, array['households', 'household_income']
+    from household_rollup as h
+    inner join (
+        -- the rural population of the counties with monitored households that year
+        select m.geography_level, m.geography_code, p.year, sum(k.rural_population_10k) as rural_population_10k
+        from household_partials as p
+        inner join members as m on m.county_code = p.county_code
+        inner join counties as k on k.county_code = p.county_code
+        group by m.geography_level, m.geography_code, p.year
+    ) as r on r.geography_level = h.geography_level and r.geography_code = h.geography_code and r.year = h.year
+    where h.monitored_persons > 0 and r.rural_population_10k > 0
 
     union all
     select 'li_real_edu_med_share', 'percent', geography_level, geography_code, year,
@@ -314,6 +401,14 @@ metrics as (
         labour_households, labour_households, 'households', counties_n, vintage,
         array['households', 'household_income']
     from household_rollup where labour > 0
+
+    union all
+    -- P5 (the plan's "trained at least once"): households with labour trained in a plan year up to Y
+    select 'li_ever_trained_share', 'percent', geography_level, geography_code, year,
+        100.0 * ever_trained_households / labour_households,
+        labour_households, labour_households, 'households', counties_n, vintage,
+        array['households', 'household_income']
+    from household_rollup where labour_households > 0 and year >= {{ var('plan_first_year', 2013) }}
 
     union all
     select 'monitored_households_with_income', 'count', geography_level, geography_code, year,
@@ -365,6 +460,41 @@ metrics as (
         100.0 * land_within_quota / land_households,
         land_households, land_households, 'households', counties_n, vintage, array['relocations']
     from relocation_rollup where land_households > 0
+    {%- for code in relocation_types %}
+
+    union all
+    select 'relocated_households_type_{{ code }}', 'count', geography_level, geography_code, year,
+        type_{{ code }}_households, relocated_households, relocated_households, 'households', counties_n, vintage,
+        array['relocations']
+    from relocation_rollup
+
+    union all
+    select 'relocated_persons_type_{{ code }}', 'persons', geography_level, geography_code, year,
+        type_{{ code }}_persons, relocated_households, relocated_households, 'households', counties_n, vintage,
+        array['relocations']
+    from relocation_rollup
+    {%- endfor %}
+    {%- for code in settlement_types %}
+
+    union all
+    select 'relocated_households_settled_{{ code }}', 'count', geography_level, geography_code, year,
+        settled_{{ code }}_households, relocated_households, relocated_households, 'households', counties_n,
+        vintage, array['relocations']
+    from relocation_rollup
+
+    union all
+    select 'relocated_persons_settled_{{ code }}', 'persons', geography_level, geography_code, year,
+        settled_{{ code }}_persons, relocated_households, relocated_households, 'households', counties_n, vintage,
+        array['relocations']
+    from relocation_rollup
+    {%- endfor %}
+
+    union all
+    -- 宅基地复垦: relocated households whose old homestead was reclaimed
+    select 'relocated_households_homestead_reclaimed', 'count', geography_level, geography_code, year,
+        homestead_reclaimed_households, relocated_households, relocated_households, 'households', counties_n,
+        vintage, array['relocations']
+    from relocation_rollup
 
     union all
     -- P3: mean programme income of households with an agritourism (农家乐) row
@@ -373,6 +503,14 @@ metrics as (
         agritourism_households, agritourism_households, 'households', counties_n, vintage,
         array['program_participation']
     from participation_rollup where agritourism_households > 0
+
+    union all
+    -- P3: mean programme income of the agritourism households living in a key village that year
+    select 'key_village_agritourism_revenue_per_household', 'yuan', geography_level, geography_code, year,
+        key_village_agritourism_income / key_village_agritourism_households,
+        key_village_agritourism_households, key_village_agritourism_households, 'households', counties_n, vintage,
+        array['program_participation', 'households', 'villages']
+    from participation_rollup where key_village_agritourism_households > 0
 
     union all
     -- F1: micro-loans at or below 1.4 x that year's benchmark rate
@@ -405,6 +543,20 @@ metrics as (
         processing_income, processing_households, processing_households, 'households', counties_n, vintage,
         array['program_participation']
     from participation_rollup where processing_households > 0 and processing_income is not null
+    {%- for program in breakdown_programs %}
+
+    union all
+    select '{{ program }}_participants', 'persons', geography_level, geography_code, year,
+        {{ program }}_persons, {{ program }}_households, {{ program }}_households, 'households', counties_n, vintage,
+        array['program_participation']
+    from participation_rollup where {{ program }}_households > 0
+
+    union all
+    select '{{ program }}_programme_income', 'yuan', geography_level, geography_code, year,
+        {{ program }}_income, {{ program }}_households, {{ program }}_households, 'households', counties_n, vintage,
+        array['program_participation']
+    from participation_rollup where {{ program }}_households > 0 and {{ program }}_income is not null
+    {%- endfor %}
 
     union all
     -- P1 (2nd part): key villages covered by technology extension
@@ -426,6 +578,26 @@ metrics as (
         100.0 * key_villages_pairing_ok / key_villages,
         null::bigint, key_villages, 'villages', counties_n, vintage, array['villages']
     from village_rollup where key_villages > 0
+
+    union all
+    -- M2 (the plan's definition): paired villages (a pairing unit recorded) with pairing funds >= 50,000
+    select 'paired_villages_funds_ge_50000_share', 'percent', geography_level, geography_code, year,
+        100.0 * paired_villages_ok / paired_villages,
+        null::bigint, paired_villages, 'villages', counties_n, vintage, array['villages']
+    from village_rollup where paired_villages > 0
+
+    union all
+    -- beside M2: key villages without a pairing unit (not in M2's denominator)
+    select 'key_villages_without_pairing_unit', 'count', geography_level, geography_code, year,
+        key_villages_unpaired, null::bigint, key_villages, 'villages', counties_n, vintage, array['villages']
+    from village_rollup where key_villages > 0
+
+    union all
+    -- P6: key villages covered by processing of supplied materials (来料加工覆盖)
+    select 'key_villages_processing_covered_share', 'percent', geography_level, geography_code, year,
+        100.0 * key_villages_processing / key_villages_processing_known,
+        null::bigint, key_villages_processing_known, 'villages', counties_n, vintage, array['villages']
+    from village_rollup where key_villages_processing_known > 0
 
     union all
     select 'key_villages', 'count', geography_level, geography_code, year,
@@ -502,6 +674,26 @@ metrics as (
     from county_indicator_rollup where mutual_aid_funds_n > 0
 
     union all
+    -- F2 for developed areas: mutual-aid funds in existence (a stock)
+    select 'mutual_aid_funds_total', 'count', geography_level, geography_code, year,
+        mutual_aid_funds_total, null::bigint, mutual_aid_funds_total_n, 'counties', mutual_aid_funds_total_n, vintage,
+        array['county_indicators']
+    from county_indicator_rollup where mutual_aid_funds_total_n > 0
+
+    union all
+    -- S3: farmers' per-capita net income of a group, its counties' weighted by rural population
+    select 'farmers_per_capita_net_income_weighted', 'yuan', geography_level, geography_code, year,
+        farmers_income_weighted, null::bigint, farmers_income_n, 'counties', farmers_income_n, vintage,
+        array['county_indicators']
+    from county_indicator_rollup where farmers_income_n > 0
+
+    union all
+    -- S3 (b): a county's urban per-capita disposable income (optional column), counties only
+    select 'urban_per_capita_disposable_income', 'yuan', 'county', county_code, year,
+        urban_per_capita_disposable_income, null::bigint, 1, 'counties', 1, vintage, array['county_indicators']
+    from county_indicator_values where urban_per_capita_disposable_income is not null
+
+    union all
     -- S1 (farmers, not only low-income households)
     select 'farmers_per_capita_net_income', 'yuan', geography_level, geography_code, year,
         farmers_income, null::bigint, farmers_income_n, 'counties', farmers_income_n, vintage,
@@ -534,6 +726,12 @@ metrics as (
         province_rural_per_capita_net_income, null::bigint, null::bigint, null, null, vintage,
         array['province_indicators']
     from province_indicators where province_rural_per_capita_net_income is not null
+
+    union all
+    select 'province_urban_per_capita_disposable_income', 'yuan', 'province', '330000', year,
+        province_urban_per_capita_disposable_income, null::bigint, null::bigint, null, null, vintage,
+        array['province_indicators']
+    from province_indicators where province_urban_per_capita_disposable_income is not null
 
     union all
     select 'benchmark_rate_pct', 'percent', 'province', '330000', year,
