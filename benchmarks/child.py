@@ -7,7 +7,7 @@ high-water mark, imports included: ``VmHWM`` of /proc/self/status, which belongs
 this process execs into. Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries the parent's resident
 size at fork into it across ``exec``, so a child of a big benchmark process reported the parent's size
 (712 MiB for a 25,000-row file after the nightly sections, 441 MiB for 100,000 rows before them).
-A big CSV or workbook is parsed by two processes (:mod:`lowincome.ingest.parts` forks a helper): the largest
+A big CSV or workbook is parsed by two processes (:mod:`lowincome.speedups.two_cores` forks a helper): the largest
 helper's peak above what it inherited at the fork is added (the pages it shares with this process are
 counted once), so the figure is what the ingestion holds in both processes at their peaks.
 """
@@ -24,14 +24,14 @@ from pathlib import Path
 
 def peak_rss_kib() -> int:
     """This process's peak resident set size in KiB (VmHWM; ru_maxrss where /proc is missing)."""
-    from lowincome.ingest.parts import status_kib
+    from lowincome.speedups.two_cores import status_kib
 
     return status_kib("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def helpers_growth_kib() -> int:
     """What the largest parsing helper added to memory (KiB): its peak RSS above what it inherited."""
-    from lowincome.ingest.parts import helper_growth_kib
+    from lowincome.speedups.two_cores import helper_growth_kib
 
     return max(helper_growth_kib, default=0)
 

@@ -2,7 +2,7 @@
 
 Each size is ingested by ``ingest_folder`` in a fresh child process (:mod:`benchmarks.child`) on an
 empty warehouse; the figure is the child's own high-water mark (``VmHWM``), imports included, plus the
-peak of the helper process that parses the second half of a big CSV (:mod:`lowincome.ingest.parts`),
+peak of the helper process that parses the second half of a big CSV (:mod:`lowincome.speedups.two_cores`),
 so it is what a task needs. CSV and XLSX separately: a CSV streams, a workbook is held by
 calamine while it is read. Target: < 1 GiB at 1M rows, and flat in the file's size (here: the 1M peak
 at most 1.25× the 250k one; the issue gives no number for "flat").

@@ -1,4 +1,4 @@
-"""A big CSV or sheet parsed by two processes (lowincome.ingest.parts) ends exactly as when one process parses it.
+"""A big CSV or sheet parsed by two processes (lowincome.speedups.two_cores) ends exactly as when one process parses it.
 
 The split is forced on small files by lowering ``readers.SPLIT_ABOVE``; each file is ingested once
 without a split and once with one, on the same warehouse, and every table the ingestion writes must be
@@ -15,7 +15,11 @@ import pytest
 from fixtures.county_files import COUNTY, YEAR, households, table, villages, write_csv, write_xlsx
 from fixtures.ingest_support import accounting_holds, ingest, rows, value
 
-from lowincome.ingest import load_tables, parts, readers, runner
+from lowincome import speedups
+from lowincome.ingest import load_tables, readers, runner
+from lowincome.speedups import two_cores as parts
+
+pytestmark = pytest.mark.skipif(not speedups.enabled(), reason="a speed-up: off with LOWINCOME_SPEEDUPS=0")
 
 TABLES = ("raw.households", "raw.villages", "ops.submissions", "ops.rejected_rows", "ops.row_warnings",
           "ops.validation_results", "ops.validation_runs", "ops.load_tables")

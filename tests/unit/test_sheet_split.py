@@ -1,4 +1,4 @@
-"""Reading a streamed sheet from a row on (the second reader of a split workbook, lowincome.ingest.parts):
+"""Reading a streamed sheet from a row on (the second reader of a split workbook, lowincome.speedups.two_cores):
 the rows are exactly those a reader from the top gives from that row on, numbered the same."""
 
 from __future__ import annotations

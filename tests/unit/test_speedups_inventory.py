@@ -35,12 +35,6 @@ MACROS = ROOT / "dbt_project" / "macros"
 # dbt's documented customisation points ("Custom schemas", "Custom aliases", "Custom databases")
 DOCUMENTED_OVERRIDES = {"generate_schema_name", "generate_alias_name", "generate_database_name"}
 SELF_NAMES = {"self", "cls"}
-# Found today and being moved into lowincome.speedups or removed (issue 26); the list only shrinks:
-# a finding not listed here fails, and so does an entry that is no longer found.
-BEING_MOVED = {
-    "include/lowincome/ingest/parser.py: calls exec()",
-    "include/lowincome/ingest/parts.py: calls os.fork()",
-}
 
 
 def _modules() -> list[Path]:
@@ -109,11 +103,8 @@ def patches_in(path: Path) -> list[str]:
 
 def test_no_third_party_internals_are_replaced_outside_speedups():
     found = [line for path in _modules() for line in patches_in(path)]
-    kinds = {re.sub(r":\d+:", ":", line) for line in found}
-    new = sorted(line for line in found if re.sub(r":\d+:", ":", line) not in BEING_MOVED)
-    assert not new, ("patches of third-party internals belong in lowincome.speedups (one switch, "
-                     "listed in speedups.PATCHES):\n" + "\n".join(new))
-    assert not BEING_MOVED - kinds, f"moved or gone, take it off BEING_MOVED: {sorted(BEING_MOVED - kinds)}"
+    assert not found, ("patches of third-party internals belong in lowincome.speedups (one switch, "
+                       "listed in speedups.PATCHES):\n" + "\n".join(found))
 
 
 def test_the_scan_finds_the_patches_it_is_meant_to_find(tmp_path):

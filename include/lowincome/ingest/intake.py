@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
+from lowincome import speedups
 from lowincome.config import Settings
 from lowincome.display import printable
 from lowincome.ingest import load_tables
@@ -26,10 +27,10 @@ from lowincome.ingest.load_tables import IngestRun
 from lowincome.ingest.loader import earlier_copy
 from lowincome.ingest.names import contradiction, display_name, hint_from_name, in_scope
 from lowincome.ingest.parser import RowStream
-from lowincome.ingest.parts import HelperFailed, rows_in_two
 from lowincome.ingest.readers import Table, open_table, split
 from lowincome.ingest.reasons import FileRejected, reason
 from lowincome.ingest.storage import archive, sha256_of
+from lowincome.speedups.two_cores import HelperFailed, rows_in_two
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,8 @@ def _load(item: dict, table: Table, cfg: Settings, conn: psycopg.Connection, run
     load_tables.create(conn, name, stream.load_columns, run)
     rows = None
     try:
-        second = split(table)   # a big CSV or sheet: its second half is parsed by a second process
+        # a big CSV or sheet, with the speed-ups on: its second half is parsed by a second process
+        second = split(table) if speedups.enabled() else None
         rows = stream.rows() if second is None else rows_in_two(stream, cfg.warehouse_url(), name, second)
         load_tables.copy_rows(conn, name, stream.load_columns, rows)
     except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours

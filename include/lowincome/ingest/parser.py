@@ -4,10 +4,10 @@ Not data (and not counted in rows_read): blank rows, a unit row right under the 
 rows and signature footers (填表人…). The county and year of the file are counted while the rows
 stream past, so a file is read once.
 
-This is the hot loop of the whole platform (every cell of every file), so the per-row normalisation is
-compiled once per file into one function with the common case inline (a text cell that is already
-ASCII costs an ``isascii`` and a ``strip``); only columns that need more (万元 scaling, dates, ID
-numbers) call out to :mod:`lowincome.ingest.cells`.
+This is the hot loop of the whole platform (every cell of every file): the per-row normalisation is
+chosen once per file, one small function per column (a text cell that is already ASCII costs an
+``isascii`` and a ``strip``); columns that need more (万元 scaling, dates, ID numbers) use
+:mod:`lowincome.ingest.cells`. :mod:`lowincome.speedups.row_code` writes it out as one function.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from lowincome import speedups
 from lowincome.ingest import cells as cell_rules
 from lowincome.ingest.headers import column_units_from_row, is_unit_row
 from lowincome.ingest.readers import Table
-from lowincome.pseudonym import SEPARATOR
 
 NOT_DATA = re.compile(r"^(全县|全市|全省|本页|本表|总)?(合计|总计|小计)|^(填表人|制表人|填报人|审核人|负责人|单位负责人|"
                       r"统计负责人|填报单位|填报日期|制表日期|联系电话|注[:：])")
@@ -64,58 +64,42 @@ def compile_normaliser(specs: list[tuple[int, str, Callable | None]],
 
     ``specs``: (position in the file row, kind, function) with kind ``text`` (trim, half-width),
     ``number`` (text, then thousands separators dropped) or ``call`` (the function does it all).
-    ``pseudonyms``: for each pseudonym column, the indexes (into ``specs``) of the values it hashes; a
-    blank part makes no pseudonym. With a hasher from :func:`lowincome.pseudonym.make_hasher` the HMAC
-    is written inline (its two keyed SHA-256 states copied per value), any other hasher is called.
-    The row is ``(row number, *values, *pseudonyms)``.
+    ``pseudonyms``: for each pseudonym column, the indexes (into ``specs``) of the values the hasher
+    hashes (a blank part makes no pseudonym: the hasher returns None). The row is
+    ``(row number, *values, *pseudonyms)``. With the speed-ups on, :mod:`lowincome.speedups.row_code`
+    writes the same function out as source, the common cases inline.
     """
-    namespace: dict = {"FW": cell_rules.FULL_WIDTH, "has_fw": cell_rules.HAS_FULL_WIDTH.search,
-                       "text_of": cell_rules.text_of, "plain": cell_rules.plain_number, "H": hasher,
-                       "SEP": SEPARATOR}
-    lines = ["def normalise(c, n):"]
-    names = []
-    for i, (position, kind, func) in enumerate(specs):
-        v = f"v{i}"
-        names.append(v)
-        if kind == "call":
-            namespace[f"f{i}"] = func
-            lines.append(f"    {v} = f{i}(c[{position}])")
-            continue
-        lines += [
-            f"    {v} = c[{position}]",
-            f"    if {v}.__class__ is str:",
-            f"        if not {v}.isascii() and has_fw({v}): {v} = {v}.translate(FW)",
-            f"        {v} = {v}.strip() or None",
-            f"    else: {v} = text_of({v})",
-        ]
-        if kind == "number":
-            lines.append(f"    if {v} is not None and ',' in {v}: {v} = plain({v})")
-    if names:
-        lines.append(f"    if not ({' or '.join(names)}): return None")
-    else:
-        lines.append("    return None")
-    states = getattr(hasher, "keyed_states", None)
-    if states is not None:
-        namespace["inner"], namespace["outer"] = states
-    for k, parts in enumerate(pseudonyms):
-        p = f"p{k}"
-        values = [f"v{i}" for i in parts]
-        if states is None:
-            lines.append(f"    {p} = H({', '.join(values)})")
-            names.append(p)
-            continue
-        # blank (None or "") parts make no key, as in make_hasher; values are str or None here
-        message = " + SEP + ".join(values)
-        lines += [
-            f"    if {' and '.join(values)}:",
-            f"        h = inner(); h.update(({message}).encode()); g = outer(); g.update(h.digest())",
-            f"        {p} = g.hexdigest()",
-            f"    else: {p} = None",
-        ]
-        names.append(p)
-    lines.append(f"    return (n, {', '.join(names)})")
-    exec("\n".join(lines), namespace)  # noqa: S102 - source built above from our own column specs only
-    return namespace["normalise"]
+    if speedups.enabled():
+        from lowincome.speedups.row_code import compiled_normaliser
+
+        return compiled_normaliser(specs, pseudonyms, hasher)
+    full_width, has_full_width = cell_rules.FULL_WIDTH, cell_rules.HAS_FULL_WIDTH.search
+    text_of, plain = cell_rules.text_of, cell_rules.plain_number
+
+    def text(value):
+        if value.__class__ is str:
+            if not value.isascii() and has_full_width(value):
+                value = value.translate(full_width)
+            return value.strip() or None
+        return text_of(value)
+
+    def number(value):
+        value = text(value)
+        return plain(value) if value is not None and "," in value else value
+
+    cells = tuple((position, func if kind == "call" else number if kind == "number" else text)
+                  for position, kind, func in specs)
+    keys = tuple(tuple(parts) for parts in pseudonyms)
+
+    def normalise(c: list, n: int) -> tuple | None:
+        values = [func(c[position]) for position, func in cells]
+        if not any(values):
+            return None
+        for parts in keys:
+            values.append(hasher(*[values[i] for i in parts]))
+        return (n, *values)
+
+    return normalise
 
 
 class RowStream:

@@ -53,7 +53,7 @@ MAX_FIELD_CHARS = MAX_LINE_CHARS
 # holds ~1.9 bytes of memory per byte of sheet XML: this bounds the reader's memory near 250 MB.
 STREAM_ABOVE = 128 * 1024**2
 CSV_DELIMITERS = (",", "\t", ";", "|")
-# A CSV (or a streamed sheet's XML) this big is parsed by two processes (lowincome.ingest.parts), each
+# A CSV (or a streamed sheet's XML) this big is parsed by two processes (lowincome.speedups.two_cores), each
 # from its half of the rows; below it the second process costs more than it saves (its start and its own
 # connection, ~0.1 s). Every streamed sheet is above it.
 SPLIT_ABOVE = 32 * 1024**2

@@ -1,5 +1,9 @@
 """A big file parsed on two cores: a forked helper reads the second half of the rows into the same load table.
 
+Part of :mod:`lowincome.speedups` (``LOWINCOME_SPEEDUPS=0``: every file is parsed by the process that
+reads it). A ``fork()`` inside an Airflow task is what it costs: kept because the big-file ingest
+targets depend on it (README, speed-ups).
+
 Parsing (reading, normalising, the pseudonyms' HMACs) is Python and takes one core; PostgreSQL's side of
 the ``COPY`` leaves the other one mostly idle. For a CSV where every line break ends a record
 (:func:`lowincome.ingest.readers.csv_split`) and for a streamed sheet (a helper inflates the sheet's XML
