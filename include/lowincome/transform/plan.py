@@ -63,7 +63,7 @@ PLAN_TASK_ID = "plan_build"
 BRANCH_TASK_ID = "skip_unplanned"
 TOGETHER_TASK_ID = "build_together"
 # A plan of at most this many models, seeds and snapshots is built by one dbt invocation (build_together),
-# not by a task per node: each node task starts dbt (~1 s) and is scheduled (a task process under a real
+# not by a task per node: each node task starts dbt and is scheduled (a task process under a real
 # executor), which is most of a small night's build (a one-file correction plans 3 models). A bigger plan
 # (a night of many counties' files: minutes of dbt work) keeps a task per node, retried alone on failure.
 TOGETHER_LIMIT = 8
@@ -337,7 +337,7 @@ def cross_model_tests(manifest: dict[str, Any]) -> dict[str, str]:
     A node's task runs the tests of that node alone (cosmos with dbt's ``cautious`` indirect selection:
     lowincome.transform.project). A test of a fact against a dimension built beside it can run only once
     both are built, so these run together in one dbt invocation after every node
-    (:func:`run_cross_model_tests`), not as a task each: ~3 s of dbt start per test saved, 23 tests.
+    (:func:`run_cross_model_tests`), not as a task each, which would start dbt once per test.
     """
     found = {}
     for uid, node in manifest["nodes"].items():

@@ -200,7 +200,7 @@ def render_config() -> RenderConfig:
     --select node``). A test of two relations (a relationship) is left out of the graph and out of its
     parents' tasks (``cautious`` indirect selection: execution_config); the DAG runs those after every
     node, in one dbt invocation (lowincome.transform.plan.run_cross_model_tests), instead of one task
-    (one dbt start, ~3 s) per test as cosmos's detached tests would. The marts are built by the
+    (one dbt start) per test as cosmos's detached tests would. The marts are built by the
     publishing DAG, not here.
     """
     _import_airflow_first()
@@ -240,22 +240,15 @@ def operator_args() -> dict[str, Any]:
 
 
 def execution_config(mode: str = "local") -> ExecutionConfig:
-    """How cosmos runs dbt, chosen by measuring ``build_warehouse`` through ``dag.test()`` on the test
-    fixture (2 counties x 4 years, the whole project incl. marts, 2 shared cores; a plain ``dbt build``
-    of it takes ~20 s):
+    """How cosmos runs dbt: local execution, one ``dbt build`` task per node with its own tests.
 
-    * local, one task per node + one per node's tests (108 tasks): 694 s
-    * local, one ``dbt build`` task per node with its tests (68 tasks): 563 s  <- chosen
-    * watcher (one ``dbt build`` producer + a sensor per node): hangs under ``dag.test()`` (the sensors
-      start before the producer); rewired so the sensors follow the producer: 330 s, but the producer
-      spends ~2 min pushing one XCom per dbt event, and a test with a long name (an accepted_values test of
-      the marts) exceeds Airflow's XCom key length and fails the whole build.
-
-    The local mode is the robust one, and a failing node's task retries alone. Its cost is per node (dbt
-    start-up, partial parse, task bookkeeping: ~4 s a node, most of a province-year's dbt time too), so
-    it is cut where it does not depend on the node: a build runs only the nodes with new input
+    Chosen against one task per node plus one per node's tests (more tasks, slower) and cosmos's
+    watcher mode (hangs under ``dag.test()``; rewired, it pushes an XCom per dbt event and fails on a
+    test name longer than Airflow's XCom key). The local mode is the robust one, and a failing node's
+    task retries alone. Its cost is per node (dbt start-up, partial parse, task bookkeeping), so it is
+    cut where it does not depend on the node: a build runs only the nodes with new input
     (lowincome.transform.plan), and each dbt start skips an ``inspect.stack()`` walk and writes no JSON
-    artifacts (lowincome.speedups.dbt_flags: 1.57 -> 1.06 s median per invocation of a small node).
+    artifacts (lowincome.speedups.dbt_flags). Measured: docs/decisions/0008-dbt-through-cosmos.md.
     """
     _import_airflow_first()
     from cosmos import ExecutionConfig

@@ -116,10 +116,10 @@ def run_dbt(cfg: Settings, args: list[str], env: dict[str, str] | None = None, *
     CLI and the tests call dbt from processes that do other work. ``in_process`` runs it through
     ``dbtRunner`` in this process instead, as cosmos runs the warehouse DAG's nodes
     (``InvocationMode.DBT_RUNNER``): for an Airflow task, where dbt is imported once per process, that
-    saves a Python start and dbt's imports (~2 s) per call. The environment the child would get is set
+    saves a Python start and dbt's imports per call. The environment the child would get is set
     for the call's duration and then put back; dbt's adapters are reset afterwards, as cosmos does. Run
-    so, a build writes no JSON artifacts (``--no-write-json``: the manifest twice and run_results, ~0.6 s
-    of a marts refresh; the failure is read from the result object, and the partial-parse file is still
+    so, a build writes no JSON artifacts (``--no-write-json``: the manifest twice and run_results, which
+    nobody reads; the failure is read from the result object, and the partial-parse file is still
     written).
     """
     argv, environment = dbt_command(cfg, args, env)
@@ -247,7 +247,7 @@ def build_docs(cfg: Settings, *, force: bool = False) -> Path:
     from the network (usage tracking) is off in dbt_project.yml and stripped here, so the page works
     with no network at all.
 
-    Generating costs a full parse, a compile of every node and the catalog queries (~20 s), whatever
+    Generating costs a full parse, a compile of every node and the catalog queries, whatever
     the night changed; the site only changes with the project or the warehouse's shape, so a night
     whose :func:`docs_fingerprint` matches the site's keeps it (``force`` regenerates).
     """
