@@ -76,8 +76,8 @@ def copy_rows(conn: psycopg.Connection, name: str, columns: list[str], rows: Ite
     False for a second writer, whose rows the first one's ANALYZE waits for).
 
     Binary COPY: a text value goes as its bytes with a length, so neither psycopg escapes it nor the
-    server parses delimiters and escapes (400,000 rows of 20 columns: 0.20 s of client CPU against
-    0.45-0.52 s, 0.62-0.67 s against 0.95-1.02 s in all). A NUL character fails it as it fails text
+    server parses delimiters and escapes (about half the client CPU of text COPY; measured:
+    benchmarks/RESULTS.md, history, run Q). A NUL character fails it as it fails text
     COPY (a DataError: the file is rejected as unreadable)."""
     statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
         ident(name), sql.SQL(", ").join(map(sql.Identifier, ["_source_row", *columns])))
@@ -88,8 +88,8 @@ def copy_rows(conn: psycopg.Connection, name: str, columns: list[str], rows: Ite
             write(row)
     # Validation's queries join the load table to raw: without statistics the planner takes a fresh
     # table for empty and picks nested loops that are quadratic in the file's rows. The row count and
-    # the join keys are what those plans need; the other columns are only scanned (13-18 ms against
-    # 3-5 ms for a 2,000-row file of 20 columns).
+    # the join keys are what those plans need; the other columns are only scanned, so analysing them
+    # would cost most of the ANALYZE for nothing.
     if analyze:
         present = {"_source_row", *columns}
         analyze_columns(conn, ident(name), [c for c in LOAD_TABLE_KEYS if c in present])

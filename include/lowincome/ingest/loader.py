@@ -496,11 +496,11 @@ def refresh_statistics(conn: psycopg.Connection, template_name: str, loaded: int
     STALE_SHARE since (raw only grows: its pages now against ``relpages``, which ANALYZE sets in the same
     transaction; the activity counters of ``pg_stat_user_tables`` lag behind the connection that wrote).
     An autovacuum sets ``relpages`` and ``reltuples`` too, and then the planner's sizes are current.
-    Analysing after every file instead cost ~0.3 s a file once the table held a province-year
-    (1,000,000 rows), and a night brings ~500 files.
+    Analysing after every file instead would cost a sample of the whole table per file, and a night
+    brings ~500 files.
 
-    Only :data:`PLANNER_COLUMNS` are analysed (the row and page counts are set all the same): on a
-    60,000-row register 0.07 s against 0.25 s for every column. The other columns' statistics, which only
+    Only :data:`PLANNER_COLUMNS` are analysed (the row and page counts are set all the same), a fraction
+    of the cost of every column (benchmarks/RESULTS.md, history, run Q). The other columns' statistics, which only
     the warehouse build's queries use, come from autovacuum's own ANALYZE: an ANALYZE of some columns leaves
     the table's count of changes since the last full one in place (checked on PostgreSQL 18), so
     autovacuum still analyses the whole table once 10% of it has changed.

@@ -55,7 +55,7 @@ STREAM_ABOVE = 128 * 1024**2
 CSV_DELIMITERS = (",", "\t", ";", "|")
 # A CSV (or a streamed sheet's XML) this big is parsed by two processes (lowincome.speedups.two_cores), each
 # from its half of the rows; below it the second process costs more than it saves (its start and its own
-# connection, ~0.1 s). Every streamed sheet is above it.
+# connection). Every streamed sheet is above it.
 SPLIT_ABOVE = 32 * 1024**2
 SPLIT_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "gb18030"})   # a line feed byte is always a line feed
 EXPLANATION_SHEET = "上报说明"

@@ -93,8 +93,8 @@ def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[F
     """Ingest every file waiting in ``folder`` now; one bad file never stops the others.
 
     Outcomes come back in the order the files arrived. What the process held before (the modules
-    ingestion imports) is frozen for the run (:mod:`lowincome.heap`): 30 small files cost 0.33 s of full
-    collections walking it, 0.06 s frozen.
+    ingestion imports) is frozen for the run (:mod:`lowincome.heap`), so full collections do not walk
+    it for every file (measured: benchmarks/RESULTS.md, section perfile).
     """
     outcomes: dict[int, FileOutcome] = {}
     items: list[dict] = []
@@ -312,8 +312,8 @@ def split_waves(batches: list[dict], parsed: object) -> dict:
 
     Every parsed county is in both waves, with no files in the one it sent nothing for: a wave mapped
     over an empty list leaves its tasks to be skipped in later scheduling passes (under ``dag.test()``
-    a 1 s sleep each; a scheduler loop each under a scheduler): a night of income corrections alone
-    waited ~2 s on an empty register wave. An empty batch costs a task instance that does nothing.
+    a 1 s sleep each; a scheduler loop each under a scheduler), which a night of income corrections
+    alone would wait on for its empty register wave. An empty batch costs a task instance that does nothing.
     """
     done = task_results(parsed)
     waves: dict[str, list[dict]] = {"registers": [], "dependents": []}
