@@ -2,11 +2,10 @@
 
 A night (``lowincome run``: Airflow, dbt, Great Expectations and cosmos in one process) or a folder of
 files (``lowincome ingest``) imports modules and builds caches that stay for the process's life: ~1
-million objects after a night's imports. Every full collection walked all of them (~0.6 s each on
-the bench machine; ~0.15 s with ingestion's imports alone), whatever the run had allocated since:
-13 of them in a fresh process's night, one or two in each later night, two in 30 small files. Frozen
-(``gc.freeze()``, as Airflow's DAG processor freezes its own heap), they are not walked; objects
-created afterwards are collected as before.
+million objects after a night's imports. Every full collection walked all of them, whatever the run
+had allocated since, and a fresh process's night runs a dozen. Frozen (``gc.freeze()``, as Airflow's
+DAG processor freezes its own heap), they are not walked; objects created afterwards are collected as
+before. Measured: benchmarks/RESULTS.md, sections incremental and perfile (runs AE, AF, AG).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def published_file(cfg: Settings, section: str, path: str) -> Path:
 async def signed_in(request: Request) -> None:
     """Airflow's own check of the caller's JWT: the ``Authorization: Bearer`` header, else the UI's cookie
     (as the core API reads them); 401/403 otherwise. Imported here, in the api-server only: every task
-    process loads the plugin (its listener) and would otherwise import the API's security (~0.5 s)."""
+    process loads the plugin (its listener) and would otherwise import the API's security for nothing."""
     from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
     from airflow.api_fastapi.core_api.security import resolve_user_from_token
 

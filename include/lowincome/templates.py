@@ -140,9 +140,8 @@ def raw_table_ddl(tpl: Template) -> str:
     evolve = "".join(f"alter table raw.{tpl.name} add column if not exists {col.strip()};\n"
                      for col in cols if "not null" not in col)
     # Cross-file validation looks households up by key (an income row must be in the register): equality
-    # probes only, so a hash index. The keys are HMACs, i.e. random: a btree took each 1,000,000-row
-    # register ~2x longer to insert into raw than a hash index (random page splits); an older warehouse's
-    # btree is replaced.
+    # probes only, so a hash index. The keys are HMACs, i.e. random: a btree splits a random page per
+    # inserted row (measured: benchmarks/RESULTS.md, history, run B); an older warehouse's btree is replaced.
     index = f"{tpl.name}_household_key_idx"
     keyed = (f"do $$ begin if exists (select 1 from pg_indexes where schemaname = 'raw' and indexname = "
              f"'{index}' and indexdef not like '%USING hash%') then drop index raw.{index}; end if; end $$;\n"
@@ -150,7 +149,7 @@ def raw_table_ddl(tpl: Template) -> str:
              if "household_key" in tpl.pseudonyms else "")
     # The relocation rule from_village_other_county probes the registers and the village lists of every
     # county by village code, once per relocation row: without an index each probe read all of
-    # raw.households (a province-year: 600 relocation rows took 114 s; with it, 5 ms). Village codes
+    # raw.households (measured: benchmarks/RESULTS.md, history, run C). Village codes
     # arrive grouped by village, so the btree grows in order.
     by_village = (f"create index if not exists {tpl.name}_village_code_idx on raw.{tpl.name} (village_code);\n"
                   if tpl.name in VILLAGE_LOOKUPS else "")

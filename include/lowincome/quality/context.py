@@ -5,8 +5,8 @@
   still reach stderr and pytest.
 * Usage statistics are off (``GX_ANALYTICS_ENABLED=false`` before the import, and
   ``analytics_enabled: false`` in expectations/great_expectations.yml): nothing leaves the machine.
-* Creating a context costs ~0.1-0.5 s and a SQLAlchemy engine a connection handshake, against ~540
-  files a night: both are cached per process (:func:`runner`, :func:`project_context`).
+* Creating a context is slow (it reads and checks its whole configuration) and a SQLAlchemy engine
+  costs a connection handshake, against ~540 files a night: both are cached per process (:func:`runner`, :func:`project_context`).
 
 Two contexts, on purpose:
 

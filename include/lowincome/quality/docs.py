@@ -104,8 +104,7 @@ def build_data_docs(cfg: Settings, *, full: bool = False) -> Path:
     Incremental: a validation result's page never changes once written (results are immutable), so a
     night renders only the results that have no page yet, the suite pages older than their suite's
     file and the index (with the speed-ups on, :mod:`lowincome.speedups.gx_docs`). GX's
-    full build renders every result ever stored (~30-250 ms each: a five-year warehouse holds
-    ~2,700), which made the cost of publishing grow with the history instead of with the night.
+    full build renders every result ever stored (a five-year warehouse holds ~2,700), which made the cost of publishing grow with the history instead of with the night.
     ``full`` (or a site without an index) renders everything, as after a GX upgrade.
     """
     site_root = cfg.docs_dir / "validation"

@@ -83,8 +83,8 @@ def serialized(gx_result: Any) -> str:
     """The text GX's validation results store writes for this result, without its second pass.
 
     The store's ``serialize`` dumps ``to_json_dict()`` through the marshmallow schema again, which
-    hands back the same structure (that dict is the schema's own output): the same JSON text for ~2/3
-    of the time (12 ms against 9 ms a file of the household register). ``tests/quality`` compares the
+    hands back the same structure (that dict is the schema's own output): the same JSON text, made
+    once instead of twice (measured: benchmarks/RESULTS.md, history, run T). ``tests/quality`` compares the
     two texts on stored results of every template.
     """
     return json.dumps(gx_result.to_json_dict(), indent=2, sort_keys=True)

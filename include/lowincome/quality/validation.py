@@ -118,7 +118,7 @@ def _connect(cfg: Settings) -> Iterator[psycopg.Connection]:
     """A read-only transaction on a pooled connection of the runner's engine (search_path ops, JIT off).
 
     Read-only by construction: validation must never change what it validates. Borrowed from the pool
-    GX validates through rather than opened per file (~5 ms a connection, ~540 files a night); the
+    GX validates through rather than opened per file (a handshake per file, ~540 files a night); the
     pool rolls the transaction back when the connection returns to it.
     """
     with runner(cfg).datasource.get_engine().connect() as pooled:
