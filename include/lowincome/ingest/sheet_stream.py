@@ -24,7 +24,7 @@ from typing import Any
 
 _CHUNK = 1 << 22
 # A row's body runs to the first </row>; written as runs of [^<] with possessive quantifiers, not a lazy
-# ".*?", which tries the end tag at every character: ~15% less time for the rows and cells of a register.
+# ".*?", which tries the end tag at every character (measured: benchmarks/RESULTS.md, history, run P).
 _ROW = re.compile(r"<row\b([^>]*?)(?:/>|>([^<]*+(?:<(?!/row>)[^<]*+)*+)</row>)")
 _ROW_NUMBER = re.compile(r'\br="(\d+)"')
 _ROW_NUMBER_BYTES = re.compile(rb'<row r="(\d+)"')

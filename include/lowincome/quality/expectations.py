@@ -167,8 +167,8 @@ class UnexpectedRowsCountExpectation(gxe_core.UnexpectedRowsExpectation):
     GX's own computes two metrics from the query, the rows (up to a limit) and their count: two scans
     of the load table for every cross-field and cross-file rule. The rows we need are fetched anyway,
     only for the rules that failed, by one union query (:mod:`lowincome.quality.validation`), so the
-    count is all GX has to compute: one scan per rule instead of two (measured: about a third of the
-    validation time of a 100,000-row household_income file).
+    count is all GX has to compute: one scan per rule instead of two (measured:
+    docs/decisions/0015-validation-in-the-warehouse.md).
     """
 
     metric_dependencies: ClassVar[tuple[str, ...]] = ("unexpected_rows_query.row_count",)
