@@ -22,7 +22,7 @@ from lowincome.assets import RAW, WAREHOUSE
 from lowincome.config import settings
 from lowincome.transform import execution_config, operator_args, profile_config, project_config, render_config
 
-# Why a task per node, and what it costs: lowincome.transform.project.execution_config.
+# Why a task per node, and what it costs: lowincome.transform.cosmos_config.execution_config.
 
 @dag(
     dag_id="build_warehouse",

@@ -17,7 +17,7 @@ import yaml
 from psycopg import sql
 
 from lowincome.templates import templates
-from lowincome.transform import project, sources
+from lowincome.transform import cosmos_config, project, sources
 
 PROJECT = Path(__file__).resolve().parents[2]
 DBT = PROJECT / "dbt_project"
@@ -112,7 +112,7 @@ def test_profiles_live_in_the_state_folder_private(cfg, tmp_path):
 def test_cosmos_profile_comes_from_the_airflow_connection(cfg):
     params = project.connection_params(cfg)
     with_password = f"postgresql://{params['user']}:pw@{params['host']}:{params['port']}/{params['dbname']}"
-    config = project.profile_config(dataclasses.replace(cfg, external_url=with_password))
+    config = cosmos_config.profile_config(dataclasses.replace(cfg, external_url=with_password))
     mapping = config.profile_mapping
     assert mapping.conn_id == "lowincome_warehouse"
     profile = mapping.profile
@@ -127,7 +127,7 @@ def test_a_warehouse_without_a_password_runs_dbt_with_the_projects_profile(cfg, 
     params = project.connection_params(cfg)
     url = f"postgresql://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
     local = dataclasses.replace(cfg, state_dir=tmp_path / "state", external_url=url)
-    config = project.profile_config(local)
+    config = cosmos_config.profile_config(local)
     assert config.profile_mapping is None
     assert config.profiles_yml_filepath == project.own_profiles_path(local)
     output = yaml.safe_load(config.profiles_yml_filepath.read_text())["lowincome"]["outputs"][config.target_name]
@@ -135,7 +135,7 @@ def test_a_warehouse_without_a_password_runs_dbt_with_the_projects_profile(cfg, 
     assert output["dbname"] == f"{{{{ env_var('LOWINCOME_DBT_DBNAME', '{params['dbname']}') }}}}"
     # a warehouse of its own file: another session writing its profile never redirects this one's dbt
     other = dataclasses.replace(local, external_url=url.rsplit("/", 1)[0] + "/another_warehouse")
-    assert project.profile_config(other).profiles_yml_filepath != config.profiles_yml_filepath
+    assert cosmos_config.profile_config(other).profiles_yml_filepath != config.profiles_yml_filepath
     project.write_profiles(other)
     assert yaml.safe_load(config.profiles_yml_filepath.read_text()) == {"lowincome": {
         "target": "local", "outputs": {"local": output}}}
@@ -146,8 +146,8 @@ def test_the_dag_renders_from_the_manifest(cfg):
 
     from lowincome.transform import ensure_manifest
 
-    assert project.render_config().load_method == LoadMode.DBT_MANIFEST
-    assert str(project.project_config(cfg).manifest_path) == str(ensure_manifest(cfg))
+    assert cosmos_config.render_config().load_method == LoadMode.DBT_MANIFEST
+    assert str(cosmos_config.project_config(cfg).manifest_path) == str(ensure_manifest(cfg))
 
 
 @pytest.mark.slow

@@ -25,12 +25,19 @@ from lowincome.display import printable
 from lowincome.ingest import load_tables
 from lowincome.ingest.load_tables import IngestRun
 from lowincome.ingest.loader import earlier_copy
-from lowincome.ingest.names import contradiction, display_name, hint_from_name, in_scope
+from lowincome.ingest.names import (
+    PROVINCE_CODE,
+    contradiction,
+    counties,
+    display_name,
+    hint_from_name,
+    in_scope,
+)
 from lowincome.ingest.parser import RowStream
 from lowincome.ingest.readers import Table, open_table, split
-from lowincome.ingest.reasons import FileRejected, reason
+from lowincome.ingest.reasons import FileRejected, as_rejection, reason, where_raised
 from lowincome.ingest.storage import archive, sha256_of
-from lowincome.speedups.two_cores import HelperFailed, rows_in_two
+from lowincome.speedups.two_cores import rows_in_two
 
 log = logging.getLogger(__name__)
 
@@ -78,48 +85,14 @@ def receipt_date(path: Path) -> str:
     return min(datetime.fromtimestamp(path.stat().st_mtime, local).date(), datetime.now(local).date()).isoformat()
 
 
-def as_rejection(err: BaseException) -> FileRejected | None:
-    """An exception raised while reading a file, as that file's rejection; None when it is not the file's
-    fault (the warehouse, memory, an interrupt) and must propagate.
-
-    A reader that trips over a strange file (a ValueError deep in a parser, a panic of the Rust workbook
-    reader, which Python sees as a BaseException) is the file's outcome, not a crash of the night.
-    """
-    if isinstance(err, FileRejected):
-        return err
-    if isinstance(err, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError | HelperFailed):
-        return None
-    if isinstance(err, psycopg.DataError):   # e.g. a NUL character, which PostgreSQL text cannot hold
-        return FileRejected("unreadable", detail="文件含有无法保存的字符（如空字符）")
-    if isinstance(err, psycopg.Error):
-        return None
-    return FileRejected("unreadable", detail="文件内容无法解析")
-
-
 def _or_raise(err: BaseException, name: str) -> FileRejected:
     rejection = as_rejection(err)
     if rejection is None:
         raise err
     if not isinstance(err, FileRejected):
         # the type only: a parser's message may quote a cell, and cells hold names and ID numbers
-        log.warning("cannot read %s: %s in %s", printable(name), type(err).__name__, _where(err))
+        log.warning("cannot read %s: %s in %s", printable(name), type(err).__name__, where_raised(err))
     return rejection
-
-
-def _where(err: BaseException) -> str:
-    """Where an exception was raised (file:line of the innermost frame), without its message."""
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}" if tb else "?"
-
-
-def describe(err: BaseException) -> str:
-    """An unexpected error for the operator, without cell values: the message only where it cannot quote
-    file content (our own errors, the operating system, the connection), else the type alone."""
-    safe = isinstance(err, RuntimeError | OSError | psycopg.OperationalError | psycopg.InterfaceError)
-    text = f"{type(err).__name__}: {err}" if safe else f"{type(err).__name__} at {_where(err)}"
-    return text.splitlines()[0][:300] if text else type(err).__name__
 
 
 def read_content(path: Path, hasher) -> list[tuple]:
@@ -138,8 +111,6 @@ def read_content(path: Path, hasher) -> list[tuple]:
 
 
 def in_scope_any(county_code: str) -> bool:
-    from lowincome.ingest.names import PROVINCE_CODE, counties
-
     return county_code in counties() or county_code == PROVINCE_CODE
 
 

@@ -29,11 +29,12 @@ from lowincome import heap, night_lock
 from lowincome.config import Settings, settings
 from lowincome.display import printable
 from lowincome.ingest import load_tables
-from lowincome.ingest.intake import describe, parse_file
+from lowincome.ingest.intake import parse_file
 from lowincome.ingest.landing import Arrival, arrivals, refuse_unsafe
 from lowincome.ingest.load_tables import IngestRun, cli_run
 from lowincome.ingest.loader import FileOutcome, finalise
 from lowincome.ingest.names import display_name, hint_from_name
+from lowincome.ingest.reasons import describe
 from lowincome.pseudonym import make_hasher
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ import psycopg
 from lowincome.ingest import load_tables
 from lowincome.ingest.parser import RowStream, RowTally
 from lowincome.ingest.readers import Split
-from lowincome.ingest.reasons import FileRejected
+from lowincome.ingest.reasons import FileRejected, NotTheFilesFault, as_rejection, describe
 
 CHECK_PARENT_EVERY = 1 << 16   # rows between the helper's checks that the process that forked it lives
 # Memory each helper of this process added: its peak RSS above the RSS it inherited at the fork (the pages
@@ -44,7 +44,7 @@ CHECK_PARENT_EVERY = 1 << 16   # rows between the helper's checks that the proce
 helper_growth_kib: list[int] = []
 
 
-class HelperFailed(RuntimeError):
+class HelperFailed(NotTheFilesFault):
     """The helper failed for a reason that is not the file's (the warehouse, memory, a signal)."""
 
 
@@ -137,8 +137,6 @@ def _helper_main(pipe: int, parent: int, stream: RowStream, url: str, load_table
         message: tuple[str, Any] = ("rows", (stream.tally, max(0, status_kib("VmHWM") - inherited)))
         code = 0
     except BaseException as err:  # noqa: BLE001 - everything goes back to the parent
-        from lowincome.ingest.intake import as_rejection, describe
-
         rejection = as_rejection(err)
         message = ("rejected", (rejection.code, rejection.params)) if rejection else ("failed", describe(err))
     try:

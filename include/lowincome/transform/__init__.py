@@ -3,15 +3,14 @@
 Importing this package does not import cosmos or Airflow; the cosmos configs import them when called.
 """
 
-from lowincome.transform.project import (
+from lowincome.transform.cosmos_config import (
     execution_config,
-    manifest_path,
     operator_args,
     profile_config,
     project_config,
     render_config,
-    write_profiles,
 )
+from lowincome.transform.project import manifest_path, write_profiles
 from lowincome.transform.runs import build_docs, ensure_manifest, run_dbt
 
 __all__ = [

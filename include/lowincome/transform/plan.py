@@ -7,7 +7,7 @@ starts with a plan (``plan_build``), and a branch upstream of every dbt task (``
 :func:`planned_tasks`) marks the tasks whose node is not in it skipped, so they never start. A node
 task started anyway (downstream of a planned node, which Airflow's branching leaves alone, or cleared
 by hand) checks the plan again and skips itself before dbt starts (``skip_unless_planned``, called by
-the tasks' ``pre_execute`` hook, ``project.before_node``). A plan of at most ``TOGETHER_LIMIT`` models,
+the tasks' ``pre_execute`` hook, ``cosmos_config.before_node``). A plan of at most ``TOGETHER_LIMIT`` models,
 seeds and snapshots (one county's correction: 3) is built by one ``dbt build`` in one task
 (:func:`build_together`) instead of a dbt start per node: all node tasks are then skipped.
 
@@ -52,7 +52,8 @@ from pathlib import Path
 from typing import Any
 
 from lowincome.config import Settings
-from lowincome.transform.project import MARTS_PATH
+from lowincome.transform.project import MARTS_PATH, TEST_COUNTIES_ENV
+from lowincome.transform.runs import ensure_manifest, run_dbt
 from lowincome.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -322,8 +323,6 @@ def announce(plan: BuildPlan) -> None:
 
 def build_everything(cfg: Settings, manifest_file: Path, args: list[str] | None = None) -> None:
     """One ``dbt build`` of the whole project outside Airflow, recorded like a build of the DAG."""
-    from lowincome.transform.runs import run_dbt
-
     plan = plan_build(cfg, manifest_file, scope="all", run_id="dbt build (outside Airflow)")
     run_dbt(cfg, ["build", *(args or [])])
     record_build(cfg, plan)
@@ -335,7 +334,7 @@ def cross_model_tests(manifest: dict[str, Any]) -> dict[str, str]:
     not the marts'.
 
     A node's task runs the tests of that node alone (cosmos with dbt's ``cautious`` indirect selection:
-    lowincome.transform.project). A test of a fact against a dimension built beside it can run only once
+    lowincome.transform.cosmos_config). A test of a fact against a dimension built beside it can run only once
     both are built, so these run together in one dbt invocation after every node
     (:func:`run_cross_model_tests`), not as a task each, which would start dbt once per test.
     """
@@ -349,8 +348,6 @@ def cross_model_tests(manifest: dict[str, Any]) -> dict[str, str]:
 
 
 def _current_manifest(cfg: Settings) -> Path:
-    from lowincome.transform.runs import ensure_manifest
-
     return ensure_manifest(cfg)
 
 
@@ -360,9 +357,6 @@ def run_cross_model_tests(cfg: Settings, plan: BuildPlan, manifest_file: Path | 
     plan's counties (``LOWINCOME_TEST_COUNTIES``); a failure raises UserError naming the first failing
     test. Returns the unique_ids run. ``in_process``: see :func:`lowincome.transform.run_dbt` (the DAG's
     task runs dbt in its own process, as cosmos runs the nodes)."""
-    from lowincome.transform.project import TEST_COUNTIES_ENV
-    from lowincome.transform.runs import run_dbt
-
     if plan.together:
         log.info("warehouse build #%s: the cross-model tests ran in %s", plan.build_id, TOGETHER_TASK_ID)
         return []
@@ -384,9 +378,6 @@ def build_together(cfg: Settings, plan: BuildPlan, manifest_file: Path | None = 
     it), its tests run and still hold up what reads it (dbt keeps a test ahead of its parent's children
     through an unselected parent). A failure raises UserError naming the first failing node. Returns the
     unique_ids selected (none unless the plan builds together)."""
-    from lowincome.transform.project import TEST_COUNTIES_ENV
-    from lowincome.transform.runs import run_dbt
-
     if not plan.together:
         return []
     manifest = load_manifest(manifest_file or _current_manifest(cfg))
