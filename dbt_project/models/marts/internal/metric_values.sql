@@ -1,4 +1,4 @@
--- The one place where every metric of the plan is computed (shared/docs/domain.md, "Definitions").
+-- The one place where every metric of the plan is computed (docs/domain.md, "Definitions").
 --
 -- County-year partial sums of each fact (of the large ones kept in tables, recomputed only where their
 -- inputs changed: partials/); those roll up through
