@@ -27,6 +27,8 @@ from psycopg import sql
 
 from lowincome.config import Settings
 from lowincome.display import printable
+from lowincome.ingest.landed import why_refused
+from lowincome.ingest.storage import sha256_of
 from lowincome.templates import templates
 
 # Per submission: what the ledger says against what the warehouse holds; then raw rows of no submission.
@@ -161,9 +163,6 @@ def _archive_violations(conn: psycopg.Connection, cfg: Settings, landing: list[P
 
 def _waiting_checksums(folders: list[Path], sizes: set[int]) -> set[str]:
     """SHA-256 of the files waiting in the landing folders, computed only for files of the sizes asked."""
-    from lowincome.ingest.landed import why_refused
-    from lowincome.ingest.storage import sha256_of
-
     found: set[str] = set()
     for folder in dict.fromkeys(Path(f) for f in folders):
         if not folder.is_dir():

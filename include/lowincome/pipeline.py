@@ -20,6 +20,7 @@ from lowincome import airflow_env, heap
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.night_lock import command_lock
+from lowincome.transform import ensure_manifest
 from lowincome.warehouse import ensure_ready
 
 NIGHTLY_DAGS = ("ingest_county_submissions", "build_warehouse", "publish_monitoring")
@@ -38,8 +39,6 @@ def prepare(cfg: Settings) -> None:
     ensure_ready(cfg)
     airflow_env.apply(cfg)
     airflow_env.migrate_metadata(cfg)
-    from lowincome.transform import ensure_manifest
-
     # The warehouse DAG renders from this manifest; building it here keeps DAG parsing cheap.
     ensure_manifest(cfg)
 

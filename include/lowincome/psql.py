@@ -18,6 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from lowincome.config import Settings
 from lowincome.errors import UserError
+from lowincome.warehouse import connect, ensure_ready
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -62,8 +63,6 @@ def psql_command(cfg: Settings, role: str | None, commands: list[str]) -> tuple[
 
 def run_psql(cfg: Settings, role: str | None, commands: list[str]) -> int:
     """Replace this process by psql (Ctrl-C, the pager and the exit code are psql's own)."""
-    from lowincome.warehouse import connect, ensure_ready
-
     ensure_ready(cfg)
     if role:
         with connect(cfg.warehouse_url()) as conn:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 
+from lowincome.warehouse import connect
+
 log = logging.getLogger(__name__)
 
 
 def record_run(dag_id: str, run_id: str, outcome: str | None) -> None:
     """Insert the run when it starts (outcome None), close it when it ends. Never raises:
     bookkeeping must not fail a night."""
-    from lowincome.warehouse import connect
-
     try:
         with connect() as conn:
             if outcome is None:

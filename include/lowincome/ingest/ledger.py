@@ -13,6 +13,7 @@ from functools import cache
 
 import psycopg
 
+from lowincome.config import settings
 from lowincome.display import printable
 from lowincome.errors import UserError
 from lowincome.ingest.names import PROVINCE_CODE, counties
@@ -126,8 +127,6 @@ def resolve_county(county: str | None) -> str | None:
 def first_years() -> dict[str, int]:
     """The first year each template is due, from the reporting calendar (the seed the completeness mart
     reads): project_funds (公告公示) starts with the plan, in 2013; a year before it is missing nothing."""
-    from lowincome.config import settings
-
     path = settings().dbt_project_dir / "seeds" / "reporting_calendar.csv"
     found: dict[str, int] = {}
     with path.open(encoding="utf-8", newline="") as handle:

@@ -34,6 +34,7 @@ from psycopg import sql
 from lowincome.config import Settings
 from lowincome.display import printable
 from lowincome.ingest import load_tables, storage
+from lowincome.ingest.feedback import write_feedback
 from lowincome.ingest.reasons import reason
 from lowincome.parsing import parses_sql
 from lowincome.templates import contract, template
@@ -437,8 +438,6 @@ def after_commit(conn: psycopg.Connection, cfg: Settings, item: dict, submission
     landing) are the file's own business: a step that fails leaves the file in landing, uncleared, for
     the next run, and says so in the outcome; the others' steps go on. Only a lost warehouse connection
     propagates (nothing else could succeed either)."""
-    from lowincome.ingest.feedback import write_feedback
-
     if item.get("load_table"):
         load_tables.drop(conn, item["load_table"])
     row = conn.execute("select status, reason_code, reason, file_name, sha256, received_at, rows_loaded, template "

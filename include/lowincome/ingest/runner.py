@@ -26,6 +26,7 @@ from pathlib import Path
 import psycopg
 
 from lowincome import heap, night_lock
+from lowincome.accounting import violations
 from lowincome.config import Settings, settings
 from lowincome.display import printable
 from lowincome.ingest import load_tables
@@ -36,6 +37,7 @@ from lowincome.ingest.loader import FileOutcome, finalise
 from lowincome.ingest.names import display_name, hint_from_name
 from lowincome.ingest.reasons import describe
 from lowincome.pseudonym import make_hasher
+from lowincome.warehouse import ensure_ready
 
 log = logging.getLogger(__name__)
 APPLICATION = "lowincome-ingest"
@@ -264,8 +266,6 @@ def plan_batches(run_id: str, landing: str | None = None, lock_holder: str | Non
     a file whose name names no county goes to the ``unknown`` group. Grouping only spreads the work:
     the content still decides the county, and the load serialises per county/template/year.
     """
-    from lowincome.warehouse import ensure_ready
-
     cfg = ensure_ready(cfg or settings())
     folder = Path(landing) if landing else cfg.landing_dir
     if not folder.is_dir():   # a wrong LOWINCOME_DATA_DIR or an unmounted share: not a night with nothing new
@@ -427,8 +427,6 @@ def check_batches(waves: dict, *results: object, cfg: Settings | None = None) ->
     if failed:
         raise RuntimeError(f"ingestion failed for {len(failed)} county batch(es): {', '.join(failed)}; "
                            "their files stay in landing for the next run (see the task logs)")
-    from lowincome.accounting import violations
-
     cfg = cfg or settings()
     # an archived copy of a file still waiting in this run's landing folder is in flight, not lost
     landing = {Path(i["path"]).parent for wave in ("registers", "dependents") for b in waves.get(wave, [])

@@ -26,7 +26,9 @@ from psycopg import sql
 from psycopg.types.json import Json
 
 from lowincome.config import Settings
+from lowincome.ingest.feedback import HEADER, STATUS_ZH, feedback_rows, neutralise
 from lowincome.ingest.names import PROVINCE_CODE, counties, sender_county
+from lowincome.ingest.storage import sha256_of
 from lowincome.portal import accounts, checking
 from lowincome.portal import calendar as cal
 from lowincome.portal.db import audit, connect
@@ -214,8 +216,6 @@ def create_app(cfg: Settings) -> FastAPI:
             return page(request, "check.html", upload=_upload(conn, upload_id, user), result=result)
 
     def _record(conn, user, token, path, result) -> int:
-        from lowincome.ingest.storage import sha256_of
-
         sha, size = sha256_of(path)
         return conn.execute(
             """insert into ops.portal_uploads (token, user_id, county_code, file_name, sha256, size_bytes, template,
@@ -238,8 +238,6 @@ def create_app(cfg: Settings) -> FastAPI:
         return found
 
     def _result_of(upload: dict) -> dict:
-        from lowincome.ingest.feedback import STATUS_ZH
-
         return {"template": upload["template"], "year": upload["year"], "rows_read": upload["rows_read"],
                 "verdict": upload["verdict"], "summary": upload["summary"], "findings": upload["findings"],
                 "warnings": upload["warnings"], "file_name": upload["file_name"],
@@ -316,8 +314,6 @@ def create_app(cfg: Settings) -> FastAPI:
 
     @app.get("/submissions/{submission_id}")
     def submission_page(request: Request, submission_id: int):
-        from lowincome.ingest.feedback import feedback_rows
-
         user = signed_in(request)
         with connect(cfg) as conn:
             found = _submission(conn, submission_id, user)
@@ -327,8 +323,6 @@ def create_app(cfg: Settings) -> FastAPI:
 
     @app.get("/submissions/{submission_id}/feedback.csv")
     def feedback_csv(request: Request, submission_id: int):
-        from lowincome.ingest.feedback import HEADER, feedback_rows, neutralise
-
         user = signed_in(request)
         with connect(cfg) as conn:
             _submission(conn, submission_id, user)

@@ -30,11 +30,16 @@ import psycopg.sql
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.ingest import load_tables
-from lowincome.ingest.feedback import SHOWN_CHARS, STATUS_ZH
+from lowincome.ingest.feedback import SHOWN_CHARS, STATUS_ZH, neutralise
+from lowincome.ingest.intake import parse_file
+from lowincome.ingest.loader import _find_uncastable
 from lowincome.ingest.names import safe_name, sender_county
+from lowincome.ingest.readers import check_zip
 from lowincome.ingest.reasons import FileRejected, reason
+from lowincome.ingest.runner import connect, validate_item
 from lowincome.ingest.storage import private_folder
-from lowincome.templates import templates
+from lowincome.pseudonym import make_hasher
+from lowincome.templates import template, templates
 
 SUFFIXES = (".csv", ".xlsx", ".xls")
 MAX_BYTES = int(os.environ.get("LOWINCOME_PORTAL_MAX_MB", "20")) * 1024 * 1024
@@ -89,8 +94,6 @@ def stage(cfg: Settings, name: str, chunks) -> tuple[str, Path]:
         if size == 0:
             raise Refused("文件为空（0字节），请重新导出后上报 / the file is empty")
         if path.suffix.lower() in (".xlsx",):
-            from lowincome.ingest.readers import check_zip
-
             try:
                 check_zip(path)
             except FileRejected as err:
@@ -121,10 +124,6 @@ def check(cfg: Settings, path: Path, explanation: str | None = None) -> dict[str
     Returns template, county_code, year, rows_read, verdict (loaded / rejected / duplicate), summary (the
     feedback's first line), findings (one dict per further line: row, column, value, reason, action,
     severity) and warnings (the number of warning lines not accepted by an explanation)."""
-    from lowincome.ingest.intake import parse_file
-    from lowincome.ingest.runner import connect, validate_item
-    from lowincome.pseudonym import make_hasher
-
     # The parse archives the original and validation stores its GX result for the Data Docs: both into the
     # portal's own data folder, never $DATA's (the night's archive and results are the night's alone)
     local = dataclasses.replace(cfg, data_dir=checks_dir(cfg))
@@ -233,9 +232,6 @@ def _feedback(conn: psycopg.Connection, item: dict, outcome: dict | None) -> dic
 def _uncastable(conn: psycopg.Connection, item: dict, table) -> list[tuple]:
     """The loader's safety net (a value raw's type cannot hold is a rejected row), on the load table,
     in a transaction rolled back: nothing is written anywhere."""
-    from lowincome.ingest.loader import _find_uncastable
-    from lowincome.templates import template
-
     with conn.transaction(force_rollback=True):
         conn.execute("create temp table _uncastable (source_row integer, column_name text, rule text, "
                      "reason text) on commit drop")
@@ -288,8 +284,6 @@ def _write_new(target: Path, data: bytes) -> None:
 
 def as_feedback_lines(result: dict) -> list[list[Any]]:
     """A check's result as the lines of the county's feedback file (:func:`feedback_rows`, neutralised)."""
-    from lowincome.ingest.feedback import neutralise
-
     name = result["file_name"]
     lines = [[name, "", "", "", result["summary"], result["status_zh"]]]
     lines += [[name, f["row"] if f["row"] is not None else "", f["column"], f["value"], f["reason"], f["action"]]

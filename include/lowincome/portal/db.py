@@ -7,6 +7,7 @@ from importlib import resources
 import psycopg
 
 from lowincome.config import Settings
+from lowincome.warehouse import ensure_ready
 
 APPLICATION = "lowincome-portal"
 LOCK_PORTAL_SCHEMA = 7311   # advisory: one creation of the portal's tables at a time
@@ -18,8 +19,6 @@ def connect(cfg: Settings) -> psycopg.Connection:
 
 def ensure_tables(cfg: Settings) -> None:
     """The warehouse as every command leaves it, plus the portal's tables (idempotent)."""
-    from lowincome.warehouse import ensure_ready
-
     ensure_ready(cfg)
     with connect(cfg) as conn, conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_PORTAL_SCHEMA,))

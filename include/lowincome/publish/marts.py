@@ -11,6 +11,7 @@ from datetime import datetime
 
 from lowincome.config import Settings
 from lowincome.publish.disclosure import build_audited_marts
+from lowincome.transform.plan import built_as_project
 from lowincome.warehouse import connect
 
 MARTS_SELECTOR = "path:models/marts"
@@ -32,8 +33,6 @@ def refresh_marts(cfg: Settings, published_at: datetime | None = None, *, in_pro
     environment variable when that changes. ``in_process``: see :func:`lowincome.transform.run_dbt` (the
     publishing DAG's task runs dbt in its own process).
     """
-    from lowincome.transform.plan import built_as_project
-
     env = {}
     if published_at is not None:
         if published_at.tzinfo is None:

@@ -48,6 +48,7 @@ from psycopg.rows import dict_row
 
 from lowincome.config import Settings, redact, settings
 from lowincome.errors import UserError
+from lowincome.warehouse import connect, ensure_server
 
 AGENCY = "ZJ_LOWINCOME"
 VERSION = "1.0.0"
@@ -391,8 +392,6 @@ def _check_out(out: Path) -> None:
 
 def export_sdmx(out: Path, as_of: datetime | None = None, cfg: Settings | None = None) -> Export:
     """Write the publication (now, or as it stood at ``as_of``) to ``out`` as SDMX-CSV 2.0 + structure."""
-    from lowincome.warehouse import connect, ensure_server
-
     cfg = cfg or settings()
     if as_of is not None and as_of.tzinfo is None:
         raise UserError("give --as-of with its zone, e.g. 2018-04-30T18:00+08:00")
