@@ -33,6 +33,7 @@ from typing import Any
 from lowincome.ingest.headers import HEADER_SCAN_ROWS, MAX_COLUMNS, HeaderMatch, find_header, fold
 from lowincome.ingest.landed import open_landed
 from lowincome.ingest.reasons import FileRejected
+from lowincome.ingest.sheet_stream import Workbook
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -396,8 +397,6 @@ def _largest_sheet(path: Path) -> int:
 
 
 def _open_streamed(path: Path) -> Table:
-    from lowincome.ingest.sheet_stream import Workbook
-
     archive = zipfile.ZipFile(path)
     try:
         book = Workbook(archive)
