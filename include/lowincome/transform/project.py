@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -78,13 +80,9 @@ def docs_dir(cfg: Settings) -> Path:
 
 def dbt_executable() -> Path:
     """The ``dbt`` installed next to the running interpreter (the project's venv)."""
-    import sys
-
     candidate = Path(sys.executable).with_name("dbt")
     if candidate.exists():
         return candidate
-    import shutil
-
     found = shutil.which("dbt")
     return Path(found) if found else candidate
 

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 from lowincome.config import Settings
@@ -230,8 +231,6 @@ order by 1, 2, 6
 
 def docs_fingerprint(cfg: Settings) -> str:
     """sha256 of what the docs site is made of: dbt's version, the manifest and the catalog's shape."""
-    from importlib.metadata import version
-
     digest = hashlib.sha256(f"dbt-core {version('dbt-core')}\n".encode())
     digest.update(ensure_manifest(cfg).read_bytes())
     with connect(cfg.warehouse_url()) as conn:
