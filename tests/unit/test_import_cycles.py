@@ -5,7 +5,9 @@ names a ``lowincome`` module, at module level or inside a function (an import in
 still a dependency, only a later one), is an edge of the import graph. ``from lowincome.x import y``
 where ``y`` is a submodule is an edge to ``lowincome.x.y``; a package's ``__init__`` importing its
 own submodules is an edge like any other. The strongly connected components of more than one module
-(or a module importing itself) are the cycles; the test lists each one.
+(or a module importing itself) are the cycles; the test lists each one. A module that calls
+``importlib.import_module`` depends on every ``lowincome`` module it names in a string (the CLI's
+``COMMAND_MODULES``).
 
 ``KNOWN_CYCLES`` may only shrink: a listed cycle that is gone fails the test too, so the list is
 taken down when the cycle is.
@@ -45,8 +47,13 @@ def _imports(module: str, path: Path, modules: set[str]) -> set[str]:
             name = name.rpartition(".")[0]
         return name or None
 
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.Import):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    dynamic = any(isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
+                  == "import_module" for node in ast.walk(tree))
+    for node in ast.walk(tree):
+        if dynamic and isinstance(node, ast.Constant) and node.value in modules:
+            found.add(node.value)
+        elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "lowincome" and (target := known(alias.name)):
                     found.add(target)
@@ -137,14 +144,17 @@ def test_the_graph_sees_imports_inside_functions_and_submodules(tmp_path):
         "import lowincome.pkg.low.missing\n"         # not a module: the nearest one above it
         "def later():\n"
         "    from lowincome.pkg.lazy import thing\n"  # inside a function: still an edge
+        "    importlib.import_module(name)\n"
+        "NAMES = ('lowincome.pkg.dynamic', 'not.ours')\n"  # named for import_module
     )
     modules = {"lowincome.pkg", "lowincome.pkg.sub", "lowincome.pkg.other", "lowincome.pkg.low",
-               "lowincome.pkg.lazy", "lowincome.pkg.unused"}
+               "lowincome.pkg.lazy", "lowincome.pkg.dynamic", "lowincome.pkg.unused"}
     assert _imports("lowincome.pkg", source, modules) == {
-        "lowincome.pkg.sub", "lowincome.pkg.other", "lowincome.pkg.low", "lowincome.pkg.lazy"}
+        "lowincome.pkg.sub", "lowincome.pkg.other", "lowincome.pkg.low", "lowincome.pkg.lazy", "lowincome.pkg.dynamic"}
     graph = import_graph()
     assert "lowincome.transform.runs" in graph["lowincome.transform"]   # an __init__'s own submodule
     assert "lowincome.speedups" in graph["lowincome.ingest.intake"]     # from lowincome import speedups
+    assert "lowincome.publish.sdmx" in graph["lowincome.cli"]           # COMMAND_MODULES
 
 
 def test_tarjan_finds_cycles():
