@@ -42,8 +42,6 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
 
 from lowincome.config import Settings
 from lowincome.errors import UserError
@@ -271,6 +269,9 @@ class _Programme:
         self.upper[index] = max(self.upper[index], self.lower[index])
 
     def _matrices(self) -> None:
+        # SciPy here, not at import: it would cost every `lowincome` command half a second
+        from scipy.sparse import coo_matrix
+
         lo, hi = np.array(self.lower), np.array(self.upper)
         self.free = np.flatnonzero(hi - lo > EPS)
         column = {int(v): j for j, v in enumerate(self.free)}
@@ -311,6 +312,8 @@ class _Programme:
             for index, cap in caps.items():
                 low, high = bounds[self.column[index]]
                 bounds[self.column[index]] = (low, cap if high is None else min(high, cap))
+        from scipy.optimize import linprog
+
         c = np.zeros(len(self.free))
         for index, weight in weights.items():
             c[self.column[index]] = weight
