@@ -505,7 +505,9 @@ def _card(t: _Targets, tid: str) -> TargetCard:
     if not t.years(tid):
         card.reason = "No figures published yet."
         return card
-    card.trend, card.trend_threshold = _trend_dataset(t, tid)
+    trend, threshold = _trend_dataset(t, tid)
+    if trend.rows:   # a target judged county by county only (D1) has no group figures to draw
+        card.trend, card.trend_threshold = trend, threshold
     level = t.total_level(tid)
     for year in t.years(tid):
         counties = _county_dataset(t, tid, year)
