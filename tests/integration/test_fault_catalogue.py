@@ -40,7 +40,7 @@ from fixtures.ingest_support import accounting_holds, feedback_lines, ingest, re
 from psycopg import sql
 
 TEMPLATES = ("households", "household_income", "relocations", "program_participation", "villages",
-             "county_indicators", "province_indicators")
+             "county_indicators", "province_indicators", "project_funds")
 
 # --- row builders for the templates county_files.py has none for ----------------------------------
 
@@ -63,6 +63,14 @@ def indicators(county: str, year: int = YEAR) -> list[dict[str, Any]]:
              "microcredit_loans_outstanding": 2000000.0, "housing_need_households": 50,
              "housing_aided_households": 30, "rural_road_km": 12.5, "village_bus_access_pct": 95.0,
              "water_safety_people": 3000, "rural_edu_med_share_pct": 20.0}]
+
+
+def projects(n: int, county: str, year: int = YEAR) -> list[dict[str, Any]]:
+    """County-wide projects (no village: the optional column is blank), announced in March, half paid."""
+    return [{"county_code": county, "year": year, "project_id": f"XM{year}{i:03d}", "project_name": f"产业扶贫项目{i}",
+             "project_type": "产业发展", "village_code": None, "fund_source": "省级", "amount_allocated": 100000.0,
+             "amount_disbursed": 50000.0, "beneficiary_households": 20, "announced_on": f"{year}-03-01",
+             "announcement_ends_on": f"{year}-03-08"} for i in range(1, n + 1)]
 
 
 def income_rows(ids: list[int], county: str) -> list[dict[str, Any]]:
@@ -533,6 +541,20 @@ CASES: list[Case] = [
          csv_of(spoil(villages(3, county="330624"), 0, has_mutual_aid_fund="有"), "villages"),
          "rejected", "too_many_bad_rows", (3, 0, 3), too_many(1, 3),
          bad={2: ("has_mutual_aid_fund", "type_bool", "“资金互助会”应填“是”或“否”")}),
+
+    # --- project funds (公告公示): the money rules reject the row, a file without the optional columns loads ----
+    Case("pf-disbursed-over-allocated", "project_funds", "331081_project_funds_2014.csv",
+         csv_of(spoil(projects(10, "331081"), 3, amount_disbursed=150000.0), "project_funds"),
+         "loaded", None, (10, 9, 1), bad={5: ("amount_disbursed", "disbursed_le_allocated", "已拨付资金不能大于安排资金")}),
+    Case("pf-announcement-ends-before-it-starts", "project_funds", "331082_project_funds_2014.csv",
+         csv_of(spoil(projects(10, "331082"), 5, announcement_ends_on="2014-02-20"), "project_funds"),
+         "loaded", None, (10, 9, 1),
+         bad={7: ("announcement_ends_on", "announcement_ends_after_start", "公示期满日期不能早于公示日期")}),
+    Case("pf-without-optional-columns", "project_funds", "331122_project_funds_2014.csv",
+         csv_of(projects(5, "331122"), "project_funds",
+                columns=["county_code", "year", "project_id", "project_name", "project_type", "fund_source",
+                         "amount_allocated", "amount_disbursed"]),
+         "loaded", None, (5, 5, 0)),
 
     # --- county and province indicators: one row each, so one bad row rejects the file ---------------
     Case("ci-percentage-over-100", "county_indicators", "330681_county_indicators_2014.csv",
