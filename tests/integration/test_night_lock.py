@@ -23,9 +23,11 @@ from lowincome.ingest import runner
 
 
 @pytest.fixture
-def python_sigint():
-    """SIGINT raising KeyboardInterrupt, as in a `lowincome` process: an earlier test's in-process Airflow
-    run may have left another handler in this one (its supervisor resets SIGINT to SIG_DFL)."""
+def python_sigint(monkeypatch):
+    """SIGINT raising KeyboardInterrupt, as in a `lowincome` process (an earlier test's in-process Airflow
+    run may have left another handler in this one), and no os._exit of the test session: a watcher whose
+    interrupt was not acted on fails the test instead of ending pytest after 30 s."""
+    monkeypatch.setattr(night_lock, "EXIT_AFTER", 3600.0)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
@@ -46,8 +48,9 @@ def test_a_terminated_lock_connection_interrupts_the_command_at_once(empty_wareh
     with pytest.raises(night_lock.LockLost, match="warehouse lock was lost .*; this run stopped"):  # noqa: PT012
         with night_lock.command_lock(url, "lowincome run"):
             terminated.append(value(empty_warehouse, "select backend_pid from ops.ingest_lock"))
-            _terminate_lock_backend(url)
-            time.sleep(300)   # the night's work: the watcher interrupts it
+            # an administrator, elsewhere, while the night works: the watcher interrupts the work
+            threading.Thread(target=_terminate_lock_backend, args=(url,), daemon=True).start()
+            time.sleep(120)
     _wait_until_gone(url, terminated[0])   # pg_terminate_backend only signals: its locks go when it has exited
     # the lock is free again, and the dead holder no longer counts
     with night_lock.command_lock(url, "lowincome ingest") as holder:
