@@ -265,6 +265,7 @@ def _without_county(warehouse, county: str):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not speedups.enabled(), reason="tests scoped to a build's counties are a speed-up: off with LOWINCOME_SPEEDUPS=0")
 def test_cross_model_tests_run_together_on_the_plan_and_its_counties(built_warehouse):
     """run_cross_model_tests: every relationship test in a build of everything, one dbt invocation; in a
     build of some counties, the planned tests on those counties' rows of the child relation."""
@@ -287,6 +288,7 @@ def test_cross_model_tests_run_together_on_the_plan_and_its_counties(built_wareh
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not speedups.enabled(), reason="tests scoped to a build's counties are a speed-up: off with LOWINCOME_SPEEDUPS=0")
 def test_a_small_plan_is_built_together_with_its_tests_on_its_counties(built_warehouse):
     """build_together: one dbt build of the planned nodes and tests (relationships included), reading the
     plan's counties; the cross-model task then has nothing left to run."""
