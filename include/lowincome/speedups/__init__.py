@@ -6,8 +6,8 @@ package. Each speed-up here is checked against the library versions it was writt
 installed on another version (slower, never wrong).
 
 The switch: ``LOWINCOME_SPEEDUPS=0`` (also ``off``, ``false``, ``no``) turns every one of them off,
-for the whole process: the libraries then run as shipped. CI runs the warehouse suites (integration,
-dbt, marts) on PostgreSQL 15 with the switch off, and everything on PostgreSQL 18 with it on.
+for the whole process: the libraries then run as shipped. CI runs dbt's tests and a whole night on
+PostgreSQL 15 with the switch off, and everything on PostgreSQL 18 with it on.
 The dbt half lives in ``dbt_project/macros/speedups/``: each macro there falls back to dbt's own
 implementation when the same variable is off.
 
