@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from dbt_common import behavior_flags
 
+from lowincome import speedups
 from lowincome.speedups import dbt_flags as inprocess
 
 FLAG = {"name": "some_flag", "default": False, "description": "a flag without a source of its own"}
@@ -30,6 +31,7 @@ def _from_a_deep_stack(depth: int) -> str:
     return _source() if depth == 0 else _from_a_deep_stack(depth - 1)
 
 
+@pytest.mark.skipif(not speedups.enabled(), reason="the speed-ups are off (LOWINCOME_SPEEDUPS=0): nothing is installed")
 def test_the_installed_lookup_names_the_same_module_as_dbts(shipped):
     original = shipped.__dict__["_default_source"]
     before = _from_a_deep_stack(40)
