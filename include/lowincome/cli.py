@@ -335,18 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
     wk.set_defaults(func=cmd_worker)
 
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as err:
-            if err.name is not None and name.startswith(err.name):
-                continue   # not in this tree yet (see COMMAND_MODULES)
-            raise
-        module.add_commands(sub)
+        importlib.import_module(name).add_commands(sub)
     return parser
 
 
 # Commands that live with their own code: each module has add_commands(sub), which adds its subparsers.
-# (A module not yet in the tree is skipped; an import error inside one that exists is raised.)
 COMMAND_MODULES = (
     "lowincome.portal.commands",   # lowincome portal, lowincome portal-user
     "lowincome.publish.sdmx",      # lowincome export sdmx
