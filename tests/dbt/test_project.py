@@ -16,6 +16,7 @@ import pytest
 import yaml
 from psycopg import sql
 
+from lowincome.quality.policy import policy
 from lowincome.templates import templates
 from lowincome.transform import cosmos_config, project, sources
 
@@ -55,6 +56,8 @@ def test_relocation_types_seed_covers_the_contract():
         quota = {row["relocation_type"]: int(row["land_quota_m2_per_person"]) for row in csv.DictReader(handle)}
     assert set(quota) == set(templates()["relocations"].column("relocation_type").values)
     assert quota["地质灾害隐患"] == 80 and quota["高山远山"] == 40
+    # the validation warns against the same quota for every type (R3 judges every type by the seed)
+    assert policy().threshold("land_quota_m2_per_person") == quota
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from lowincome.generator.economy import BASE_YEAR, Economy, Stream, benchmark_ra
 from lowincome.generator.names import id_numbers, person_names, settlement_sites
 from lowincome.generator.villages import VillageRoster
 from lowincome.generator.writers import Table, table_from_columns
+from lowincome.quality.policy import policy
 
 HOUSEHOLDS_AT_FULL_SCALE = 1_000_000
 RELOCATED_PERSONS_AT_FULL_SCALE = 60_000
@@ -40,7 +41,8 @@ MICROCREDIT = PROGRAMS.index("小额贷款")
 
 RELOCATION_TYPES = ("地质灾害隐患", "高山远山", "水库库区", "连家渔船", "其他")
 SETTLEMENT_TYPES = ("县城", "中心镇", "小城镇", "中心村")
-LAND_QUOTA = {"地质灾害隐患": 80.0, "高山远山": 40.0}
+# housing land quota per person by relocation type: the reviewed policy the validation checks
+LAND_QUOTA = {kind: float(m2) for kind, m2 in policy().threshold("land_quota_m2_per_person").items()}
 
 
 def initial_households(county: County, scale: float) -> int:
@@ -375,7 +377,7 @@ class HouseholdPanel:
                 household_id = None
                 village = self.roster.codes[int(rng.integers(len(self.roster)))]
             kind = RELOCATION_TYPES[int(rng.choice(len(RELOCATION_TYPES), p=type_p))]
-            quota = LAND_QUOTA.get(kind, 60.0)
+            quota = LAND_QUOTA[kind]
             over = rng.random() < 0.05
             per_person = quota * (1.0 + 0.3 * rng.random()) if over else quota * (0.6 + 0.4 * rng.random())
             full = rng.random() < 0.88
