@@ -24,6 +24,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 # Section name -> module; each module has run(bench) -> list[Result] and needs(bench) -> str | None.
 MODULES = {
     "ingest": "benchmarks.throughput",
+    "sqlnormalise": "benchmarks.sql_normalise",
     "perfile": "benchmarks.per_file",
     "memory": "benchmarks.memory",
     "night": "benchmarks.night",
