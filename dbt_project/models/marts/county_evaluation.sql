@@ -35,10 +35,10 @@ weights as not materialized (
 
 classes (evaluation_class, class_zh, class_en) as (
     values
-        ('group12', '12县', 'the 12 counties'),
-        ('group29_other', '29县中其余县', 'the other counties of the 29'),
-        ('developed', '发达地区县', 'developed-area counties'),
-        ('other', '其他县', 'the other counties')
+    ('group12', '12县', 'the 12 counties'),
+    ('group29_other', '29县中其余县', 'the other counties of the 29'),
+    ('developed', '发达地区县', 'developed-area counties'),
+    ('other', '其他县', 'the other counties')
 ),
 
 counties as (
@@ -57,7 +57,11 @@ counties as (
 ),
 
 labels as (
-    select plan, id as target_id, min(label_zh) as label_zh, min(label_en) as label_en
+    select
+        plan,
+        id as target_id,
+        min(label_zh) as label_zh,
+        min(label_en) as label_en
     from {{ ref('targets') }}
     group by plan, id
 ),
@@ -108,10 +112,11 @@ judged as (
             when not a.met then round(d.distance, 3)
         end as distance
     from attainment as a
-    inner join counties as c on c.county_code = a.geography_code
+    inner join counties as c on a.geography_code = c.county_code
     left join criterion_distances as d
-        on d.plan = a.plan and d.target_id = a.target_id and d.geography_code = a.geography_code
-        and d.year = a.year
+        on
+            a.plan = d.plan and a.target_id = d.target_id and a.geography_code = d.geography_code
+            and a.year = d.year
     where a.criteria_n > 0
 ),
 
@@ -122,7 +127,8 @@ weighted as (
         coalesce((
             select w.weight
             from weights as w
-            where w.plan = j.plan and w.target_id in (j.target_id, '*')
+            where
+                w.plan = j.plan and w.target_id in (j.target_id, '*')
                 and (w.evaluation_class = j.evaluation_class or w.evaluation_class is null)
             order by (w.target_id = '*'), (w.evaluation_class is null)
             limit 1
@@ -152,7 +158,8 @@ county_years as (
 scored as (
     select
         cy.*,
-        case when cy.weight_scored > 0 then round(100 * cy.weighted_attainment / cy.weight_scored, 1) end as score,
+        case when cy.weight_scored > 0 then round(100 * cy.weighted_attainment / cy.weight_scored, 1) end
+            as score,
         case when cy.weight_total > 0 then round(100 * coalesce(cy.weight_scored, 0) / cy.weight_total, 1) end
             as weight_scored_pct
     from county_years as cy
@@ -188,7 +195,7 @@ final as (
         w.unit::text as unit,
         w.comparison::text as comparison,
         w.threshold::numeric as threshold,
-        w.distance::numeric(4,3) as distance,
+        w.distance::numeric(4, 3) as distance,
         w.weight::numeric as weight,
         w.obs_status::text as obs_status,
         w.obs_conf::text as obs_conf,
@@ -199,8 +206,8 @@ final as (
         r.targets_not_met_n::integer as targets_not_met_n,
         r.targets_suppressed_n::integer as targets_suppressed_n,
         r.targets_no_data_n::integer as targets_no_data_n,
-        r.weight_scored_pct::numeric(4,1) as weight_scored_pct,
-        r.score::numeric(4,1) as score,
+        r.weight_scored_pct::numeric(4, 1) as weight_scored_pct,
+        r.score::numeric(4, 1) as score,
         r.rank_in_class::integer as rank_in_class,
         r.counties_ranked_n::integer as counties_ranked_n,
         r.counties_in_class_n::integer as counties_in_class_n,
@@ -208,9 +215,9 @@ final as (
         '{{ evaluation_formula_en() }}'::text as score_formula_en
     from weighted as w
     inner join ranked as r
-        on r.plan = w.plan and r.county_code = w.county_code and r.year = w.year
-    inner join classes as k on k.evaluation_class = w.evaluation_class
-    left join labels as l on l.plan = w.plan and l.target_id = w.target_id
+        on w.plan = r.plan and w.county_code = r.county_code and w.year = r.year
+    inner join classes as k on w.evaluation_class = k.evaluation_class
+    left join labels as l on w.plan = l.plan and w.target_id = l.target_id
 )
 
 select * from final

@@ -34,13 +34,42 @@ city_rows as (
 ),
 
 group_rows as (
-    select 'group29', 'group29', '29县', null, null, true, null::boolean, null, count(*)::integer
-    from counties where is_29
+    select
+        'group29' as geography_level,
+        'group29' as geography_code,
+        '29县' as geography_name,
+        null as city_code,
+        null as city_name,
+        true as is_29,
+        null::boolean as is_12,
+        null as area_type,
+        count(*)::integer as counties_n
+    from counties
+    where is_29
     union all
-    select 'group12', 'group12', '12县', null, null, true, true, null, count(*)::integer
-    from counties where is_12
+    select
+        'group12' as geography_level,
+        'group12' as geography_code,
+        '12县' as geography_name,
+        null as city_code,
+        null as city_name,
+        true as is_29,
+        true as is_12,
+        null as area_type,
+        count(*)::integer as counties_n
+    from counties
+    where is_12
     union all
-    select 'province', '330000', '浙江省', null, null, null, null, null, count(*)::integer
+    select
+        'province' as geography_level,
+        '330000' as geography_code,
+        '浙江省' as geography_name,
+        null as city_code,
+        null as city_name,
+        null as is_29,
+        null as is_12,
+        null as area_type,
+        count(*)::integer as counties_n
     from counties
 ),
 

@@ -10,11 +10,17 @@ geographies as not materialized (
 ),
 
 current_versions as (
-    select * from history where valid_to is null
+    select * from history
+    where valid_to is null
 ),
 
 first_published as (
-    select metric, geography_level, geography_code, year, min(valid_from) as first_published_at
+    select
+        metric,
+        geography_level,
+        geography_code,
+        year,
+        min(valid_from) as first_published_at
     from history
     group by metric, geography_level, geography_code, year
 ),
@@ -55,10 +61,11 @@ final as (
         v.valid_from as published_at
     from with_previous_year as v
     left join geographies as g
-        on g.geography_level = v.geography_level and g.geography_code = v.geography_code
+        on v.geography_level = g.geography_level and v.geography_code = g.geography_code
     inner join first_published as f
-        on f.metric = v.metric and f.geography_level = v.geography_level
-        and f.geography_code = v.geography_code and f.year = v.year
+        on
+            v.metric = f.metric and v.geography_level = f.geography_level
+            and v.geography_code = f.geography_code and v.year = f.year
 )
 
 select * from final

@@ -21,7 +21,11 @@ counties as (
 ),
 
 villages as (
-    select village_code, year, village_name from {{ ref('dim_village') }}
+    select
+        village_code,
+        year,
+        village_name
+    from {{ ref('dim_village') }}
 ),
 
 final as (
@@ -36,9 +40,10 @@ final as (
         p.village_code::text as village_code,
         v.village_name::text as village_name,
         p.fund_source::text as fund_source,
-        p.amount_allocated::numeric(16,2) as amount_allocated,
-        p.amount_disbursed::numeric(16,2) as amount_disbursed,
-        (round(100 * p.amount_disbursed / nullif(p.amount_allocated, 0), 1))::numeric(5,1) as disbursement_rate_pct,
+        p.amount_allocated::numeric(16, 2) as amount_allocated,
+        p.amount_disbursed::numeric(16, 2) as amount_disbursed,
+        (round(100 * p.amount_disbursed / nullif(p.amount_allocated, 0), 1))::numeric(5, 1)
+            as disbursement_rate_pct,
         p.beneficiary_households::integer as beneficiary_households,
         p.announced_on::date as announced_on,
         p.announcement_ends_on::date as announcement_ends_on,
@@ -49,8 +54,8 @@ final as (
         ))::boolean as disbursed_before_announcement_ended,
         p.vintage::timestamptz as vintage
     from projects as p
-    left join counties as c on c.county_code = p.county_code
-    left join villages as v on v.village_code = p.village_code and v.year = p.year
+    left join counties as c on p.county_code = c.county_code
+    left join villages as v on p.village_code = v.village_code and p.year = v.year
 )
 
 select * from final

@@ -24,21 +24,29 @@ counties as not materialized (
 ),
 
 pairs as (
-    select * from (values
-        ('processing_workers', 'processing_participants', 'processing_workers', 10.0,
-         '来料加工从业人员: 帮扶项目台账人数 vs 县级指标表',
-         'Processing workers: persons in programme participation vs the county indicator'),
-        ('processing_fees', 'processing_programme_income', 'processing_fees', 10.0,
-         '来料加工费: 帮扶项目台账收入 vs 县级指标表',
-         'Processing fees: programme income in participation records vs the county indicator'),
-        ('monitored_households', 'monitored_households_with_income', 'register_monitored_households', 0.0,
-         '有收入监测记录的农户 vs 登记表在册农户',
-         'Monitored households with income records vs monitored households in the register')
+    select * from (
+        values
+        (
+            'processing_workers', 'processing_participants', 'processing_workers', 10.0,
+            '来料加工从业人员: 帮扶项目台账人数 vs 县级指标表',
+            'Processing workers: persons in programme participation vs the county indicator'
+        ),
+        (
+            'processing_fees', 'processing_programme_income', 'processing_fees', 10.0,
+            '来料加工费: 帮扶项目台账收入 vs 县级指标表',
+            'Processing fees: programme income in participation records vs the county indicator'
+        ),
+        (
+            'monitored_households', 'monitored_households_with_income', 'register_monitored_households', 0.0,
+            '有收入监测记录的农户 vs 登记表在册农户',
+            'Monitored households with income records vs monitored households in the register'
+        )
     ) as p (check_id, left_metric, right_metric, tolerance_pct, description_zh, description_en)
 ),
 
 additive as (
-    select * from (values
+    select * from (
+        values
         ('relocated_persons'), ('relocated_households'), ('processing_workers'), ('processing_fees'),
         ('monitored_households_with_income'), ('register_monitored_households'), ('key_villages'),
         ('housing_need_households'), ('housing_aided_households'), ('mutual_aid_funds_new_since_2013'),
@@ -48,27 +56,39 @@ additive as (
 
 metric_pairs as (
     select
-        p.check_id, p.description_zh, p.description_en, p.tolerance_pct,
-        r.geography_level, r.geography_code, r.year,
-        p.left_metric as left_label, l.value as left_value,
-        p.right_metric as right_label, r.value as right_value,
+        p.check_id,
+        p.description_zh,
+        p.description_en,
+        p.tolerance_pct,
+        r.geography_level,
+        r.geography_code,
+        r.year,
+        p.left_metric as left_label,
+        l.value as left_value,
+        p.right_metric as right_label,
+        r.value as right_value,
         greatest(l.vintage, r.vintage) as vintage,
         (l.obs_conf <> 'F' or r.obs_conf <> 'F') as suppressed
     from pairs as p
-    inner join indicators as r on r.metric = p.right_metric and r.geography_level = 'county'
+    inner join indicators as r on p.right_metric = r.metric and r.geography_level = 'county'
     left join indicators as l
-        on l.metric = p.left_metric and l.geography_level = r.geography_level
-        and l.geography_code = r.geography_code and l.year = r.year
+        on
+            p.left_metric = l.metric and r.geography_level = l.geography_level
+            and r.geography_code = l.geography_code and r.year = l.year
 ),
 
 county_cells as (
-    select i.metric, i.year, m.geography_level, m.geography_code,
+    select
+        i.metric,
+        i.year,
+        m.geography_level,
+        m.geography_code,
         sum(i.value) as value_sum,
         bool_or(i.obs_conf <> 'F') as any_suppressed,
         max(i.vintage) as vintage
     from indicators as i
-    inner join additive as a on a.metric = i.metric
-    inner join members as m on m.county_code = i.geography_code and m.geography_level <> 'county'
+    inner join additive as a on i.metric = a.metric
+    inner join members as m on i.geography_code = m.county_code and m.geography_level <> 'county'
     where i.geography_level = 'county'
     group by i.metric, i.year, m.geography_level, m.geography_code
 ),
@@ -79,7 +99,9 @@ rollups as (
         t.metric || ': 汇总值 vs 各县之和' as description_zh,
         t.metric || ': the published total vs the sum of its counties' as description_en,
         0.0 as tolerance_pct,
-        t.geography_level, t.geography_code, t.year,
+        t.geography_level,
+        t.geography_code,
+        t.year,
         'sum of counties' as left_label,
         case when not c.any_suppressed then c.value_sum end as left_value,
         'published total' as right_label,
@@ -87,19 +109,21 @@ rollups as (
         greatest(t.vintage, c.vintage) as vintage,
         (t.obs_conf <> 'F') as suppressed
     from indicators as t
-    inner join additive as a on a.metric = t.metric
+    inner join additive as a on t.metric = a.metric
     inner join county_cells as c
-        on c.metric = t.metric and c.year = t.year
-        and c.geography_level = t.geography_level and c.geography_code = t.geography_code
+        on
+            t.metric = c.metric and t.year = c.year
+            and t.geography_level = c.geography_level and t.geography_code = c.geography_code
     where t.geography_level <> 'county'
 ),
 
 county_income as (
-    select i.year,
+    select
+        i.year,
         sum(i.value * c.rural_population_10k) / nullif(sum(c.rural_population_10k), 0) as weighted_income,
         max(i.vintage) as vintage
     from indicators as i
-    inner join counties as c on c.county_code = i.geography_code
+    inner join counties as c on i.geography_code = c.county_code
     where i.metric = 'farmers_per_capita_net_income' and i.geography_level = 'county' and i.value is not null
     group by i.year
 ),
@@ -111,7 +135,9 @@ province_income as (
         'Province rural per-capita net income vs the counties'' average weighted by rural population'
             as description_en,
         5.0 as tolerance_pct,
-        'province' as geography_level, '330000' as geography_code, p.year,
+        'province' as geography_level,
+        '330000' as geography_code,
+        p.year,
         'counties weighted by rural population' as left_label,
         round(c.weighted_income, 0) as left_value,
         'province_indicators' as right_label,
@@ -119,7 +145,7 @@ province_income as (
         greatest(p.vintage, c.vintage) as vintage,
         false as suppressed
     from indicators as p
-    inner join county_income as c on c.year = p.year
+    inner join county_income as c on p.year = c.year
     where p.metric = 'province_rural_per_capita_net_income'
 ),
 
@@ -146,9 +172,9 @@ final as (
         u.right_label::text as right_label,
         u.right_value::numeric as right_value,
         (u.left_value - u.right_value)::numeric as difference,
-        round(100 * (u.left_value - u.right_value) / nullif(u.right_value, 0), 1)::numeric(12,1)
+        round(100 * (u.left_value - u.right_value) / nullif(u.right_value, 0), 1)::numeric(12, 1)
             as relative_difference_pct,
-        u.tolerance_pct::numeric(4,1) as tolerance_pct,
+        u.tolerance_pct::numeric(4, 1) as tolerance_pct,
         (case
             when u.left_value is null or u.right_value is null then null
             when u.right_value = 0 then u.left_value = 0
@@ -157,7 +183,9 @@ final as (
         (case when u.suppressed then 'C' else 'F' end)::text as obs_conf,
         u.vintage::timestamptz as vintage
     from unioned as u
-    left join geographies as g on g.geography_level = u.geography_level and g.geography_code = u.geography_code
+    left join
+        geographies as g
+        on u.geography_level = g.geography_level and u.geography_code = g.geography_code
 )
 
 select * from final

@@ -2,15 +2,19 @@
 -- counties (R1), subsidy per person against the standard 8,400 = 5,600 to the household + 2,800
 -- county-level (R2), and housing land within the quota of 80 / 40 m2 per person (R3); the relocated by
 -- type (搬迁类型), by settlement mode (安置方式) and those whose old homestead was reclaimed (宅基地复垦).
-{% set breakdowns = ['type_geohazard', 'type_high_mountain', 'type_reservoir', 'type_fishing_boat', 'type_other', 'settled_county_town', 'settled_central_town', 'settled_small_town', 'settled_central_village'] %}
+{% set breakdowns = ['type_geohazard', 'type_high_mountain', 'type_reservoir', 'type_fishing_boat',
+                     'type_other', 'settled_county_town', 'settled_central_town', 'settled_small_town',
+                     'settled_central_village'] %}
 
 with indicators as not materialized (
     select * from {{ ref('indicator_values') }}
-    where metric in ('relocated_households', 'relocated_persons', 'relocation_subsidy_per_person',
-                     'relocation_household_subsidy_per_person', 'relocation_infra_subsidy_per_person',
-                     'relocation_land_quota_compliance', 'relocated_households_homestead_reclaimed')
-        or metric like 'relocated\_households\_type\_%' or metric like 'relocated\_persons\_type\_%'
-        or metric like 'relocated\_households\_settled\_%' or metric like 'relocated\_persons\_settled\_%'
+    where metric in (
+        'relocated_households', 'relocated_persons', 'relocation_subsidy_per_person',
+        'relocation_household_subsidy_per_person', 'relocation_infra_subsidy_per_person',
+        'relocation_land_quota_compliance', 'relocated_households_homestead_reclaimed'
+    )
+    or metric like 'relocated\_households\_type\_%' or metric like 'relocated\_persons\_type\_%'
+    or metric like 'relocated\_households\_settled\_%' or metric like 'relocated\_persons\_settled\_%'
 ),
 
 attainment as not materialized (
@@ -32,14 +36,17 @@ figures as (
         max(value) filter (where metric = 'relocated_households') as relocated_households,
         max(value) filter (where metric = 'relocated_persons') as relocated_persons,
         max(value) filter (where metric = 'relocation_subsidy_per_person') as subsidy_per_person,
-        max(value) filter (where metric = 'relocation_household_subsidy_per_person') as household_subsidy_per_person,
-        max(value) filter (where metric = 'relocation_infra_subsidy_per_person') as county_infra_subsidy_per_person,
+        max(value) filter (where metric = 'relocation_household_subsidy_per_person')
+            as household_subsidy_per_person,
+        max(value) filter (where metric = 'relocation_infra_subsidy_per_person')
+            as county_infra_subsidy_per_person,
         max(value) filter (where metric = 'relocation_land_quota_compliance') as land_within_quota_pct,
         {%- for code in breakdowns %}
         max(value) filter (where metric = 'relocated_households_{{ code }}') as households_{{ code }},
         max(value) filter (where metric = 'relocated_persons_{{ code }}') as persons_{{ code }},
         {%- endfor %}
-        max(value) filter (where metric = 'relocated_households_homestead_reclaimed') as households_homestead_reclaimed,
+        max(value) filter (where metric = 'relocated_households_homestead_reclaimed')
+            as households_homestead_reclaimed,
         {{ theme_row_flags() }}
     from indicators
     group by geography_level, geography_code, year
@@ -62,16 +69,22 @@ final as (
         {{ theme_key_columns('f') }},
         f.relocated_households::integer as relocated_households,
         f.relocated_persons::integer as relocated_persons,
-        (select threshold from targets where target_id = 'R1')::numeric(12,0) as persons_target_29_counties,
+        (
+            select targets.threshold from targets
+            where targets.target_id = 'R1'
+        )::numeric(12, 0) as persons_target_29_counties,
         v.persons_met::boolean as persons_met,
-        f.subsidy_per_person::numeric(12,0) as subsidy_per_person,
-        (select threshold from targets where target_id = 'R2')::numeric(12,0) as subsidy_standard,
-        f.household_subsidy_per_person::numeric(12,0) as household_subsidy_per_person,
-        5600::numeric(12,0) as household_subsidy_standard,
-        f.county_infra_subsidy_per_person::numeric(12,0) as county_infra_subsidy_per_person,
-        2800::numeric(12,0) as county_infra_subsidy_standard,
+        f.subsidy_per_person::numeric(12, 0) as subsidy_per_person,
+        (
+            select targets.threshold from targets
+            where targets.target_id = 'R2'
+        )::numeric(12, 0) as subsidy_standard,
+        f.household_subsidy_per_person::numeric(12, 0) as household_subsidy_per_person,
+        5600::numeric(12, 0) as household_subsidy_standard,
+        f.county_infra_subsidy_per_person::numeric(12, 0) as county_infra_subsidy_per_person,
+        2800::numeric(12, 0) as county_infra_subsidy_standard,
         v.subsidy_met::boolean as subsidy_met,
-        f.land_within_quota_pct::numeric(4,1) as land_within_quota_pct,
+        f.land_within_quota_pct::numeric(4, 1) as land_within_quota_pct,
         v.land_quota_met::boolean as land_quota_met,
         {{ theme_flag_columns('f') }},
         -- added by issue 24: by relocation type, by settlement mode, and 宅基地复垦
@@ -82,7 +95,7 @@ final as (
         f.households_homestead_reclaimed::integer as households_homestead_reclaimed
     from figures as f
     left join verdicts as v
-        on v.geography_level = f.geography_level and v.geography_code = f.geography_code and v.year = f.year
+        on f.geography_level = v.geography_level and f.geography_code = v.geography_code and f.year = v.year
 )
 
 select * from final

@@ -50,7 +50,8 @@ attainment_changes as (
         vintage,
         change_reason
     from attainment_versions
-    window version as (partition by plan, target_id, geography_level, geography_code, year order by valid_from)
+    window
+        version as (partition by plan, target_id, geography_level, geography_code, year order by valid_from)
 ),
 
 unioned as (

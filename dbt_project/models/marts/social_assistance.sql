@@ -6,9 +6,11 @@
 
 with indicators as not materialized (
     select * from {{ ref('indicator_values') }}
-    where metric in ('dibao_standard', 'dibao_min_topup', 'housing_need_households', 'housing_aided_households',
-                     'housing_aid_coverage', 'li_real_edu_med_share', 'li_edu_med_gap_to_local',
-                     'li_employment_rate')
+    where metric in (
+        'dibao_standard', 'dibao_min_topup', 'housing_need_households', 'housing_aided_households',
+        'housing_aid_coverage', 'li_real_edu_med_share', 'li_edu_med_gap_to_local',
+        'li_employment_rate'
+    )
 ),
 
 attainment as not materialized (
@@ -52,23 +54,23 @@ verdicts as (
 final as (
     select
         {{ theme_key_columns('f') }},
-        f.dibao_standard::numeric(10,0) as dibao_standard,
-        f.dibao_min_topup::numeric(10,0) as dibao_min_topup,
+        f.dibao_standard::numeric(10, 0) as dibao_standard,
+        f.dibao_min_topup::numeric(10, 0) as dibao_min_topup,
         v.dibao_met::boolean as dibao_met,
         f.counties_reporting::integer as counties_reporting,
         f.housing_need_households::integer as housing_need_households,
         f.housing_aided_households::integer as housing_aided_households,
-        f.housing_aid_coverage_pct::numeric(4,1) as housing_aid_coverage_pct,
+        f.housing_aid_coverage_pct::numeric(4, 1) as housing_aid_coverage_pct,
         v.housing_met::boolean as housing_met,
-        f.real_edu_med_share_pct::numeric(4,1) as real_edu_med_share_pct,
-        f.edu_med_gap_to_local_pp::numeric(5,1) as edu_med_gap_to_local_pp,
-        f.edu_med_gap_change_pp::numeric(5,1) as edu_med_gap_change_pp,
+        f.real_edu_med_share_pct::numeric(4, 1) as real_edu_med_share_pct,
+        f.edu_med_gap_to_local_pp::numeric(5, 1) as edu_med_gap_to_local_pp,
+        f.edu_med_gap_change_pp::numeric(5, 1) as edu_med_gap_change_pp,
         v.edu_med_gap_narrowed::boolean as edu_med_gap_narrowed,
-        f.employment_rate_pct::numeric(4,1) as employment_rate_pct,
+        f.employment_rate_pct::numeric(4, 1) as employment_rate_pct,
         {{ theme_flag_columns('f') }}
     from figures as f
     left join verdicts as v
-        on v.geography_level = f.geography_level and v.geography_code = f.geography_code and v.year = f.year
+        on f.geography_level = v.geography_level and f.geography_code = v.geography_code and f.year = v.year
 )
 
 select * from final

@@ -20,7 +20,9 @@ counties as not materialized (
 
 publication as (
     -- set by lowincome.publish.refresh_marts (see target_attainment_history)
-    select '{{ env_var("LOWINCOME_PUBLISHED_AT", "") or run_started_at.isoformat() }}'::timestamptz as published_at
+    select
+        '{{ env_var("LOWINCOME_PUBLISHED_AT", "") or run_started_at.isoformat() }}'::timestamptz
+            as published_at
 ),
 
 years_reported as (
@@ -28,17 +30,31 @@ years_reported as (
 ),
 
 expected as (
-    select c.county_code, c.county_name, c.city_code, cal.template, cal.year, cal.deadline
+    select
+        c.county_code,
+        c.county_name,
+        c.city_code,
+        cal.template,
+        cal.year,
+        cal.deadline
     from counties as c
     cross join calendar as cal
     cross join years_reported as y
-    where cal.template <> 'province_indicators'
+    where
+        cal.template <> 'province_indicators'
         and cal.year between {{ var('baseline_year', 2012) }} and y.last_year
     union all
-    select '330000', '浙江省', '330000', cal.template, cal.year, cal.deadline
+    select
+        '330000' as county_code,
+        '浙江省' as county_name,
+        '330000' as city_code,
+        cal.template,
+        cal.year,
+        cal.deadline
     from calendar as cal
     cross join years_reported as y
-    where cal.template = 'province_indicators'
+    where
+        cal.template = 'province_indicators'
         and cal.year between {{ var('baseline_year', 2012) }} and y.last_year
 ),
 
@@ -101,13 +117,13 @@ final as (
         f.rows_loaded::integer as rows_loaded,
         f.rows_rejected::integer as rows_rejected,
         f.rows_warned::integer as rows_warned,
-        round(100.0 * f.rows_rejected / nullif(f.rows_read, 0), 1)::numeric(4,1) as rejected_rows_pct,
+        round(100.0 * f.rows_rejected / nullif(f.rows_read, 0), 1)::numeric(4, 1) as rejected_rows_pct,
         coalesce(f.forced_submissions, 0)::integer as forced_submissions,
         coalesce(f.current_is_forced, false) as current_is_forced,
         f.explanations::text as explanations
     from expected as e
     cross join publication as p
-    left join files as f on f.county_code = e.county_code and f.template = e.template and f.year = e.year
+    left join files as f on e.county_code = f.county_code and e.template = f.template and e.year = f.year
 )
 
 select * from final

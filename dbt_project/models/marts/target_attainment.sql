@@ -76,8 +76,10 @@ final as (
         trend::numeric as trend,
         (case when target_base_year is not null then base_value end)::numeric as base_value,
         ratio_to_base::numeric as ratio_to_base,
-        round(base_value * path_ratio, case unit when 'yuan' then 0 when 'count' then 0
-            when 'persons' then 0 when 'ratio' then 3 else 1 end)::numeric as on_track_value,
+        round(base_value * path_ratio, case unit
+            when 'yuan' then 0 when 'count' then 0
+            when 'persons' then 0 when 'ratio' then 3 else 1
+        end)::numeric as on_track_value,
         path_on_track::boolean as on_track,
         criteria_assessed_n::integer as criteria_n,
         criteria_met_n::integer as criteria_met_n,

@@ -5,7 +5,8 @@
                    'households_n', 'units_n', 'counties_n', 'obs_status', 'obs_conf', 'vintage'] %}
 {# the publication's time: lowincome.publish.refresh_marts passes it in the environment (a var would
    cost a full re-parse of the project every night; a changed env var re-parses only this file) #}
-{% set published_at = "'" ~ (env_var('LOWINCOME_PUBLISHED_AT', '') or run_started_at.isoformat()) ~ "'::timestamptz" %}
+{% set published_at = "'" ~ (env_var('LOWINCOME_PUBLISHED_AT', '') or run_started_at.isoformat())
+                      ~ "'::timestamptz" %}
 -- Every version of every published row of target_attainment: valid_from is the publication that
 -- first showed it, valid_to the one that replaced it (null = published now). A publication only
 -- adds versions and closes replaced ones, and a full refresh is refused (full_refresh: false).

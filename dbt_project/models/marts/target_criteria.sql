@@ -60,14 +60,17 @@ grid as (
         (c.assessed_at = 'each' or g.geography_level = c.population_total_level) and y.year > c.first_year
             as assessed
     from criteria as c
-    inner join geographies as g on case c.population
-        when 'all' then true
-        when 'province' then g.geography_level in ('county', 'city', 'province')
-        when 'group29' then (g.geography_level = 'county' and g.is_29) or g.geography_level in ('group29', 'group12')
-        when 'group12' then (g.geography_level = 'county' and g.is_12) or g.geography_level = 'group12'
-        when 'developed' then g.geography_level = 'county' and g.area_type = 'developed'
-        else false
-    end
+    inner join geographies as g
+        on case c.population
+            when 'all' then true
+            when 'province' then g.geography_level in ('county', 'city', 'province')
+            when
+                'group29'
+                then (g.geography_level = 'county' and g.is_29) or g.geography_level in ('group29', 'group12')
+            when 'group12' then (g.geography_level = 'county' and g.is_12) or g.geography_level = 'group12'
+            when 'developed' then g.geography_level = 'county' and g.area_type = 'developed'
+            else false
+        end
     inner join years_published as y on y.year between c.first_year and c.last_year
 ),
 
@@ -86,8 +89,9 @@ joined as (
         i.obs_conf
     from grid as g
     left join indicators as i
-        on i.metric = g.metric and i.geography_level = g.geography_level
-        and i.geography_code = g.geography_code and i.year = g.year
+        on
+            g.metric = i.metric and g.geography_level = i.geography_level
+            and g.geography_code = i.geography_code and g.year = i.year
 ),
 
 with_series as (
@@ -96,7 +100,9 @@ with_series as (
     select
         j.*,
         max(j.value) filter (where j.year = j.first_year) over series as first_year_value,
-        regr_slope(j.value, j.year) over (series rows between unbounded preceding and current row) as trend_slope
+        regr_slope(j.value, j.year)
+            over (series rows between unbounded preceding and current row)
+            as trend_slope
     from joined as j
     window series as (
         partition by j.plan, j.id, j.criterion, j.geography_level, j.geography_code order by j.year

@@ -11,7 +11,9 @@ with register as (
 
 county_latest as (
     -- the latest register year of each county: a version still held then is current
-    select county_code, max(year) as latest_year
+    select
+        county_code,
+        max(year) as latest_year
     from register
     group by county_code
 ),
@@ -29,7 +31,9 @@ tracked as (
         poverty_cause,
         identified_year,
         -- record_out quotes and separates every field, so two states compare equal only when all do
-        row(village_code, status, is_dibao, household_size, labour_count, poverty_cause, identified_year)::text
+        row(
+            village_code, status, is_dibao, household_size, labour_count, poverty_cause, identified_year
+        )::text
             as state
     from register
 ),
@@ -49,7 +53,7 @@ flagged as (
         case
             when previous_year is null then 1
             when previous_year <> year - 1 then 1
-            when previous_state is distinct from state then 1
+            when (previous_state is distinct from state) then 1
             else 0
         end as starts_version
     from compared
@@ -98,7 +102,7 @@ final as (
         case when versions.last_year < county_latest.latest_year then versions.last_year end as valid_to_year,
         versions.last_year >= county_latest.latest_year as is_current
     from versions
-    inner join county_latest on county_latest.county_code = versions.county_code
+    inner join county_latest on versions.county_code = county_latest.county_code
 )
 
 select * from final

@@ -14,22 +14,42 @@ relocations as (
 ),
 
 named_villages as (
-    select village_code, county_code, year from ledger
+    select
+        village_code,
+        county_code,
+        year
+    from ledger
     union
-    select village_code, county_code, year from register where village_code is not null
+    select
+        village_code,
+        county_code,
+        year
+    from register
+    where village_code is not null
     union
-    select from_village_code, county_code, year from relocations where from_village_code is not null
+    select
+        from_village_code,
+        county_code,
+        year
+    from relocations
+    where from_village_code is not null
 ),
 
 villages as (
     -- the code's first six digits are its county (validated on ingestion); one row per village-year
-    select village_code, year, min(county_code) as county_code
+    select
+        village_code,
+        year,
+        min(county_code) as county_code
     from named_villages
     group by village_code, year
 ),
 
 ledger_years as (
-    select distinct county_code, year from ledger
+    select distinct
+        county_code,
+        year
+    from ledger
 ),
 
 final as (
@@ -40,16 +60,20 @@ final as (
         villages.year,
         ledger.village_name,
         -- not in the county's ledger of that year: neither key nor weak; no ledger that year: unknown
-        case when ledger.village_code is not null then ledger.is_key_village
-             when ledger_years.county_code is not null then false end as is_key_village,
-        case when ledger.village_code is not null then ledger.is_weak_village
-             when ledger_years.county_code is not null then false end as is_weak_village,
+        case
+            when ledger.village_code is not null then ledger.is_key_village
+            when ledger_years.county_code is not null then false
+        end as is_key_village,
+        case
+            when ledger.village_code is not null then ledger.is_weak_village
+            when ledger_years.county_code is not null then false
+        end as is_weak_village,
         ledger.village_code is not null as in_village_ledger
     from villages
     left join ledger
-        on ledger.village_code = villages.village_code and ledger.year = villages.year
+        on villages.village_code = ledger.village_code and villages.year = ledger.year
     left join ledger_years
-        on ledger_years.county_code = villages.county_code and ledger_years.year = villages.year
+        on villages.county_code = ledger_years.county_code and villages.year = ledger_years.year
 )
 
 select * from final

@@ -25,7 +25,10 @@ income as (
 ),
 
 register_submissions as (
-    select county_code, year, submission_id
+    select
+        county_code,
+        year,
+        submission_id
     from {{ ref('stg_ops__submissions') }}
     where is_current and template = 'households'
 ),
@@ -74,7 +77,7 @@ final as (
         income.education_aid,
         income.medical_aid,
         income.education_expenditure + income.medical_expenditure
-            - income.education_aid - income.medical_aid as real_edu_med_spending,
+        - income.education_aid - income.medical_aid as real_edu_med_spending,
         income.employed_labour,
         income.trained_persons,
         income.submission_id,
@@ -82,9 +85,9 @@ final as (
         register_submissions.submission_id as register_submission_id
     from income
     left join register
-        on register.household_key = income.household_key and register.year = income.year
+        on income.household_key = register.household_key and income.year = register.year
     left join register_submissions
-        on register_submissions.county_code = income.county_code and register_submissions.year = income.year
+        on income.county_code = register_submissions.county_code and income.year = register_submissions.year
 )
 
 select * from final

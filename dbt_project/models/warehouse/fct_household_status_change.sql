@@ -19,9 +19,11 @@ with pending as (
 ),
 
 pending_county_years as (
-    select county_code, year
+    select
+        county_code,
+        year
     from {{ ref('stg_ops__submissions') }}
-    where submission_id in (select submission_id from pending)
+    where submission_id in (select pending.submission_id from pending)
 ),
 
 register as (
@@ -35,7 +37,7 @@ register as (
         where is_current and template = 'households'
             and county_code in (select county_code from pending_county_years)))
     {%- else %}
-    where county_code in (select county_code from pending_county_years)
+    where county_code in (select pending_county_years.county_code from pending_county_years)
     {%- endif %}
 ),
 
@@ -74,7 +76,12 @@ final as (
         submission_id,
         vintage
     from history
-    where (county_code, year) in (select county_code, year from pending_county_years)
+    where (county_code, year) in (
+        select
+            pending_county_years.county_code,
+            pending_county_years.year
+        from pending_county_years
+    )
 )
 
 select * from final

@@ -44,7 +44,7 @@ final as (
         relocations.submission_id,
         relocations.vintage
     from relocations
-    left join relocation_types on relocation_types.relocation_type = relocations.relocation_type
+    left join relocation_types on relocations.relocation_type = relocation_types.relocation_type
 )
 
 select * from final
