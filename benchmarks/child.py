@@ -42,7 +42,7 @@ def dag_steps(folder: Path, cfg) -> tuple[list[dict], dict[str, float]]:
     The DAG parses, validates and loads in separate tasks, so each step's time is its own; the CLI
     (``ingest_folder``) instead validates while the load already writes the rows.
     """
-    from lowincome.ingest.runner import load_batch, parse_batch, plan_batches, split_waves, validate_batch
+    from lowincome.ingest.pipeline import load_batch, parse_batch, plan_batches, split_waves, validate_batch
 
     spent = {"plan": 0.0, "parse": 0.0, "validate": 0.0, "load": 0.0}
     clock = time.perf_counter()
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     from lowincome.config import settings
-    from lowincome.ingest.runner import ingest_folder
+    from lowincome.ingest.pipeline import ingest_folder
     from lowincome.quality.context import gx
 
     gx()

@@ -119,7 +119,7 @@ def _decode(raw: bytes) -> tuple[str, str]:
 def resubmission(source: Path, folder: Path, delta: int = 1) -> tuple[Path, str]:
     """A corrected copy of one CSV county's income file for 2017 in ``folder``: one household's consumption
     expenditure + ``delta`` yuan (another delta, another file); (path, county)."""
-    from lowincome.ingest.headers import find_header
+    from lowincome.ingest.recognise import find_header
 
     template_name, year = RESUBMITTED
     for path in sorted(source.glob(f"*_{template_name}_{year}.csv")):
@@ -151,7 +151,7 @@ def _resubmit_workbook(source: Path, folder: Path, delta: int) -> tuple[Path, st
     """The same correction in a county's workbook, when no county of the warehouse sends CSV."""
     from openpyxl import load_workbook
 
-    from lowincome.ingest.headers import find_header
+    from lowincome.ingest.recognise import find_header
 
     template_name, year = RESUBMITTED
     for path in sorted(source.glob(f"*_{template_name}_{year}.xlsx")):

@@ -22,7 +22,7 @@ FLAT = 1.25
 
 
 def needs(bench: Bench) -> str | None:
-    return missing_module("lowincome.ingest.runner") or missing_module("lowincome.quality")
+    return missing_module("lowincome.ingest.pipeline") or missing_module("lowincome.quality")
 
 
 def peak_mib(bench: Bench, fmt: str, rows: int) -> tuple[float, dict]:

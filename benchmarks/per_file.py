@@ -45,7 +45,7 @@ WITH_AIRFLOW = True
 
 
 def needs(bench: Bench) -> str | None:
-    return missing_module("lowincome.ingest.runner") or missing_module("lowincome.quality")
+    return missing_module("lowincome.ingest.pipeline") or missing_module("lowincome.quality")
 
 
 def dag_maps_ingestion(bench: Bench) -> str | None:
@@ -55,7 +55,7 @@ def dag_maps_ingestion(bench: Bench) -> str | None:
         return f"dags/{INGEST_DAG}.py is not in the code yet"
     text = path.read_text(encoding="utf-8")
     if "parse_batch" not in text and "ingest.runner" not in text:
-        return f"dags/{INGEST_DAG}.py does not run lowincome.ingest.runner's mapped batches yet"
+        return f"dags/{INGEST_DAG}.py does not run lowincome.ingest.pipeline's mapped batches yet"
     return None
 
 

@@ -1,6 +1,6 @@
 """Section ``ingest``: ingest + validate throughput of one big register file, CSV and XLSX.
 
-* The project's path: ``lowincome.ingest.runner.ingest_folder`` on a landing folder holding the one
+* The project's path: ``lowincome.ingest.pipeline.ingest_folder`` on a landing folder holding the one
   file (sha256 + archive, parse + normalise + pseudonyms, COPY into the load table, GX validation in
   the warehouse, the one-transaction load into ``raw``, feedback), in a fresh process
   (:mod:`benchmarks.child`) with its modules imported before the clock starts.
@@ -45,7 +45,7 @@ VALIDATE_GOAL = Goal("≤", 1.0)
 
 
 def needs(bench: Bench) -> str | None:
-    return missing_module("lowincome.ingest.runner") or missing_module("lowincome.quality")
+    return missing_module("lowincome.ingest.pipeline") or missing_module("lowincome.quality")
 
 
 def rows_at(scale: float) -> int:
@@ -54,8 +54,8 @@ def rows_at(scale: float) -> int:
 
 def parsed_rows(path: Path, hmac_key: str) -> tuple[list[str], list[tuple]]:
     """The file's rows as the loader sees them, typed like ``raw.households``: (columns, tuples)."""
-    from lowincome.ingest.parser import RowStream
-    from lowincome.ingest.readers import open_table
+    from lowincome.ingest.normalise import RowStream
+    from lowincome.ingest.read import open_table
     from lowincome.pseudonym import make_hasher
 
     table = open_table(path)

@@ -49,7 +49,7 @@ def _read_generated(path: Path) -> Iterator[list[str]]:
 
 def canonical_rows(path: Path) -> tuple[list[str], Iterator[list[str]]]:
     """(canonical column names, data rows in that order) of a generated county CSV."""
-    from lowincome.ingest.headers import find_header
+    from lowincome.ingest.recognise import find_header
 
     rows = _read_generated(path)
     head = [next(rows) for _ in range(1)]
@@ -225,7 +225,7 @@ def province_rows(folder: Path) -> dict[str, int]:
 
 def stage(source: Path | Sequence[Path], landing: Path, years: Sequence[int] | None = None) -> list[Path]:
     """Copy files into a landing folder (ingestion deletes what it finished). Copies, not hard links:
-    landing refuses a file with a second name (lowincome.ingest.landed)."""
+    landing refuses a file with a second name (lowincome.ingest.files)."""
     landing.mkdir(parents=True, exist_ok=True)
     files = sorted(p for p in source.iterdir() if p.is_file()) if isinstance(source, Path) else list(source)
     staged = []

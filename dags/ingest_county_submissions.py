@@ -24,49 +24,49 @@ from lowincome.assets import RAW
     tags=["ingest", "raw", "lowincome"],
 )
 def ingest_county_submissions():
-    from lowincome.ingest import runner
+    from lowincome.ingest import pipeline
 
     @task
     def plan_batches(dag_run=None) -> list[dict]:
-        return runner.plan_batches(dag_run.run_id, **runner.night_conf(dag_run.conf))
+        return pipeline.plan_batches(dag_run.run_id, **pipeline.night_conf(dag_run.conf))
 
     # Mapped per COUNTY, not per file: ~450 task instances a night, not ~1,600 (benchmarks/ measures both);
     # a county's files share one connection and one GX context.
     @task(map_index_template="{{ county }}")
     def parse_county(batch: dict):  # no `-> dict`: TaskFlow would split a dict into one XCom per key
-        return runner.parse_batch(batch)
+        return pipeline.parse_batch(batch)
 
     @task(trigger_rule="all_done")   # one county's failure must not hold up the others (check_counties says)
     def first_wave(batches: list[dict], parsed: list[dict]) -> list[dict]:
-        return runner.split_waves(batches, parsed)["registers"]
+        return pipeline.split_waves(batches, parsed)["registers"]
 
     @task(trigger_rule="all_done")   # after every county's registers: the barrier between the waves
     def second_wave(batches: list[dict], parsed: list[dict], registers: list[dict]) -> list[dict]:
-        return runner.split_waves(batches, parsed)["dependents"]
+        return pipeline.split_waves(batches, parsed)["dependents"]
 
     @task_group
     def wave(batch: dict):
         @task(map_index_template="{{ county }}")
         def validate_county(parsed: dict):
-            return runner.validate_batch(parsed)
+            return pipeline.validate_batch(parsed)
 
         @task(map_index_template="{{ county }}")
         def load_county(validated: dict):
-            return runner.load_batch(validated)
+            return pipeline.load_batch(validated)
 
         return load_county(validate_county(batch))
 
     @task(outlets=[RAW], trigger_rule="all_done")
     def publish_raw(registers: list[dict], dependents: list[dict], outlet_events=None):
-        return runner.publish_summary(outlet_events[RAW], registers, dependents)
+        return pipeline.publish_summary(outlet_events[RAW], registers, dependents)
 
     @task
     def release_lock(dag_run=None) -> bool:  # a teardown: runs whatever failed, never decides the run's state
-        return runner.release_lock(dag_run.run_id)
+        return pipeline.release_lock(dag_run.run_id)
 
     @task(trigger_rule="all_done")
     def check_counties(batches: list[dict], parsed: list[dict], registers: list, dependents: list) -> None:
-        runner.check_batches(runner.split_waves(batches, parsed), registers, dependents)
+        pipeline.check_batches(pipeline.split_waves(batches, parsed), registers, dependents)
 
     batches = plan_batches()
     parsed = parse_county.expand(batch=batches)

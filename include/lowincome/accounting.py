@@ -9,7 +9,7 @@ The row promises are checked in the warehouse by one set-based query (one pass o
 over ``ops.rejected_rows``), so the check stays fast on millions of rows.
 
 In-flight work is not a violation. A file's ledger row, its raw rows and its rejected rows are written
-in one transaction (:mod:`lowincome.ingest.loader`), so a committed submission is always complete and
+in one transaction (:mod:`lowincome.ingest.load`), so a committed submission is always complete and
 an uncommitted one is invisible; the scratch tables ``ops."load_<token>"`` (``ops.load_tables``) are not
 looked at. The one trace a file leaves before its commit is its archived copy (written at parse time):
 an archived file that no submission names is reported only when the same bytes no longer wait in a
@@ -27,8 +27,7 @@ from psycopg import sql
 
 from lowincome.config import Settings
 from lowincome.display import printable
-from lowincome.ingest.landed import why_refused
-from lowincome.ingest.storage import sha256_of
+from lowincome.ingest.files import sha256_of, why_refused
 from lowincome.templates import templates
 
 # Per submission: what the ledger says against what the warehouse holds; then raw rows of no submission.

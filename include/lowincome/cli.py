@@ -103,7 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """The night: a line per finished task as it goes (Airflow's output in a log file unless --verbose),
     then per DAG its state and time, per county its files loaded and rejected, and where everything is."""
     from lowincome import airflow_env
-    from lowincome.ingest.landing import arrivals
+    from lowincome.ingest.files import arrivals
     from lowincome.pipeline import missing_landing, run_nightly
     from lowincome.warehouse import ensure_ready
 
@@ -178,7 +178,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     _folder(args.folder, "folder")
     cfg = ensure_ready()
-    from lowincome.ingest.runner import format_outcomes, ingest_folder
+    from lowincome.ingest.account import format_outcomes
+    from lowincome.ingest.pipeline import ingest_folder
 
     outcomes = ingest_folder(args.folder, cfg=cfg, progress=not args.quiet)
     print(format_outcomes(outcomes))
@@ -186,7 +187,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from lowincome.ingest.ledger import resolve_county, status_report
+    from lowincome.ingest.account import resolve_county, status_report
     from lowincome.warehouse import connect, ensure_ready
 
     resolve_county(args.county)   # an unknown county: one line before the warehouse is even started

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from lowincome.config import Settings
-from lowincome.ingest.ledger import place_names
+from lowincome.ingest.account import place_names
 from lowincome.warehouse import connect
 
 

@@ -110,10 +110,10 @@ def test_a_night_loads_registers_first_and_publishes_raw(run_dag, cfg, tmp_path)
                     reason="a speed-up: off with LOWINCOME_SPEEDUPS=0")
 def test_a_big_csv_is_parsed_by_two_processes_inside_the_task(run_dag, cfg, tmp_path, monkeypatch):
     """The task's own process forks the parse's helper (lowincome.speedups.two_cores); forced on small files."""
-    from lowincome.ingest import readers
+    from lowincome.ingest import read
     from lowincome.speedups import two_cores as parts
 
-    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    monkeypatch.setattr(read, "SPLIT_ABOVE", 1)
     helpers_before = len(parts.helper_growth_kib)
     landing = tmp_path / "split_landing"
     county, year = "330825", 2013                      # 龙游县 2013: no other test writes it

@@ -10,7 +10,7 @@ from fixtures.ingest_support import ingest, value
 
 from lowincome import cli
 from lowincome.accounting import violations
-from lowincome.ingest import loader, storage
+from lowincome.ingest import files, load
 
 BROKEN = pytest.mark.accounting_unchecked("breaks the accounting on purpose to see it reported")
 HH, INC = "330803_households_2014.csv", "330803_household_income_2014.csv"
@@ -61,14 +61,14 @@ def test_a_file_waiting_for_the_next_run_is_in_flight_not_lost(empty_warehouse, 
     def power_cut(conn, item):
         raise OSError("power failure")
 
-    monkeypatch.setattr(loader, "_before_commit", power_cut)
+    monkeypatch.setattr(load, "_before_commit", power_cut)
     write_csv(cfg.landing_dir / HH, table(households(6), "households"))
     assert {o.status for o in ingest(cfg).values()} == {"error"}
     # archived at parse time, not in the ledger: fine while the file still waits in landing
     assert value(cfg, "select count(*) from ops.submissions") == 0
     assert len([p for p in cfg.archive_dir.rglob("*") if p.is_file()]) == 1
     assert found(cfg) == []
-    monkeypatch.setattr(loader, "_before_commit", None)
+    monkeypatch.setattr(load, "_before_commit", None)
     assert {o.status for o in ingest(cfg).values()} == {"loaded"}
     assert found(cfg) == []
 
@@ -136,19 +136,19 @@ def test_wrong_ledger_counts_are_reported(empty_warehouse):
 def test_a_deleted_archive_file_and_an_unknown_one_are_reported(empty_warehouse):
     cfg = empty_warehouse
     sid = night(cfg)[HH].submission_id
-    archived = storage.archive_path(cfg, value(cfg, "select sha256 from ops.submissions where id = %s", (sid,)))
+    archived = files.archive_path(cfg, value(cfg, "select sha256 from ops.submissions where id = %s", (sid,)))
     assert str(archived) == value(cfg, "select archive_path from ops.submissions where id = %s", (sid,))
     kept = cfg.data_dir / "kept.csv"
     archived.rename(kept)
     assert found(cfg) == [f"submission {sid} ({HH}, loaded): archived original {archived} is missing"]
     # bytes in the archive that no submission names: lost, unless they still wait in landing
-    stray = storage.archive_path(cfg, "ab" * 32)
+    stray = files.archive_path(cfg, "ab" * 32)
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"a file nobody recorded")
     kept.rename(archived)
     assert found(cfg) == [f"archive: ab/{'ab' * 32} (22 bytes) is in no submission and waits in no landing folder"]
     (cfg.landing_dir / "late.csv").write_bytes(b"a file nobody recorded")
-    renamed = storage.archive_path(cfg, storage.sha256_of(cfg.landing_dir / "late.csv")[0])
+    renamed = files.archive_path(cfg, files.sha256_of(cfg.landing_dir / "late.csv")[0])
     renamed.parent.mkdir(parents=True, exist_ok=True)
     stray.rename(renamed)
     assert found(cfg) == []
@@ -156,7 +156,7 @@ def test_a_deleted_archive_file_and_an_unknown_one_are_reported(empty_warehouse)
 
 @BROKEN
 def test_the_ingestion_dags_last_task_fails_on_a_broken_promise(empty_warehouse):
-    from lowincome.ingest.runner import check_batches
+    from lowincome.ingest.pipeline import check_batches
 
     cfg = empty_warehouse
     sid = night(cfg)[HH].submission_id

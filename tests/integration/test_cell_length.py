@@ -42,7 +42,7 @@ def test_an_overlong_cell_rejects_its_row_in_xlsx_and_csv(empty_warehouse):
 
 
 def test_a_quoted_field_longer_than_the_reader_takes_rejects_the_file_saying_so(empty_warehouse):
-    from lowincome.ingest.readers import MAX_FIELD_CHARS
+    from lowincome.ingest.read import MAX_FIELD_CHARS
 
     cfg = empty_warehouse
     lines = village_rows("330804", "placeholder")
@@ -56,7 +56,7 @@ def test_a_quoted_field_longer_than_the_reader_takes_rejects_the_file_saying_so(
 
 
 def test_every_column_has_a_bound_the_csv_reader_lets_through():
-    from lowincome.ingest.readers import MAX_FIELD_CHARS, MAX_LINE_CHARS
+    from lowincome.ingest.read import MAX_FIELD_CHARS, MAX_LINE_CHARS
     from lowincome.templates import contract
 
     con = contract()

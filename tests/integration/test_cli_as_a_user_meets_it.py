@@ -74,8 +74,8 @@ def test_an_unknown_year_is_one_line_and_exit_2(cfg, year):
 
 
 def test_counties_and_the_province_by_code_or_name(empty_warehouse):
-    from lowincome.ingest.ledger import resolve_county, status_report
-    from lowincome.ingest.runner import connect
+    from lowincome.ingest.account import resolve_county, status_report
+    from lowincome.ingest.pipeline import connect
 
     assert [resolve_county(c) for c in ("330803", "衢江区", "衢江", "330000", "浙江省", None)] == [
         "330803", "330803", "330803", "330000", "330000", None]
@@ -100,7 +100,7 @@ def test_a_night_whose_landing_folder_is_missing_says_so_and_fails(cfg, tmp_path
 
 
 def test_a_scheduled_night_whose_landing_folder_is_missing_fails_its_first_task(empty_warehouse, tmp_path):
-    from lowincome.ingest.runner import plan_batches
+    from lowincome.ingest.pipeline import plan_batches
 
     with pytest.raises(RuntimeError, match="landing folder .*gone does not exist"):
         plan_batches("scheduled__2026-12-08", landing=str(tmp_path / "gone"), cfg=empty_warehouse)

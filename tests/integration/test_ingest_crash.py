@@ -14,7 +14,7 @@ import psycopg
 from fixtures.county_files import households, incomes, table, write_csv
 from fixtures.ingest_support import accounting_holds, ingest, rows, value
 
-from lowincome.ingest import load_tables, loader
+from lowincome.ingest import load, load_tables
 from lowincome.ingest.load_tables import IngestRun
 
 SCRATCH = ("select count(*) from pg_tables where schemaname = 'ops' and tablename like 'load\\_%' "
@@ -86,7 +86,7 @@ def test_sigkill_during_copy_then_rerun_equals_a_clean_run(empty_warehouse):
     night(cfg, n)
     script = textwrap.dedent("""
         from lowincome.config import settings
-        from lowincome.ingest.runner import ingest_folder
+        from lowincome.ingest.pipeline import ingest_folder
         cfg = settings()
         ingest_folder(cfg.landing_dir, cfg)
     """)
@@ -127,14 +127,14 @@ def test_error_inside_the_load_transaction_leaves_nothing(empty_warehouse, monke
         assert conn.execute("select count(*) from ops.submissions").fetchone()[0] >= 1
         raise OSError("power failure")
 
-    monkeypatch.setattr(loader, "_before_commit", explode)
+    monkeypatch.setattr(load, "_before_commit", explode)
     outcomes = ingest(cfg)
     assert {o.status for o in outcomes.values()} == {"error"}
     assert value(cfg, "select count(*) from ops.submissions") == 0
     assert value(cfg, "select count(*) from raw.households") == 0
     assert sorted(p.name for p in cfg.landing_dir.iterdir()) == [
         "330803_household_income_2014.csv", "330803_households_2014.csv"]
-    monkeypatch.setattr(loader, "_before_commit", None)
+    monkeypatch.setattr(load, "_before_commit", None)
     ingest(cfg)
     assert fingerprint(cfg) == expected
 
@@ -143,16 +143,16 @@ def test_death_after_the_commit_is_finished_by_the_next_run(empty_warehouse, mon
     cfg = empty_warehouse
     expected = clean_run(cfg)
     night(cfg)
-    real = loader.after_commit
+    real = load.after_commit
 
     def die(conn, cfg_, item, submission_id):
         raise RuntimeError("killed after the commit")
 
-    monkeypatch.setattr(loader, "after_commit", die)
+    monkeypatch.setattr(load, "after_commit", die)
     outcomes = ingest(cfg)
     assert {o.status for o in outcomes.values()} == {"error"}
     assert value(cfg, "select count(*) from ops.submissions where cleared_at is null") == 2
-    monkeypatch.setattr(loader, "after_commit", real)
+    monkeypatch.setattr(load, "after_commit", real)
     again = ingest(cfg)
     assert {o.status for o in again.values()} == {"loaded"}
     assert value(cfg, "select count(*) from ops.submissions where status = 'duplicate'") == 0
@@ -160,7 +160,7 @@ def test_death_after_the_commit_is_finished_by_the_next_run(empty_warehouse, mon
 
 
 def test_dag_tasks_retried_load_nothing_twice(empty_warehouse):
-    from lowincome.ingest.runner import load_batch, parse_batch, plan_batches, split_waves, validate_batch
+    from lowincome.ingest.pipeline import load_batch, parse_batch, plan_batches, split_waves, validate_batch
 
     cfg = empty_warehouse
     expected = clean_run(cfg)
@@ -216,12 +216,12 @@ def test_load_tables_are_unlogged_and_left_alone_by_autovacuum(empty_warehouse):
 def test_validation_failing_while_the_rows_are_written_leaves_nothing(empty_warehouse, monkeypatch):
     """The CLI validates a file while its load transaction already writes the rows into raw: when
     validation fails, the write is cancelled on the server and the transaction leaves nothing."""
-    from lowincome.ingest import runner
+    from lowincome.ingest import pipeline  # the name the CLI's loop calls
 
     cfg = empty_warehouse
     expected = clean_run(cfg)
     night(cfg)
-    real_load, real_validate = loader._load_castable_rows, runner.validate_item
+    real_load, real_validate = load._load_castable_rows, pipeline.validate_item
     seen: list[BaseException] = []
 
     def slow_load(conn, item, submission_id):
@@ -244,8 +244,8 @@ def test_validation_failing_while_the_rows_are_written_leaves_nothing(empty_ware
             raise AssertionError("the write never started")
         raise RuntimeError("validation rule x could not run")
 
-    monkeypatch.setattr(loader, "_load_castable_rows", slow_load)
-    monkeypatch.setattr(runner, "validate_item", failing_validate)
+    monkeypatch.setattr(load, "_load_castable_rows", slow_load)
+    monkeypatch.setattr(pipeline, "validate_item", failing_validate)
     outcomes = ingest(cfg)
     assert outcomes["330803_household_income_2014.csv"].status == "error"
     assert outcomes["330803_households_2014.csv"].status == "loaded"
@@ -253,8 +253,8 @@ def test_validation_failing_while_the_rows_are_written_leaves_nothing(empty_ware
     assert value(cfg, "select count(*) from ops.submissions where template = 'household_income'") == 0
     assert value(cfg, "select count(*) from raw.household_income") == 0
     assert (cfg.landing_dir / "330803_household_income_2014.csv").exists()
-    monkeypatch.setattr(loader, "_load_castable_rows", real_load)
-    monkeypatch.setattr(runner, "validate_item", real_validate)
+    monkeypatch.setattr(load, "_load_castable_rows", real_load)
+    monkeypatch.setattr(pipeline, "validate_item", real_validate)
     ingest(cfg)
     assert fingerprint(cfg) == expected
     accounting_holds(cfg)

@@ -311,10 +311,10 @@ def test_a_long_file_streams_through(empty_warehouse):
 def test_a_nul_character_in_a_workbook_rejects_it_as_unreadable(empty_warehouse, monkeypatch, streamed):
     """OOXML escapes a NUL as _x0000_; PostgreSQL text cannot hold one, and the (binary) COPY refuses it:
     the file is rejected with a reason, nothing of it is loaded."""
-    from lowincome.ingest import readers
+    from lowincome.ingest import read
 
     if streamed:
-        monkeypatch.setattr(readers, "STREAM_ABOVE", 0)
+        monkeypatch.setattr(read, "STREAM_ABOVE", 0)
     cfg = empty_warehouse
     found = households(3, county="330881")
     found[1]["village_name"] = "第1_x0000_村"

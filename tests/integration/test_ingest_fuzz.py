@@ -20,7 +20,7 @@ _names = itertools.count(1)
 def test_damaged_files_are_ledgered_and_every_row_accounted_for(empty_warehouse, tmp_path_factory, suffix, steps):
     import psycopg
 
-    from lowincome.ingest.runner import ingest_folder
+    from lowincome.ingest.pipeline import ingest_folder
 
     cfg = empty_warehouse
     originals = tmp_path_factory.mktemp("fuzz_originals")

@@ -9,7 +9,7 @@ import pytest
 from fixtures.county_files import COUNTY, households, incomes, table, write_csv
 from fixtures.ingest_support import accounting_holds, feedback_lines, ingest, rows, submission, value
 
-from lowincome.ingest import readers
+from lowincome.ingest import read
 
 
 def fingerprint(cfg) -> dict:
@@ -117,14 +117,14 @@ def test_one_bad_file_never_stops_the_others(empty_warehouse, monkeypatch, caplo
     land = cfg.landing_dir
     for i, county in enumerate(("330803", "330802", "330822")):
         write_csv(land / f"{county}_households_2014.csv", table(households(3, county=county, start=10 * i), "households"))
-    real = readers._open_csv
+    real = read._open_csv
 
     def crashing_reader(path: Path):
         if path.name.startswith("330802"):
             raise IndexError("a reader bug quoting a cell: 330802196503020011")
         return real(path)
 
-    monkeypatch.setattr(readers, "_open_csv", crashing_reader)
+    monkeypatch.setattr(read, "_open_csv", crashing_reader)
     outcomes = ingest(cfg)
     assert {n: (o.status, o.reason_code) for n, o in outcomes.items()} == {
         "330803_households_2014.csv": ("loaded", None),
@@ -135,7 +135,7 @@ def test_one_bad_file_never_stops_the_others(empty_warehouse, monkeypatch, caplo
 
 
 def test_an_unexpected_error_leaves_the_file_for_the_next_run(empty_warehouse, monkeypatch):
-    from lowincome.ingest import loader
+    from lowincome.ingest import load
 
     cfg = empty_warehouse
     land = cfg.landing_dir
@@ -146,13 +146,13 @@ def test_an_unexpected_error_leaves_the_file_for_the_next_run(empty_warehouse, m
         if item["file_name"] == "b.csv":
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(loader, "_before_commit", fail_for_b)
+    monkeypatch.setattr(load, "_before_commit", fail_for_b)
     outcomes = ingest(cfg)
     assert (outcomes["a.csv"].status, outcomes["b.csv"].status) == ("loaded", "error")
     assert outcomes["b.csv"].reason == "RuntimeError: disk full"
     assert [p.name for p in land.iterdir()] == ["b.csv"]
     assert value(cfg, "select count(*) from ops.submissions") == 1
-    monkeypatch.setattr(loader, "_before_commit", None)
+    monkeypatch.setattr(load, "_before_commit", None)
     assert ingest(cfg)["b.csv"].status == "loaded"
     assert value(cfg, "select count(*) from ops.load_tables") == 0
     accounting_holds(cfg)
@@ -200,8 +200,8 @@ def test_status_expects_project_funds_from_2013_only(empty_warehouse, capsys):
 
 @pytest.mark.parametrize("county", [COUNTY])
 def test_status_on_an_empty_ledger(empty_warehouse, county):
-    from lowincome.ingest.ledger import status_report
-    from lowincome.ingest.runner import connect
+    from lowincome.ingest.account import status_report
+    from lowincome.ingest.pipeline import connect
 
     with connect(empty_warehouse) as conn:
         assert status_report(conn, county=county).startswith("Ledger for 330803 衢江区: no files received yet")

@@ -20,12 +20,12 @@ PROBE = textwrap.dedent("""
     import json, resource, sys
     from pathlib import Path
     from lowincome.config import settings
-    from lowincome.ingest import readers
-    from lowincome.ingest.intake import parse_file
+    from lowincome.ingest import read
+    from lowincome.ingest.pipeline import parse_file
     from lowincome.ingest.load_tables import cli_run
-    from lowincome.ingest.runner import connect
+    from lowincome.ingest.pipeline import connect
     from lowincome.pseudonym import make_hasher
-    readers.STREAM_ABOVE = int(sys.argv[2])
+    read.STREAM_ABOVE = int(sys.argv[2])
     cfg = settings()
     with connect(cfg) as conn, cli_run(cfg.warehouse_url()) as run:
         item = parse_file(Path(sys.argv[1]), cfg, conn, run, make_hasher("k"))

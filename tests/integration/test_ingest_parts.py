@@ -1,6 +1,6 @@
 """A big CSV or sheet parsed by two processes (lowincome.speedups.two_cores) ends exactly as when one process parses it.
 
-The split is forced on small files by lowering ``readers.SPLIT_ABOVE``; each file is ingested once
+The split is forced on small files by lowering ``read.SPLIT_ABOVE``; each file is ingested once
 without a split and once with one, on the same warehouse, and every table the ingestion writes must be
 the same.
 """
@@ -16,7 +16,7 @@ from fixtures.county_files import COUNTY, YEAR, households, table, villages, wri
 from fixtures.ingest_support import accounting_holds, ingest, rows, value
 
 from lowincome import speedups
-from lowincome.ingest import load_tables, readers, runner
+from lowincome.ingest import load_tables, pipeline, read
 from lowincome.speedups import two_cores as parts
 
 pytestmark = pytest.mark.skipif(not speedups.enabled(), reason="a speed-up: off with LOWINCOME_SPEEDUPS=0")
@@ -62,18 +62,18 @@ def both_ways(cfg, monkeypatch, write, template: str) -> tuple[dict, dict, dict]
     """(outcome, tables) ingested in one process, then the same with the file split; the outcomes."""
     found = []
     parsed: list[dict] = []
-    real_parse = runner.parse_file
+    real_parse = pipeline.parse_file
 
     def parse_file(*args, **kwargs):
         item = real_parse(*args, **kwargs)
         parsed.append({k: item.get(k) for k in ("rows_read", "county_code", "year", "columns", "rejection")})
         return item
 
-    monkeypatch.setattr(runner, "parse_file", parse_file)
+    monkeypatch.setattr(pipeline, "parse_file", parse_file)
     for split_above in (1 << 60, 1):
         if found:
             reset(cfg)
-        monkeypatch.setattr(readers, "SPLIT_ABOVE", split_above)
+        monkeypatch.setattr(read, "SPLIT_ABOVE", split_above)
         path = write(cfg.landing_dir)
         outcome = ingest(cfg)[path.name]
         accounting_holds(cfg)
@@ -112,7 +112,7 @@ def test_a_split_register_loads_exactly_as_one_reader_loads_it(empty_warehouse, 
 
 
 def test_a_split_workbook_loads_exactly_as_one_reader_loads_it(empty_warehouse, monkeypatch, helpers, tmp_path):
-    """A streamed sheet: the helper inflates the XML up to its half unparsed (lowincome.ingest.sheet_stream)."""
+    """A streamed sheet: the helper inflates the XML up to its half unparsed (lowincome.xlsx_stream)."""
     lines = 3_000
     data = households(lines)
     data[lines - 5]["head_id_number"] = "33080319650302001"
@@ -129,7 +129,7 @@ def test_a_split_workbook_loads_exactly_as_one_reader_loads_it(empty_warehouse, 
         return path
 
     cfg = empty_warehouse
-    monkeypatch.setattr(readers, "STREAM_ABOVE", 0)           # streamed, not read whole by calamine
+    monkeypatch.setattr(read, "STREAM_ABOVE", 0)           # streamed, not read whole by calamine
     one, two, tables = both_ways(cfg, monkeypatch, write, "households")
     assert len(helpers) == 1
     assert one == two and one["status"] == "loaded" and one["rows_read"] == lines and one["rows_rejected"] == 2
@@ -180,7 +180,7 @@ def test_a_bad_half_rejects_the_file_as_one_reader_does(empty_warehouse, monkeyp
         path = register(2_000)(landing)
         lines = path.read_bytes().split(b"\r\n")
         at = int(len(lines) * where)
-        lines[at] = lines[at] + (b"\x00" if spoil == "nul" else b"x" * readers.MAX_LINE_CHARS)
+        lines[at] = lines[at] + (b"\x00" if spoil == "nul" else b"x" * read.MAX_LINE_CHARS)
         path.write_bytes(b"\r\n".join(lines))
         return path
 
@@ -201,7 +201,7 @@ def test_a_bad_half_rejects_the_file_as_one_reader_does(empty_warehouse, monkeyp
 def test_a_helper_that_cannot_reach_the_warehouse_fails_the_file_not_rejects_it(empty_warehouse, monkeypatch,
                                                                                  helpers):
     cfg = empty_warehouse
-    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    monkeypatch.setattr(read, "SPLIT_ABOVE", 1)
     path = register(2_000)(cfg.landing_dir)
     real = psycopg.connect
 
@@ -221,16 +221,16 @@ def test_a_helper_that_cannot_reach_the_warehouse_fails_the_file_not_rejects_it(
 
 
 def test_csv_split_finds_a_line_start_only_where_lines_are_records(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
-    monkeypatch.setattr(readers, "_CHUNK", 5)     # chunk edges inside \r\n pairs and inside characters
+    monkeypatch.setattr(read, "SPLIT_ABOVE", 1)
+    monkeypatch.setattr(read, "_CHUNK", 5)     # chunk edges inside \r\n pairs and inside characters
 
     def split(name: str, lines: list[str], encoding: str = "utf-8", newline: str = "\r\n"):
         path = write_csv(tmp_path / name, table(households(1), "households"), encoding=encoding)
         with path.open("a", encoding=encoding, newline="") as handle:
             handle.write(newline.join(lines) + newline)
-        tbl = readers.open_table(path)
+        tbl = read.open_table(path)
         try:
-            return path, tbl, readers.csv_split(tbl)
+            return path, tbl, read.csv_split(tbl)
         finally:
             tbl.close()
 
@@ -241,10 +241,10 @@ def test_csv_split_finds_a_line_start_only_where_lines_are_records(tmp_path, mon
         data = path.read_bytes()
         assert data[offset - 1:offset] == b"\n" and data[:offset].count(b"\n") + 1 == line
         assert abs(offset - len(data) // 2) < 80
-        again = readers.open_table(path)
+        again = read.open_table(path)
         whole = [r for r in again.data_rows() if r[0] >= line]
         again.close()
-        assert list(readers.csv_part(tbl, offset, line)) == whole
+        assert list(read.csv_part(tbl, offset, line)) == whole
     assert split("quoted.csv", body[:20] + ['"a\r\nb",1'] + body)[2] is None
     assert split("lone-cr.csv", body[:20] + ["a\rb"] + body)[2] is None
     assert split("utf16.csv", body, "utf-16")[2] is None
@@ -254,18 +254,18 @@ def test_csv_split_finds_a_line_start_only_where_lines_are_records(tmp_path, mon
     intro = "".join(f"说明{i}：{'本表按统计局口径填报' * 40}\r\n" for i in range(8))
     noted.write_bytes(intro.encode() + write_csv(tmp_path / "plain.csv", table(households(3), "households"))
                       .read_bytes())
-    tbl = readers.open_table(noted)
+    tbl = read.open_table(noted)
     try:
-        assert tbl.head[-1][0] > 8 and readers.csv_split(tbl) is None
+        assert tbl.head[-1][0] > 8 and read.csv_split(tbl) is None
     finally:
         tbl.close()
-    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1 << 20)
+    monkeypatch.setattr(read, "SPLIT_ABOVE", 1 << 20)
     assert split("small.csv", body)[2] is None
 
 
 def test_no_process_for_the_helper_fails_the_file_not_rejects_it(empty_warehouse, monkeypatch, helpers):
     cfg = empty_warehouse
-    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    monkeypatch.setattr(read, "SPLIT_ABOVE", 1)
     path = register(2_000)(cfg.landing_dir)
 
     def no_fork():

@@ -30,7 +30,7 @@ def _cents(value: float | None) -> int:
 
 
 def test_names_say_project_funds():
-    from lowincome.ingest.names import hint_from_name
+    from lowincome.ingest.recognise import hint_from_name
 
     for name, year in ((CSV_NAME, 2014), (TITLE_NAME, 2013)):
         hint = hint_from_name(name)

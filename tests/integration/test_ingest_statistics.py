@@ -7,7 +7,7 @@ import psycopg
 from fixtures.county_files import households, table, write_csv
 from fixtures.ingest_support import accounting_holds, ingest, value
 
-from lowincome.ingest.loader import ANALYZE_AFTER, STALE_SHARE, planner_columns
+from lowincome.ingest.load import ANALYZE_AFTER, STALE_SHARE, planner_columns
 
 # What the last ANALYZE counted. pg_class is written in ANALYZE's own transaction, so this is exact the
 # moment the ingestion returns; pg_stat_user_tables.analyze_count is not (a backend reports its counters

@@ -65,8 +65,7 @@ def test_a_hard_link_and_other_non_files_are_refused_unread(empty_warehouse, tmp
 
 
 def test_a_landing_file_is_opened_without_following_a_link(tmp_path):
-    from lowincome.ingest.landed import NotRegularFile, open_landed
-    from lowincome.ingest.storage import sha256_of
+    from lowincome.ingest.files import NotRegularFile, open_landed, sha256_of
 
     plain = tmp_path / "plain.csv"
     plain.write_text("县代码\n")

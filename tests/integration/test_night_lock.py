@@ -19,7 +19,7 @@ from fixtures.ingest_support import ingest, value
 
 from lowincome import night_lock
 from lowincome.errors import UserError
-from lowincome.ingest import runner
+from lowincome.ingest import pipeline
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_ingest_and_the_nightly_dag_exclude_each_other(empty_warehouse, tmp_path
         # a command holds it: the DAG's first task and a second command are refused, nothing moves
         with night_lock.command_lock(url, "lowincome ingest"):
             with pytest.raises(night_lock.LockBusy, match="lowincome ingest pid"):
-                runner.plan_batches("scheduled__2026-12-09", str(landing), cfg=cfg)
+                pipeline.plan_batches("scheduled__2026-12-09", str(landing), cfg=cfg)
             with pytest.raises(night_lock.LockBusy, match="holds the warehouse lock"):
                 ingest(cfg, landing)
             assert value(cfg, "select count(*) from ops.submissions") == 0

@@ -11,8 +11,8 @@ from __future__ import annotations
 from fixtures.county_files import households, incomes, table, villages, write_csv
 from fixtures.ingest_support import accounting_holds, feedback_lines, ingest, rows, submission
 
-from lowincome.ingest.runner import (
-    format_outcomes,
+from lowincome.ingest.account import format_outcomes
+from lowincome.ingest.pipeline import (
     load_batch,
     parse_batch,
     plan_batches,

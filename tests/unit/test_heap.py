@@ -32,17 +32,17 @@ def test_a_caller_that_froze_its_own_keeps_it_frozen():
 
 
 def test_ingest_folder_runs_frozen(cfg, tmp_path, monkeypatch):
-    from lowincome.ingest import runner
+    from lowincome.ingest import pipeline
 
     seen = []
-    shipped = runner.load_tables.drop_stale
+    shipped = pipeline.load_tables.drop_stale
 
     def drop_stale(*args, **kwargs):
         seen.append(gc.get_freeze_count())
         return shipped(*args, **kwargs)
 
-    monkeypatch.setattr(runner.load_tables, "drop_stale", drop_stale)
+    monkeypatch.setattr(pipeline.load_tables, "drop_stale", drop_stale)
     gc.unfreeze()
-    assert runner.ingest_folder(tmp_path, cfg) == []
+    assert pipeline.ingest_folder(tmp_path, cfg) == []
     assert len(seen) == 1 and seen[0] > 1_000
     assert gc.get_freeze_count() == 0

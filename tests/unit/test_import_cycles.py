@@ -153,7 +153,7 @@ def test_the_graph_sees_imports_inside_functions_and_submodules(tmp_path):
         "lowincome.pkg.sub", "lowincome.pkg.other", "lowincome.pkg.low", "lowincome.pkg.lazy", "lowincome.pkg.dynamic"}
     graph = import_graph()
     assert "lowincome.transform.runs" in graph["lowincome.transform"]   # an __init__'s own submodule
-    assert "lowincome.speedups" in graph["lowincome.ingest.intake"]     # from lowincome import speedups
+    assert "lowincome.speedups" in graph["lowincome.ingest.pipeline"]     # from lowincome import speedups
     assert "lowincome.publish.sdmx" in graph["lowincome.cli"]           # COMMAND_MODULES
 
 

@@ -12,16 +12,16 @@ import pytest
 import yaml
 from fixtures.county_files import COUNTY, households, incomes, table, villages, write_csv, write_xlsx
 
-from lowincome.ingest import cells, headers, names, readers
-from lowincome.ingest.feedback import neutralise
-from lowincome.ingest.parser import RowStream
+from lowincome.ingest import files, normalise, read, recognise
+from lowincome.ingest.account import neutralise
+from lowincome.ingest.normalise import RowStream
 from lowincome.ingest.reasons import REASONS_FILE, FileRejected, reason, reason_table
 from lowincome.pseudonym import keyed_hash, make_hasher
 from lowincome.templates import template, templates
 
 
 def stream(path: Path) -> tuple[RowStream, list[tuple]]:
-    tbl = readers.open_table(path)
+    tbl = read.open_table(path)
     try:
         rs = RowStream(tbl, make_hasher("k"))
         return rs, list(rs.rows())
@@ -37,13 +37,13 @@ def as_dicts(rs: RowStream, out: list[tuple]) -> list[dict]:
 def xlsx_reader(request, monkeypatch) -> str:
     """Every workbook test runs through both readers: calamine, and the streaming one for big sheets."""
     if request.param == "streamed":
-        monkeypatch.setattr(readers, "STREAM_ABOVE", 0)
+        monkeypatch.setattr(read, "STREAM_ABOVE", 0)
     return request.param
 
 
 def rejected(path: Path) -> FileRejected:
     with pytest.raises(FileRejected) as caught:
-        tbl = readers.open_table(path)
+        tbl = read.open_table(path)
         tbl.close()
     return caught.value
 
@@ -65,27 +65,27 @@ def rejected(path: Path) -> FileRejected:
     ("*户编号", "household_id", ""),
 ])
 def test_header_labels_fold_onto_the_contract(label, column, unit):
-    found, got_unit = headers.match_label(label)
+    found, got_unit = recognise.match_label(label)
     assert column in found.values()
     assert got_unit == unit
 
 
 def test_unknown_label_matches_nothing():
-    assert headers.match_label("备注") == ({}, "")
-    assert headers.match_label(None) == ({}, "")
+    assert recognise.match_label("备注") == ({}, "")
+    assert recognise.match_label(None) == ({}, "")
 
 
 def test_every_contract_header_and_alias_is_recognised():
     for tpl in templates().values():
         for col in tpl.columns:
             for label in (col.zh, col.name, *col.aliases):
-                assert headers.match_label(label)[0].get(tpl.name) == col.name, (tpl.name, label)
+                assert recognise.match_label(label)[0].get(tpl.name) == col.name, (tpl.name, label)
 
 
 def test_header_below_title_and_unit_rows_and_wan_yuan_scale():
     rows = [["衢江区2014年扶贫重点村与经济薄弱村台账"], ["单位:元"],
             table(villages(1), "villages", headers={"collective_operating_income": "村集体经营性收入（万元）"})[0]]
-    match = headers.find_header(rows)
+    match = recognise.find_header(rows)
     assert match.template.name == "villages"
     assert match.header_rows == (2,)
     assert match.scale("collective_operating_income") == Decimal(10000)
@@ -94,7 +94,7 @@ def test_header_below_title_and_unit_rows_and_wan_yuan_scale():
 
 def test_unit_row_says_wan_yuan_for_every_money_column():
     rows = [["单位：万元"], table(villages(1), "villages")[0]]
-    match = headers.find_header(rows)
+    match = recognise.find_header(rows)
     assert match.scale("pairing_funds") == Decimal(10000)
 
 
@@ -105,7 +105,7 @@ def test_two_row_merged_header_is_combined():
     for i in range(4, 8):                  # 收入构成 over the four components
         sub[i] = head[i]
         top[i] = "收入构成" if i == 4 else None
-    match = headers.find_header([top, sub])
+    match = recognise.find_header([top, sub])
     assert match.template.name == "household_income"
     assert match.header_rows == (0, 1)
     assert not match.missing
@@ -113,14 +113,14 @@ def test_two_row_merged_header_is_combined():
 
 def test_missing_column_and_unknown_columns_are_reported():
     head = [h for h in table(households(1), "households")[0] if h != "是否低保户"] + ["备注", "序号"]
-    match = headers.find_header([head])
+    match = recognise.find_header([head])
     assert match.template.name == "households"
     assert match.missing == ["is_dibao"]
     assert match.unknown == ["备注", "序号"]
 
 
 def test_no_header_no_template():
-    assert headers.find_header([["a", "b"], ["1", "2"]]) is None
+    assert recognise.find_header([["a", "b"], ["1", "2"]]) is None
 
 
 # --- cells ---------------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def test_no_header_no_template():
     ("  ３３０８０３ ", "330803"), ("，", ","), ("\u3000", None), ("", None), (None, None),
 ])
 def test_text_of(value, text):
-    assert cells.text_of(value) == text
+    assert normalise.text_of(value) == text
 
 
 @pytest.mark.parametrize("text, iso", [
@@ -141,18 +141,18 @@ def test_text_of(value, text):
     ("20140315", "2014-03-15"), ("2014-03-15 00:00:00", "2014-03-15"), ("2014/2/30", "2014/2/30"), ("去年", "去年"),
 ])
 def test_iso_dates(text, iso):
-    assert cells.iso_date(text) == iso
+    assert normalise.iso_date(text) == iso
 
 
 def test_normalisers_by_column_type():
     money = template("villages").column("collective_operating_income")
-    wan = cells.normaliser(money, Decimal(10000))
+    wan = normalise.normaliser(money, Decimal(10000))
     assert wan("5.2") == "52000" and wan(5.2001) == "52001" and wan("1,234.5") == "12345000" and wan("abc") == "abc"
-    plain = cells.normaliser(money)
+    plain = normalise.normaliser(money)
     assert plain("1,234.50") == "1234.50" and plain("1,2") == "1,2"
-    date = cells.normaliser(template("relocations").column("move_date"))
+    date = normalise.normaliser(template("relocations").column("move_date"))
     assert date(41713.0) == "2014-03-15" and date("2014/3/15") == "2014-03-15"
-    ident = cells.normaliser(template("households").column("head_id_number"))
+    ident = normalise.normaliser(template("households").column("head_id_number"))
     assert ident("33080319650302001x") == "33080319650302001X"
     assert ident("3.30803E+17") == "3.30803E+17"      # not judged here: validation rejects it
 
@@ -172,7 +172,7 @@ def test_csv_gbk_byte_far_down_the_file_is_found(tmp_path):
     lines = table(households(2000), "households", style="en")
     lines[-1][6] = "欧阳"
     path = write_csv(tmp_path / "f.csv", lines, encoding="gbk")
-    assert readers.detect_encoding(path) == "gb18030"
+    assert read.detect_encoding(path) == "gb18030"
 
 
 def test_csv_semicolon_and_tab_delimiters(tmp_path):
@@ -237,7 +237,7 @@ def test_a_blank_part_makes_no_pseudonym_and_any_hasher_gives_the_same_rows(tmp_
     def plain(*parts):
         return None if any(p is None or p == "" for p in parts) else keyed_hash("k", *parts)
 
-    tbl = readers.open_table(path)
+    tbl = read.open_table(path)
     try:
         assert list(RowStream(tbl, plain).rows()) == out
     finally:
@@ -267,11 +267,11 @@ def test_csv_with_a_thousand_columns_is_refused(tmp_path):
 
 
 def test_csv_line_without_end_is_refused_not_read_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "MAX_LINE_CHARS", 1000)
+    monkeypatch.setattr(read, "MAX_LINE_CHARS", 1000)
     path = tmp_path / "long.csv"
     lines = [",".join(map(str, line)) for line in table(households(40), "households")]
     path.write_text("\n".join(lines) + "\n" + "x" * 5000, encoding="utf-8")
-    tbl = readers.open_table(path)
+    tbl = read.open_table(path)
     with pytest.raises(FileRejected) as caught:
         list(tbl.data_rows())
     tbl.close()
@@ -327,7 +327,7 @@ def test_xlsx_data_sheet_is_not_the_first_and_explanation_sheet(tmp_path, xlsx_r
         ("上报说明", [["户数比上年减少，因整村搬迁"]]),
         ("Sheet3", table(incomes(2), "household_income")),
     ])
-    tbl = readers.open_table(path)
+    tbl = read.open_table(path)
     try:
         assert tbl.sheet == "Sheet3"
         assert tbl.explanation == "户数比上年减少，因整村搬迁"
@@ -398,44 +398,44 @@ def test_workbook_content_in_a_csv_name_is_read_as_a_workbook(tmp_path, xlsx_rea
 # --- names, reasons, feedback cells ----------------------------------------------------------------
 
 def test_name_hints():
-    assert names.hint_from_name("330803_household_income_2014.xlsx") == names.NameHint(
+    assert recognise.hint_from_name("330803_household_income_2014.xlsx") == recognise.NameHint(
         "330803", None, 2014, "household_income")
-    hint = names.hint_from_name("衢江区2014年低收入农户收入监测表.xlsx")
+    hint = recognise.hint_from_name("衢江区2014年低收入农户收入监测表.xlsx")
     assert (hint.county_code, hint.year, hint.template) == ("330803", 2014, "household_income")
-    assert names.hint_from_name("全省指标2014.csv").county_code == "330000"
-    assert names.hint_from_name("x.csv").group == "unknown"
+    assert recognise.hint_from_name("全省指标2014.csv").county_code == "330000"
+    assert recognise.hint_from_name("x.csv").group == "unknown"
 
 
 def test_name_contradictions():
-    hint = names.hint_from_name("330803_households_2013.csv")
-    assert names.contradiction(hint, template="households", county_code=COUNTY, year=2014) == (
+    hint = recognise.hint_from_name("330803_households_2013.csv")
+    assert recognise.contradiction(hint, template="households", county_code=COUNTY, year=2014) == (
         "year_mismatch", {"name_year": 2013, "content_year": 2014})
-    code, params = names.contradiction(names.hint_from_name("景宁畲族自治县2014年低收入农户登记表.csv"),
+    code, params = recognise.contradiction(recognise.hint_from_name("景宁畲族自治县2014年低收入农户登记表.csv"),
                                        template="households", county_code=COUNTY, year=2014)
     assert code == "name_contradicts_content"
     assert reason(code, **params) == ("文件名与文件内容不一致：文件名中的县是景宁畲族自治县，内容中的县代码是330803（衢江区），"
                                       "请核对后重新上报")
-    assert names.contradiction(names.hint_from_name("anything.csv"), template="households",
+    assert recognise.contradiction(recognise.hint_from_name("anything.csv"), template="households",
                                county_code=COUNTY, year=2014) is None
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd.csv", "..\\..\\x.csv", "a/../../b", "\n\t.csv", "..", ".",
                                   "x" * 500 + ".csv"])
 def test_safe_names_never_leave_the_folder(tmp_path, name):
-    safe = names.safe_name(name)
-    assert "/" not in safe and "\\" not in safe and not safe.startswith(".") and len(safe) <= names.MAX_NAME
-    assert tmp_path.resolve() in names.inside(tmp_path, safe).parents
+    safe = files.safe_name(name)
+    assert "/" not in safe and "\\" not in safe and not safe.startswith(".") and len(safe) <= files.MAX_NAME
+    assert tmp_path.resolve() in files.inside(tmp_path, safe).parents
     with pytest.raises(ValueError):
-        names.inside(tmp_path, "..", "x")
+        files.inside(tmp_path, "..", "x")
 
 
 def test_display_name_of_non_utf8_bytes(tmp_path):
     gbk = tmp_path / os.fsdecode("衢江区2014.csv".encode("gbk"))
     gbk.write_text("x")
-    assert names.display_name(gbk) == "衢江区2014.csv"
+    assert files.display_name(gbk) == "衢江区2014.csv"
     junk = tmp_path / os.fsdecode(b"\xff\xfe\xfa.csv")
     junk.write_text("x")
-    assert names.display_name(junk) == "\\xff\\xfe\\xfa.csv"
+    assert files.display_name(junk) == "\\xff\\xfe\\xfa.csv"
 
 
 def test_reasons_shared_with_validation_carry_the_same_words():
@@ -469,7 +469,7 @@ def test_both_workbook_readers_give_the_same_rows(tmp_path, monkeypatch):
     sheet = [["标题"], ["单位:户"], *lines[:10], [None] * 14, *lines[10:], ["合计"]]
     path = write_xlsx(tmp_path / "f.xlsx", [("说明", [["见下页"]]), ("数据", sheet)])
     calamine = stream(path)[1]
-    monkeypatch.setattr(readers, "STREAM_ABOVE", 0)
+    monkeypatch.setattr(read, "STREAM_ABOVE", 0)
     streamed = stream(path)[1]
     assert streamed == calamine
     assert len(streamed) == 30
@@ -477,7 +477,7 @@ def test_both_workbook_readers_give_the_same_rows(tmp_path, monkeypatch):
 
 def test_streamed_reader_shared_strings_and_dates(tmp_path):
     """A workbook as Excel writes it: text in the shared-string table, dates as styled serial numbers."""
-    from lowincome.ingest.sheet_stream import Workbook
+    from lowincome.xlsx_stream import Workbook
 
     path = tmp_path / "excel.xlsx"
     with zipfile.ZipFile(path, "w") as z:
@@ -565,7 +565,7 @@ def test_csv_with_every_cell_quoted_is_read(tmp_path):
         writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
         for line in table(households(3), "households"):
             writer.writerow(line)
-    tbl = readers.open_table(path)
+    tbl = read.open_table(path)
     rows = list(tbl.data_rows())
     tbl.close()
     assert tbl.match.template.name == "households" and tbl.delimiter == ","
@@ -581,14 +581,14 @@ def test_csv_malformed_under_every_delimiter_is_unreadable(tmp_path):
 def test_a_text_file_with_a_nul_byte_is_text_and_its_line_reads_as_damaged(tmp_path):
     """A county's CSV export with one damaged line (a NUL byte) is a text file; the NUL is read as U+FFFD,
     which validation rejects as that row's damaged_line (tests/integration/test_fault_catalogue.py)."""
-    from lowincome.ingest.readers import DAMAGED, damaged_text, sniff
+    from lowincome.ingest.read import DAMAGED, damaged_text, sniff
 
     lines = table(households(3), "households")
     lines[2][6] = "张\x00三"
     for encoding in ("utf-8", "gb18030"):
         path = write_csv(tmp_path / f"nul-{encoding}.csv", lines, encoding=encoding)
         assert sniff(path) == "csv"
-        table_ = readers.open_table(path)
+        table_ = read.open_table(path)
         try:
             rows = list(table_.data_rows())
         finally:

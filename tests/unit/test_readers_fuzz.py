@@ -11,9 +11,9 @@ from fixtures.mutations import mutate, mutation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lowincome.ingest import readers
-from lowincome.ingest.intake import read_content
-from lowincome.ingest.parser import RowStream
+from lowincome.ingest import read
+from lowincome.ingest.normalise import RowStream
+from lowincome.ingest.pipeline import read_content
 from lowincome.ingest.reasons import FileRejected
 from lowincome.pseudonym import make_hasher
 
@@ -58,7 +58,7 @@ def test_a_nul_byte_in_a_cell_is_read_or_refused(tmp_path):
 def test_stream_is_lazy(tmp_path):
     """The rows come one by one: a reader that materialised the file would fail this bound."""
     path = write_csv(tmp_path / "big.csv", table(households(3000), "households"))
-    tbl = readers.open_table(path)
+    tbl = read.open_table(path)
     try:
         rows = RowStream(tbl, make_hasher("k")).rows()
         first = next(rows)

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from lowincome.ingest import sheet_stream
-from lowincome.ingest.sheet_stream import Workbook
+from lowincome import xlsx_stream
+from lowincome.xlsx_stream import Workbook
 
 SHEET = "xl/worksheets/sheet1.xml"
 
@@ -29,27 +29,27 @@ def numbered(n: int, text: str = "值") -> str:
 
 @pytest.mark.parametrize("chunk", [7, 64, 1 << 22])
 def test_rows_from_a_row_on_are_the_rows_of_a_whole_read(tmp_path, monkeypatch, chunk):
-    monkeypatch.setattr(sheet_stream, "_CHUNK", chunk)     # chunk edges inside tags and characters
+    monkeypatch.setattr(xlsx_stream, "_CHUNK", chunk)     # chunk edges inside tags and characters
     rows = [numbered(n) for n in range(1, 120) if n % 7]   # sparse: every 7th row missing
     rows.insert(30, '<row r="31"/>')                       # an empty row element
     book = workbook(tmp_path / "a.xlsx", rows)
     whole = list(book.rows(SHEET))
     skipped = []
-    real = sheet_stream._skippable
+    real = xlsx_stream._skippable
 
     def skippable(buffer, first):
         tail = real(buffer, first)
         skipped.append(tail is not None)
         return tail
 
-    monkeypatch.setattr(sheet_stream, "_skippable", skippable)
+    monkeypatch.setattr(xlsx_stream, "_skippable", skippable)
     for first in (1, 2, 7, 14, 15, 31, 60, 119, 500):
         assert list(book.rows(SHEET, first)) == [r for r in whole if r[0] >= first], first
     assert any(skipped)   # XML was passed over unparsed
 
 
 def test_rows_that_do_not_name_their_number_are_counted_not_skipped(tmp_path, monkeypatch):
-    monkeypatch.setattr(sheet_stream, "_CHUNK", 64)
+    monkeypatch.setattr(xlsx_stream, "_CHUNK", 64)
     rows = [numbered(n) for n in range(1, 20)] + [numbered(0).replace(' r="0"', "") for _ in range(20)] + \
         [numbered(n) for n in range(45, 90)]
     book = workbook(tmp_path / "b.xlsx", rows)
@@ -78,7 +78,7 @@ def test_a_reopened_workbook_reads_through_its_own_file(tmp_path):
 
 
 def test_the_row_pattern_finds_what_the_plain_lazy_pattern_finds():
-    """sheet_stream._ROW is written for speed (possessive runs of [^<]); it must cut rows exactly as the
+    """xlsx_stream._ROW is written for speed (possessive runs of [^<]); it must cut rows exactly as the
     obvious pattern does, including self-closing rows, tags that start like </row and a row left open."""
     import re
 
@@ -93,7 +93,7 @@ def test_the_row_pattern_finds_what_the_plain_lazy_pattern_finds():
         "",
     ]
     for text in texts:
-        assert sheet_stream._ROW.findall(text) == plain.findall(text), text
+        assert xlsx_stream._ROW.findall(text) == plain.findall(text), text
 
 
 def test_a_workbook_whose_sheet_names_repeat_is_read_by_one_reader(tmp_path, monkeypatch):
@@ -101,7 +101,7 @@ def test_a_workbook_whose_sheet_names_repeat_is_read_by_one_reader(tmp_path, mon
     take the other one, so such a sheet is never split."""
     from fixtures.county_files import households, table
 
-    from lowincome.ingest import readers
+    from lowincome.ingest import read
 
     lines = table(households(100), "households")
 
@@ -123,12 +123,12 @@ def test_a_workbook_whose_sheet_names_repeat_is_read_by_one_reader(tmp_path, mon
                 z.writestr(f"xl/worksheets/sheet{i}.xml", sheet_xml(lines))
         return path
 
-    monkeypatch.setattr(readers, "STREAM_ABOVE", 0)
-    monkeypatch.setattr(readers, "SPLIT_ABOVE", 1)
+    monkeypatch.setattr(read, "STREAM_ABOVE", 0)
+    monkeypatch.setattr(read, "SPLIT_ABOVE", 1)
     for names, splits in ((["登记表", "备用"], True), (["登记表", "登记表"], False)):
-        tbl = readers.open_table(book(tmp_path / f"{len(set(names))}.xlsx", names))
+        tbl = read.open_table(book(tmp_path / f"{len(set(names))}.xlsx", names))
         try:
             assert (tbl.book is not None) == splits
-            assert (readers.split(tbl) is not None) == splits
+            assert (read.split(tbl) is not None) == splits
         finally:
             tbl.close()

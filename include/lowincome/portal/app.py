@@ -26,9 +26,9 @@ from psycopg import sql
 from psycopg.types.json import Json
 
 from lowincome.config import Settings
-from lowincome.ingest.feedback import HEADER, STATUS_ZH, feedback_rows, neutralise
-from lowincome.ingest.names import PROVINCE_CODE, counties, sender_county
-from lowincome.ingest.storage import sha256_of
+from lowincome.ingest.account import HEADER, STATUS_ZH, feedback_rows, neutralise
+from lowincome.ingest.files import sha256_of
+from lowincome.ingest.recognise import PROVINCE_CODE, counties, sender_county
 from lowincome.portal import accounts, checking
 from lowincome.portal import calendar as cal
 from lowincome.portal.db import audit, connect

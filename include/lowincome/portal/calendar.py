@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from lowincome.config import Settings
-from lowincome.ingest.names import PROVINCE_CODE, counties
+from lowincome.ingest.recognise import PROVINCE_CODE, counties
 from lowincome.templates import templates
 
 BASELINE_YEAR = 2012

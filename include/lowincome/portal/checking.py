@@ -1,11 +1,11 @@
 """审核 in the portal: one uploaded file through the night's own reading and validation, and its findings
 as the night's feedback file would list them; then submit it into landing, or withdraw it.
 
-The file is parsed by :func:`lowincome.ingest.intake.parse_file` into a load table (as the night does),
-validated by :func:`lowincome.ingest.runner.validate_item` (the GX suites of the night), and the table is
+The file is parsed by :func:`lowincome.ingest.pipeline.parse_file` into a load table (as the night does),
+validated by :func:`lowincome.ingest.validate.validate_item` (the GX suites of the night), and the table is
 dropped after. Nothing is written to ``raw`` or the ledger: the lines the county would read in its
-feedback file (:func:`lowincome.ingest.feedback.feedback_rows`) are computed from the parse and the
-validation outcome the same way the loader records them (:func:`lowincome.ingest.loader._write_rows`), and
+feedback file (:func:`lowincome.ingest.account.feedback_rows`) are computed from the parse and the
+validation outcome the same way the loader records them (:func:`lowincome.ingest.load._write_rows`), and
 a test compares them with the feedback of the same file ingested at night. The parse archives the original
 bytes, as always, but into the portal's own scratch folder, never into ``$DATA/archive`` (only the night
 archives what it received).
@@ -30,14 +30,14 @@ import psycopg.sql
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.ingest import load_tables
-from lowincome.ingest.feedback import SHOWN_CHARS, STATUS_ZH, neutralise
-from lowincome.ingest.intake import parse_file
-from lowincome.ingest.loader import _find_uncastable
-from lowincome.ingest.names import safe_name, sender_county
-from lowincome.ingest.readers import check_zip
+from lowincome.ingest.account import SHOWN_CHARS, STATUS_ZH, neutralise
+from lowincome.ingest.files import private_folder, safe_name
+from lowincome.ingest.load import _find_uncastable
+from lowincome.ingest.pipeline import connect, parse_file
+from lowincome.ingest.read import check_zip
 from lowincome.ingest.reasons import FileRejected, reason
-from lowincome.ingest.runner import connect, validate_item
-from lowincome.ingest.storage import private_folder
+from lowincome.ingest.recognise import sender_county
+from lowincome.ingest.validate import validate_item
 from lowincome.pseudonym import make_hasher
 from lowincome.templates import template, templates
 
@@ -160,8 +160,8 @@ def _result(item: dict, verdict: str, summary: str, findings: list[dict]) -> dic
 
 
 def _feedback(conn: psycopg.Connection, item: dict, outcome: dict | None) -> dict[str, Any]:
-    """The feedback lines of :func:`lowincome.ingest.feedback.feedback_rows` for this parse and outcome,
-    recorded the way :func:`lowincome.ingest.loader._write_rows` records them."""
+    """The feedback lines of :func:`lowincome.ingest.account.feedback_rows` for this parse and outcome,
+    recorded the way :func:`lowincome.ingest.load._write_rows` records them."""
     findings = (outcome or {}).get("findings", [])
     rejection = item.get("rejection") or (
         {"code": outcome["reason_code"], "reason": outcome["reason"]} if outcome and outcome["file_rejected"]

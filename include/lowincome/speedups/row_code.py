@@ -1,6 +1,6 @@
 """The row function of a file written out as Python source and compiled: the common cases inline.
 
-Part of :mod:`lowincome.speedups` (``LOWINCOME_SPEEDUPS=0``: :func:`lowincome.ingest.parser.compile_normaliser`
+Part of :mod:`lowincome.speedups` (``LOWINCOME_SPEEDUPS=0``: :func:`lowincome.ingest.normalise.compile_normaliser`
 builds the same function from one small function per column, and pseudonyms come from ``hmac``).
 Measured on 100,000 rows of 12 columns and 2 pseudonyms (the two functions timed in one process, best of
 5): 1.6 s written out with the HMAC inline, 3.1 s as per-column functions with ``hmac``. The per-row parse
@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from lowincome.ingest import cells as cell_rules
 from lowincome.pseudonym import SEPARATOR
 
 
@@ -35,7 +34,8 @@ def keyed_states(hasher: Callable | None) -> tuple[Callable, Callable] | None:
 
 
 def compiled_normaliser(specs: list[tuple[int, str, Callable | None]],
-                       pseudonyms: list[list[int]] = (), hasher: Callable[..., str | None] | None = None
+                       pseudonyms: list[list[int]] = (), hasher: Callable[..., str | None] | None = None,
+                       *, cell_rules: tuple[dict, Callable, Callable, Callable]
                        ) -> Callable[[list, int], tuple | None]:
     """One function ``(cells, row number) -> load-table row`` for a file's columns, None for a blank row.
 
@@ -44,11 +44,13 @@ def compiled_normaliser(specs: list[tuple[int, str, Callable | None]],
     ``pseudonyms``: for each pseudonym column, the indexes (into ``specs``) of the values it hashes; a
     blank part makes no pseudonym. With a hasher from :func:`lowincome.pseudonym.make_hasher` (it carries its
     key) the HMAC is written inline (two keyed SHA-256 states copied per value); any other is called.
-    The row is ``(row number, *values, *pseudonyms)``.
+    The row is ``(row number, *values, *pseudonyms)``. ``cell_rules``: the full-width table, its search,
+    ``text_of`` and ``plain_number`` of :mod:`lowincome.ingest.normalise` (handed in, so that this module
+    imports nothing of ingest and the two do not import each other).
     """
-    namespace: dict = {"FW": cell_rules.FULL_WIDTH, "has_fw": cell_rules.HAS_FULL_WIDTH.search,
-                       "text_of": cell_rules.text_of, "plain": cell_rules.plain_number, "H": hasher,
-                       "SEP": SEPARATOR}
+    full_width, has_full_width, text_of, plain_number = cell_rules
+    namespace: dict = {"FW": full_width, "has_fw": has_full_width, "text_of": text_of, "plain": plain_number,
+                       "H": hasher, "SEP": SEPARATOR}
     lines = ["def normalise(c, n):"]
     names = []
     for i, (position, kind, func) in enumerate(specs):

@@ -6,8 +6,8 @@ targets depend on it (README, speed-ups).
 
 Parsing (reading, normalising, the pseudonyms' HMACs) is Python and takes one core; PostgreSQL's side of
 the ``COPY`` leaves the other one mostly idle. For a CSV where every line break ends a record
-(:func:`lowincome.ingest.readers.csv_split`) and for a streamed sheet (a helper inflates the sheet's XML
-up to its half without parsing it, :func:`lowincome.ingest.readers.sheet_split`), the process that
+(:func:`lowincome.ingest.read.csv_split`) and for a streamed sheet (a helper inflates the sheet's XML
+up to its half without parsing it, :func:`lowincome.ingest.read.sheet_split`), the process that
 parses the file forks a helper once its first data row is behind it (a unit row under the header has
 changed the columns' scales by then) and stops at the row where the helper starts. The helper parses
 from there with the same compiled row function, ``COPY``s into the same load table through a
@@ -34,8 +34,8 @@ from typing import Any
 import psycopg
 
 from lowincome.ingest import load_tables
-from lowincome.ingest.parser import RowStream, RowTally
-from lowincome.ingest.readers import Split
+from lowincome.ingest.normalise import RowStream, RowTally
+from lowincome.ingest.read import Split
 from lowincome.ingest.reasons import FileRejected, NotTheFilesFault, as_rejection, describe
 
 CHECK_PARENT_EVERY = 1 << 16   # rows between the helper's checks that the process that forked it lives

@@ -2,7 +2,7 @@
 
 python-calamine is the fast reader, but it holds a whole sheet in native cells (measured here: ~1.1 KB
 per row of a 14-column register, so ~1.3 GB for 1,048,576 rows) before ``iter_rows`` hands out the
-first row. Above :data:`lowincome.ingest.readers.STREAM_ABOVE` bytes of sheet XML the readers switch to
+first row. Above :data:`lowincome.ingest.read.STREAM_ABOVE` bytes of sheet XML the readers switch to
 this one: the sheet's XML is inflated chunk by chunk and cut into rows and cells by regular expressions
 (the OOXML a spreadsheet program writes is regular), so only one chunk of XML and one row are in memory.
 Shared strings (Excel puts every text there) are kept as one packed string plus offsets, not one Python

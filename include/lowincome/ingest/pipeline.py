@@ -1,85 +1,192 @@
-"""The ingestion runner: the same code for ``lowincome ingest DIR`` and the nightly DAG.
+"""Running the stages: one file, one folder (``lowincome ingest DIR``), and the nightly DAG's tasks.
 
-Per file: parse (:mod:`intake`) -> validate (:func:`lowincome.quality.validate_load_table`) -> load
-(:mod:`loader`). Validation checks some files against others already in the warehouse (an income row's
-household must be in that county's register; a loan rate against the province's benchmark), so the
-files of a night are loaded in two *waves*: first the registers the others are checked against
-(:data:`REGISTERS`), then the files checked against them; within a wave a county's files go by year,
-then in order of arrival (so that a later file for the same county, template and year supersedes).
+One file (:func:`parse_file`): checksum, archive, then read -> recognise -> normalise into a load table.
+It returns a small dict (the *item*, JSON-safe so the DAG can pass it between tasks) that says what the
+file is and where its rows are. Nothing there writes the ledger or ``raw``: that is the load's one
+transaction (:mod:`lowincome.ingest.load`), so a parse can be retried or abandoned freely. A file
+problem ends as a rejection in the item (a handled outcome). Any exception raised while reading the
+file's content is a file problem too (a reader bug on a strange file must not stop the night); errors
+of the warehouse or of our own disk are not, and propagate so the task fails and retries.
 
-The CLI parses every file, then validates and loads them wave by wave. The DAG does the same with
-tasks mapped per county (:func:`plan_batches`, :func:`parse_batch`, :func:`split_waves`,
-:func:`validate_batch`, :func:`load_batch`), passing small dicts between them; the validation outcome
-itself (findings can number thousands) waits in the warehouse beside its load table.
+Then validate (:mod:`lowincome.ingest.validate`, in two waves) -> load (:mod:`lowincome.ingest.load`)
+-> account (:mod:`lowincome.ingest.account`).
+
+The CLI (:func:`ingest_folder`) parses every file, then validates and loads them wave by wave. The DAG
+does the same with tasks mapped per county (:func:`plan_batches`, :func:`parse_batch`,
+:func:`split_waves`, :func:`validate_batch`, :func:`load_batch`), passing small dicts between them; the
+validation outcome itself (findings can number thousands) waits in the warehouse beside its load table.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import logging
 import sys
+import time
 from collections import defaultdict
+from datetime import datetime
 from functools import partial
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 
-from lowincome import heap, night_lock
+from lowincome import heap, night_lock, speedups
 from lowincome.accounting import violations
 from lowincome.config import Settings, settings
 from lowincome.display import printable
 from lowincome.ingest import load_tables
-from lowincome.ingest.intake import parse_file
-from lowincome.ingest.landing import Arrival, arrivals, refuse_unsafe
+from lowincome.ingest.account import FileOutcome
+from lowincome.ingest.files import Arrival, archive, arrivals, display_name, refuse_unsafe, sha256_of
+from lowincome.ingest.load import earlier_copy, finalise
 from lowincome.ingest.load_tables import IngestRun, cli_run
-from lowincome.ingest.loader import FileOutcome, finalise
-from lowincome.ingest.names import display_name, hint_from_name
-from lowincome.ingest.reasons import describe
+from lowincome.ingest.normalise import RowStream
+from lowincome.ingest.read import Table, open_table, split
+from lowincome.ingest.reasons import FileRejected, as_rejection, describe, reason, where_raised
+from lowincome.ingest.recognise import PROVINCE_CODE, contradiction, counties, hint_from_name, in_scope
+from lowincome.ingest.validate import load_order, validate_item, wave_of
 from lowincome.pseudonym import make_hasher
+from lowincome.speedups.two_cores import rows_in_two
 from lowincome.warehouse import ensure_ready
+
+
+def parse_file(path: Path, cfg: Settings, conn: psycopg.Connection, run: IngestRun, hasher,
+               sidecars: list[Path] | None = None, explanation: str | None = None) -> dict:
+    started = time.perf_counter()
+    name = display_name(path)
+    sha, size = sha256_of(path)
+    item: dict = {
+        "path": str(path), "file_name": name, "sha256": sha, "size_bytes": size,
+        "archive_path": str(archive(cfg, path, sha)), "sidecars": [str(p) for p in sidecars or []],
+        "kind": "parsed", "load_table": None, "rejection": None, "warnings": [], "rows_read": 0,
+        "explanation": explanation, "received_on": receipt_date(path),
+    }
+    existing = earlier_copy(conn, sha, name)
+    if existing is not None:
+        if existing["cleared_at"] is None and existing["file_name"] == name:
+            # committed by a run that died before clearing landing: finish its steps, record nothing new
+            item.update(kind="recover", recover_id=existing["id"])
+        else:
+            item.update(kind="duplicate", duplicate_of=existing["id"])
+        return item
+    hint = hint_from_name(name)
+    # Until the content says otherwise, the ledger files a file under what its name says (so that a file
+    # that cannot be read still shows under its county and year in `lowincome status`).
+    item.update(county_code=hint.county_code if hint.county_code and in_scope_any(hint.county_code) else None,
+                template=hint.template, year=hint.year)
+    try:
+        table = open_table(path)
+    except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
+        return _rejected(item, _or_raise(err, name))
+    try:
+        _load(item, table, cfg, conn, run, hasher, hint)
+    finally:
+        table.close()
+    item["seconds"] = round(time.perf_counter() - started, 3)
+    return item
+
+
+def receipt_date(path: Path) -> str:
+    """The receipt date the file carries: its modification time (Asia/Shanghai), which an upload to the
+    landing folder sets when the file arrives or keeps from the county's copy; never after today."""
+    local = ZoneInfo("Asia/Shanghai")
+    return min(datetime.fromtimestamp(path.stat().st_mtime, local).date(), datetime.now(local).date()).isoformat()
+
+
+def _or_raise(err: BaseException, name: str) -> FileRejected:
+    rejection = as_rejection(err)
+    if rejection is None:
+        raise err
+    if not isinstance(err, FileRejected):
+        # the type only: a parser's message may quote a cell, and cells hold names and ID numbers
+        log.warning("cannot read %s: %s in %s", printable(name), type(err).__name__, where_raised(err))
+    return rejection
+
+
+def read_content(path: Path, hasher) -> list[tuple]:
+    """The load-table rows of a file, or its FileRejected: the reading half of :func:`parse_file`, for
+    inspecting a file by hand and for the readers' property tests. Not for big files (keeps every row)."""
+    try:
+        table = open_table(path)
+    except BaseException as err:  # noqa: BLE001
+        raise _or_raise(err, path.name) from err
+    try:
+        return list(RowStream(table, hasher).rows())
+    except BaseException as err:  # noqa: BLE001
+        raise _or_raise(err, path.name) from err
+    finally:
+        table.close()
+
+
+def in_scope_any(county_code: str) -> bool:
+    return county_code in counties() or county_code == PROVINCE_CODE
+
+
+def _rejected(item: dict, rejected: FileRejected) -> dict:
+    item["rejection"] = {"code": rejected.code, "reason": rejected.reason}
+    return item
+
+
+def _load(item: dict, table: Table, cfg: Settings, conn: psycopg.Connection, run: IngestRun, hasher,
+          hint) -> None:
+    match = table.match
+    tpl = match.template
+    stream = RowStream(table, hasher)
+    header_row = table.head[max(match.header_rows)][0]
+    item.update(template=tpl.name, columns=stream.load_columns, source_format=table.kind,
+                source_sheet=table.sheet, source_encoding=table.encoding, header_row=header_row)
+    if table.explanation and not item.get("explanation"):
+        item["explanation"] = table.explanation
+    item["warnings"] = (
+        [{"row": header_row, "column": label, "rule": "unknown_column", "reason": reason("unknown_column", label=label)}
+         for label in match.unknown] +
+        [{"row": header_row, "column": label, "rule": "repeated_column",
+          "reason": reason("repeated_column", label=label)} for label in match.repeated])
+    name = load_tables.new_name()
+    load_tables.create(conn, name, stream.load_columns, run)
+    rows = None
+    try:
+        # a big CSV or sheet, with the speed-ups on: its second half is parsed by a second process
+        second = split(table) if speedups.enabled() else None
+        rows = stream.rows() if second is None else rows_in_two(stream, cfg.warehouse_url(), name, second)
+        load_tables.copy_rows(conn, name, stream.load_columns, rows)
+    except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
+        if rows is not None:
+            rows.close()   # stops a helper still writing the other half before its table is dropped
+        rejection = _or_raise(err, item["file_name"])
+        load_tables.drop(conn, name)
+        _rejected(item, rejection)
+        return
+    item["load_table"] = name
+    tally = stream.tally
+    item["rows_read"] = tally.rows_read
+    county = tpl.fixed_county_code or tally.most_common_county()
+    year = tally.most_common_year()
+    item.update(county_code=county or item.get("county_code"), year=year or item.get("year"))
+    if match.missing:
+        zh = "”、“".join(tpl.column(c).zh for c in match.missing)
+        _rejected(item, FileRejected("missing_column", column_zh=zh))
+    elif tally.rows_read == 0:
+        _rejected(item, FileRejected("no_rows"))
+    elif county is None:
+        _rejected(item, FileRejected("no_county"))
+    elif year is None:
+        _rejected(item, FileRejected("no_year"))
+    elif not in_scope(county, tpl.name):
+        _rejected(item, FileRejected("county_out_of_scope", county_code=county))
+    else:
+        found = contradiction(hint, template=tpl.name, county_code=county, year=year)
+        if found is not None:
+            _rejected(item, FileRejected(found[0], **found[1]))
+
 
 log = logging.getLogger(__name__)
 APPLICATION = "lowincome-ingest"
-# Templates that validation reads from the warehouse when it checks other files (see quality/rules.py):
-# the household register (incomes, programmes, relocations), villages (relocations) and the province's
-# benchmark rate (loan rates). County indicators depend on nothing and load with them.
-REGISTERS = frozenset({"households", "villages", "province_indicators", "county_indicators"})
 SHOWN_VIOLATIONS = 10   # accounting lines in the failing task's message (the rest: `lowincome check`)
 
 
 def connect(cfg: Settings) -> psycopg.Connection:
     return psycopg.connect(cfg.warehouse_url(), autocommit=True, connect_timeout=10,
                            application_name=APPLICATION)
-
-
-def wave_of(item: dict) -> int:
-    """1 for registers and for files with nothing to validate, 2 for files checked against registers."""
-    if item["kind"] != "parsed" or item["rejection"] is not None or item.get("template") in REGISTERS:
-        return 1
-    return 2
-
-
-def load_order(item: dict) -> tuple:
-    return wave_of(item), item.get("year") or 0, item.get("order", 0)
-
-
-# --- one file ------------------------------------------------------------------------------------
-
-def validate_item(cfg: Settings, item: dict) -> dict | None:
-    """Run validation on a parsed file's load table; None when there is nothing to validate."""
-    if item["kind"] != "parsed" or item["rejection"] is not None or not item["load_table"]:
-        return None
-    from lowincome.quality import validate_load_table
-
-    started = dt.datetime.now(dt.UTC)
-    outcome = validate_load_table(
-        cfg, load_table=f'ops."{item["load_table"]}"', template=item["template"],
-        county_code=item["county_code"], year=item["year"], columns=list(item["columns"]),
-        explanation=item.get("explanation"))
-    result = dataclasses.asdict(outcome)
-    result.update(started_at=started.isoformat(), finished_at=dt.datetime.now(dt.UTC).isoformat())
-    return result
 
 
 def parse_arrival(cfg: Settings, conn: psycopg.Connection, run: IngestRun, arrival: Arrival, hasher,
@@ -89,8 +196,6 @@ def parse_arrival(cfg: Settings, conn: psycopg.Connection, run: IngestRun, arriv
     item["order"] = order
     return item
 
-
-# --- the CLI -------------------------------------------------------------------------------------
 
 def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[FileOutcome]:
     """Ingest every file waiting in ``folder`` now; one bad file never stops the others.
@@ -196,61 +301,6 @@ def _progress(total: int, show: bool):
         return _Lines(total)
     return tqdm(total=total, desc="ingest", unit="step", file=sys.stderr, leave=False)
 
-
-STATUS_ZH = {"loaded": "入库", "rejected": "退回", "duplicate": "重复", "superseded": "已替代", "error": "出错",
-             "refused": "拒收"}
-
-
-def format_outcomes(outcomes: list[FileOutcome]) -> str:
-    """The per-file outcome table the CLI prints."""
-    if not outcomes:
-        return "no files waiting"
-    head = ("file", "status", "county", "template", "year", "read", "loaded", "rejected", "warned", "reason")
-    lines = [head]
-    for o in outcomes:   # every cell printable: a name's escape sequence or line break never reaches the terminal
-        lines.append(tuple(map(printable, (
-            o.file_name, o.status, o.county_code or "-", o.template or "-", str(o.year or "-"),
-            str(o.rows_read), str(o.rows_loaded), str(o.rows_rejected), str(o.rows_warned),
-            f"{o.reason_code}: {o.reason}" if o.reason_code else ""))))
-    widths = [min(max(_width(row[i]) for row in lines), 48) for i in range(len(head) - 1)]
-    out = []
-    for row in lines:
-        cells = [_pad(_clip(row[i], widths[i]), widths[i]) for i in range(len(head) - 1)]
-        out.append("  ".join(cells + [row[-1]]).rstrip())
-    counts = defaultdict(int)
-    for o in outcomes:
-        counts[o.status] += 1
-    out.append("")
-    out.append(f"{len(outcomes)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-               + f"; rows loaded {sum(o.rows_loaded for o in outcomes)}, rejected {sum(o.rows_rejected for o in outcomes)}")
-    waiting = [o for o in outcomes if o.unfinished]
-    if waiting:
-        out.append(f"{len(waiting)} file(s) recorded in the ledger but still in landing (the next run finishes them):")
-        out += [f"  {printable(o.file_name)}: {printable(o.unfinished)}" for o in waiting]
-    return "\n".join(out)
-
-
-def _width(text: str) -> int:
-    """Display width: CJK characters take two columns in a terminal."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _clip(text: str, width: int) -> str:
-    if _width(text) <= width:
-        return text
-    out = ""
-    for ch in text:
-        if _width(out + ch) > width - 1:
-            break
-        out += ch
-    return out + "…"
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
-# --- the DAG (mapped per county) -----------------------------------------------------------------
 
 def night_conf(conf: dict | None) -> dict:
     """What a night's DAG run conf says to plan_batches (``lowincome run`` passes both)."""

@@ -1,30 +1,37 @@
-"""Finding the header of a county file and mapping it onto a template (``templates.yaml`` only).
+"""Recognising a file: which template, county and year it is, from its header and its name.
 
-Counties type headers by hand: full-width brackets, spaces, line breaks inside a cell, a unit in
-brackets (``家庭纯收入(元)``, ``村集体经营性收入（万元）``), the Chinese or the English name or an
-alias. Every label is *folded* (NFKC, lower case, no spaces/underscores/dashes) before it is looked up,
-so the contract lists each accepted header once. A title row may sit above the header, a unit row
-above or below it, and a grouped (merged) header spreads over two rows: the two rows are combined
-column by column.
+The header (``templates.yaml`` only). Counties type headers by hand: full-width brackets, spaces, line
+breaks inside a cell, a unit in brackets (``家庭纯收入(元)``, ``村集体经营性收入（万元）``), the Chinese or
+the English name or an alias. Every label is *folded* (NFKC, lower case, no spaces/underscores/dashes)
+before it is looked up, so the contract lists each accepted header once. A title row may sit above the
+header, a unit row above or below it, and a grouped (merged) header spreads over two rows: the two rows
+are combined column by column.
+
+The name. The content decides what a file is; the name is a hint (:func:`hint_from_name`), used to
+group files per county before they are read, and checked against the content afterwards (a name that
+says another year or county is a :func:`contradiction` the county must resolve). The county's own
+rows decide its county and year (:class:`lowincome.ingest.normalise.RowTally`).
 """
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+from lowincome.ingest.files import safe_county_dir
 from lowincome.templates import Template, templates
 
 # How many rows from the top may hold titles, notes and the header.
 HEADER_SCAN_ROWS = 30
 # A template's columns number 3 to 17; a header wider than this is not a county file.
 MAX_COLUMNS = 200
-
 _BRACKETS = str.maketrans({"【": "(", "】": ")", "〔": "(", "〕": ")", "［": "(", "］": ")", "[": "(", "]": ")"})
 _DROP = re.compile(r"[\s_\-·•:：*＊\"'“”‘’]+")
 _UNIT_SUFFIX = re.compile(r"^(?P<base>.+?)\((?P<unit>[^()]*)\)$")
@@ -214,3 +221,92 @@ def column_units_from_row(row: Sequence[Any], match: HeaderMatch) -> None:
             cell = fold(row[position]).strip("()")
             if unit_scale(cell) is not None or cell == "元":
                 match.units[column] = cell
+
+
+COUNTIES_FILE = Path(__file__).resolve().parents[2] / "config" / "counties.csv"
+PROVINCE_CODE = "330000"
+_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(20[1-3]\d)(?!\d)")
+
+
+@cache
+def counties() -> dict[str, str]:
+    """county_code -> county_name of every county in scope (``include/config/counties.csv``)."""
+    with COUNTIES_FILE.open(encoding="utf-8", newline="") as handle:
+        return {row["county_code"].strip(): row["county_name"].strip() for row in csv.DictReader(handle)}
+
+
+def in_scope(county_code: str | None, template: str) -> bool:
+    """A county of counties.csv; the province code only for the template that carries it."""
+    if county_code is None:
+        return False
+    fixed = templates()[template].fixed_county_code
+    if fixed is not None:
+        return county_code == fixed
+    return county_code in counties()
+
+
+def sender_county(file_name: str, county_code: str | None) -> str | None:
+    """The county that sent a file, whose feedback folder gets the answer: the county its name names
+    (a county in scope, or the province), else the county of its content. A file named for 衢江区 that
+    holds 柯城区's rows came from 衢江区: its rejection is news for 衢江区, and 柯城区 learns nothing of it."""
+    named = hint_from_name(file_name).county_code
+    if named is not None and (named in counties() or named == PROVINCE_CODE):
+        return named
+    return county_code
+
+
+@dataclass(frozen=True)
+class NameHint:
+    named_code: str | None = None     # a 6-digit code written in the name
+    county_name: str | None = None    # the full county name found in the name (衢江区)
+    year: int | None = None
+    template: str | None = None
+
+    @property
+    def county_code(self) -> str | None:
+        """The county the name points at (its code, else the code of the county it names)."""
+        if self.named_code:
+            return self.named_code
+        if self.county_name:
+            return next((c for c, n in counties().items() if n == self.county_name), None)
+        if self.template and templates()[self.template].fixed_county_code:
+            return templates()[self.template].fixed_county_code
+        return None
+
+    @property
+    def group(self) -> str:
+        return safe_county_dir(self.county_code)
+
+
+def hint_from_name(name: str) -> NameHint:
+    stem = unicodedata.normalize("NFKC", name).rsplit(".", 1)[0]
+    codes = _CODE.findall(stem)
+    years = [int(y) for y in _YEAR.findall(re.sub(r"\d{6,}", " ", stem)) if 2012 <= int(y) <= 2030]
+    tpl = _template_in(stem)
+    county_name = next((full for full in sorted(counties().values(), key=len, reverse=True) if full in stem), None)
+    return NameHint(named_code=codes[0] if codes else None, county_name=county_name,
+                    year=years[0] if years else None, template=tpl)
+
+
+def _template_in(stem: str) -> str | None:
+    lowered = stem.lower()
+    found = [(len(t.name), t.name) for t in templates().values() if t.name in lowered]
+    found += [(len(t.zh), t.name) for t in templates().values() if t.zh in stem]
+    return max(found)[1] if found else None
+
+
+def contradiction(hint: NameHint, *, template: str, county_code: str, year: int) -> tuple[str, dict] | None:
+    """What in the name contradicts the content: (reason code, params), or None."""
+    if hint.year is not None and hint.year != year:
+        return "year_mismatch", {"name_year": hint.year, "content_year": year}
+    if hint.template is not None and hint.template != template:
+        named, found = templates()[hint.template].zh, templates()[template].zh
+        return "name_contradicts_content", {"detail": f"文件名是“{named}”，内容是“{found}”"}
+    if hint.county_name is not None and counties().get(county_code) not in (None, hint.county_name):
+        return "name_contradicts_content", {
+            "detail": f"文件名中的县是{hint.county_name}，内容中的县代码是{county_code}（{counties()[county_code]}）"}
+    if hint.named_code is not None and hint.named_code != county_code:
+        return "name_contradicts_content", {
+            "detail": f"文件名中的县代码是{hint.named_code}，内容中的县代码是{county_code}"}
+    return None

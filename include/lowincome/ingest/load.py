@@ -1,4 +1,4 @@
-"""The load of one file: the ledger row, the rows into ``raw``, the rejected rows, in ONE transaction.
+"""Loading one file (the fifth stage): the ledger row, the rows into ``raw``, the rejected rows, in ONE transaction.
 
 A crash anywhere before the commit leaves nothing in raw or the ledger and the file in landing; the
 next run does it again from the start. After the commit come the steps that can be repeated safely
@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +32,13 @@ from psycopg import sql
 
 from lowincome.config import Settings
 from lowincome.display import printable
-from lowincome.ingest import load_tables, storage
-from lowincome.ingest.feedback import write_feedback
+from lowincome.ingest import files, load_tables
+from lowincome.ingest.account import FileOutcome, write_feedback
 from lowincome.ingest.reasons import reason
 from lowincome.parsing import parses_sql
 from lowincome.templates import contract, template
 
 log = logging.getLogger(__name__)
-
 LOCK_SHA = 7303          # advisory (7303, hashtext(sha)): one file finalised at a time
 LOCK_SUBMISSION = 7302   # advisory (7302, hashtext(county|template|year)): supersede in arrival order
 ANALYZE_AFTER = 1_000    # rows loaded into raw in one file that make its statistics worth refreshing
@@ -48,32 +46,6 @@ STALE_SHARE = 0.1        # growth of a raw table since its last ANALYZE that mak
 # The raw columns the ingestion's own queries look rows up by: a file's rows (lineage) and the keys of the
 # cross-file rules. The loader's ANALYZE covers only these.
 PLANNER_COLUMNS = ("_submission_id", *load_tables.JOIN_KEYS)
-
-
-@dataclass
-class FileOutcome:
-    """What became of one received file (one row of the CLI's outcome table; a dict in XCom)."""
-
-    file_name: str
-    status: str                      # loaded | rejected | duplicate | error
-    submission_id: int | None = None
-    template: str | None = None
-    county_code: str | None = None
-    year: int | None = None
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_warned: int = 0
-    reason_code: str | None = None
-    reason: str | None = None
-    feedback_path: str | None = None
-    superseded: list[int] = field(default_factory=list)
-    unfinished: str | None = None    # a step after the commit that failed: the file waits in landing
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
 # Test hook: called inside the finalise transaction after every write and before the commit.
 _before_commit = None
 ACCEPTED = ("loaded", "superseded")
@@ -143,7 +115,7 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
 def _record_duplicate(conn: psycopg.Connection, item: dict, existing: dict) -> int:
     """A copy of an accepted file. A copy parsed beside its original in the same night (the same register
     under two names) keeps its load token: the night's later files wait for every load token of their
-    county's registers (:func:`lowincome.ingest.runner.validate_batch`), and a retried load task finds it."""
+    county's registers (:func:`lowincome.ingest.pipeline.validate_batch`), and a retried load task finds it."""
     original, county, tpl, year = existing["id"], existing["county_code"], existing["template"], existing["year"]
     return conn.execute(
         """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
@@ -249,8 +221,6 @@ class _EarlyLoad:
             self._conn.cancel_safe()
             self._thread.join(0.2)
 
-
-# --- rows ----------------------------------------------------------------------------------------
 
 def _load_castable_rows(conn: psycopg.Connection, item: dict, submission_id: int) -> int:
     """Every row of the load table that raw's types can hold, into raw; the rest into ``_uncastable``.
@@ -431,8 +401,6 @@ def _write_validation(conn: psycopg.Connection, submission_id: int, outcome: dic
               r["unexpected_count"], r["observed_value"]) for r in results])
 
 
-# --- after the commit (repeatable) ---------------------------------------------------------------
-
 def after_commit(conn: psycopg.Connection, cfg: Settings, item: dict, submission_id: int) -> FileOutcome:
     """The repeatable steps after the commit. The files under ``$DATA`` (quarantine, feedback, clearing
     landing) are the file's own business: a step that fails leaves the file in landing, uncleared, for
@@ -451,7 +419,7 @@ def after_commit(conn: psycopg.Connection, cfg: Settings, item: dict, submission
         note = (f"接收编号: {submission_id}\n原文件名: {printable(file_name)}\nSHA-256: {sha}\n"
                 f"接收时间: {received_at:%Y-%m-%d %H:%M:%S}\n"
                 f"原因代码: {code}\n原因: {why}\n")
-        _step(conn, failed, "quarantine copy", lambda: storage.quarantine(cfg, sha, file_name, note))
+        _step(conn, failed, "quarantine copy", lambda: files.quarantine(cfg, sha, file_name, note))
     path = _step(conn, failed, "feedback", lambda: write_feedback(conn, cfg, submission_id))
     if not failed:
         _step(conn, failed, "clearing landing", lambda: _clear_landing(item))
@@ -483,7 +451,7 @@ def _step(conn: psycopg.Connection, failed: list[str], what: str, work: Callable
 
 def _clear_landing(item: dict) -> None:
     for landed in [item["path"], *item.get("sidecars", [])]:
-        storage.remove(Path(landed))
+        files.remove(Path(landed))
 
 
 def refresh_statistics(conn: psycopg.Connection, template_name: str, loaded: int) -> bool:
@@ -531,4 +499,3 @@ def outcome_of(conn: psycopg.Connection, submission_id: int) -> FileOutcome:
                   rows_warned, reason_code, reason, feedback_path from ops.submissions where id = %s""",
         (submission_id,)).fetchone()
     return FileOutcome(*row)
-

@@ -1,4 +1,4 @@
-"""Opening a county file, whatever it claims to be, and streaming its rows.
+"""Reading a county file, whatever it claims to be: its rows, streamed (the first stage).
 
 The content decides what a file is (a ``.csv`` that is really a workbook is read as a workbook; junk
 named ``.xlsx`` is refused). Every refusal is a :class:`FileRejected` with a stable code, never a crash.
@@ -8,7 +8,7 @@ named ``.xlsx`` is refused). Every refusal is a :class:`FileRejected` with a sta
   surface after half the file was loaded; the delimiter is the one under which a template's header
   appears; lines are read with a length cap so a file without line breaks cannot exhaust memory, and
   so is a field (:data:`MAX_FIELD_CHARS`).
-* A landing file is opened with :func:`lowincome.ingest.landed.open_landed` (never through a link; a
+* A landing file is opened with :func:`lowincome.ingest.files.open_landed` (never through a link; a
   regular file with one name); calamine opens a workbook by its path itself, after those checks.
 * XLSX/XLS/ODS: python-calamine. Before a zip is opened its directory is checked (declared
   uncompressed sizes, compression ratios, entry count) so a zip bomb is refused unopened. The data
@@ -22,7 +22,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,10 +29,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from lowincome.ingest.headers import HEADER_SCAN_ROWS, MAX_COLUMNS, HeaderMatch, find_header, fold
-from lowincome.ingest.landed import open_landed
+from lowincome.ingest.files import open_landed
 from lowincome.ingest.reasons import FileRejected
-from lowincome.ingest.sheet_stream import Workbook
+from lowincome.ingest.recognise import HEADER_SCAN_ROWS, MAX_COLUMNS, HeaderMatch, find_header, fold
+from lowincome.xlsx_stream import Workbook
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -50,7 +49,7 @@ MAX_LINE_CHARS = 1 << 20
 # contract's max_length, far below), not as a malformed file. A quoted field that spans lines stays
 # bounded by it, and one over it rejects the file with that reason.
 MAX_FIELD_CHARS = MAX_LINE_CHARS
-# Sheets with more XML than this are streamed (sheet_stream) instead of loaded whole by calamine, which
+# Sheets with more XML than this are streamed (:mod:`lowincome.xlsx_stream`) instead of loaded whole by calamine, which
 # holds ~1.9 bytes of memory per byte of sheet XML: this bounds the reader's memory near 250 MB.
 STREAM_ABOVE = 128 * 1024**2
 CSV_DELIMITERS = (",", "\t", ";", "|")
@@ -64,7 +63,6 @@ EXPLANATION_SHEET = "上报说明"
 # is rejected as a damaged line (validation.yaml's damaged_line), never loaded
 DAMAGED = "\ufffd"
 _CHUNK = 1 << 20
-
 Row = tuple[int, list[Any]]   # (row number as the county sees it, cells)
 
 
@@ -80,7 +78,7 @@ class Table:
     sheet: str | None = None
     path: Path | None = None       # the file and how to read it again from the middle (see split)
     delimiter: str | None = None   # CSV
-    book: Any = None               # a streamed workbook (sheet_stream.Workbook) and its sheet's member
+    book: Any = None               # a streamed workbook (xlsx_stream.Workbook) and its sheet's member
     member: str | None = None
     explanation: str | None = None
     _closers: list[Any] = field(default_factory=list)
@@ -139,8 +137,6 @@ def open_table(path: Path) -> Table:
     kind = sniff(path)
     return _open_workbook(path) if kind == "xlsx" else _open_csv(path)
 
-
-# --- CSV -----------------------------------------------------------------------------------------
 
 def detect_encoding(path: Path) -> str:
     with open_landed(path) as handle:
@@ -342,8 +338,6 @@ def _check_width(head: list[Row]) -> None:
         raise FileRejected("too_many_columns", columns=widest, limit=MAX_COLUMNS)
 
 
-# --- workbooks -----------------------------------------------------------------------------------
-
 def check_zip(path: Path) -> None:
     """Refuse a zip bomb from its directory alone, before anything is decompressed."""
     try:
@@ -460,33 +454,3 @@ def _sheet_text(rows: Iterator[Row]) -> str | None:
         if sum(map(len, lines)) > 10_000:
             break
     return "\n".join(lines)[:10_000] or None
-
-
-_SIDE_SUFFIX = re.compile(r"[._\-\s]*(上报说明|说明)$")
-
-
-def read_explanation(path: Path) -> str | None:
-    """A sidecar text file's content (the county's 上报说明), at most 10,000 characters."""
-    try:
-        with open_landed(path) as handle:
-            data = handle.read(40_000)
-    except OSError:
-        return None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        text = data.decode("utf-8", "replace")
-    return text.strip()[:10_000] or None
-
-
-def sidecar_stem(path: Path) -> str | None:
-    """The data file stem a ``<stem>.上报说明.txt`` / ``<stem>_说明.txt`` sidecar belongs to, if it is one."""
-    if path.suffix.lower() != ".txt":
-        return None
-    stem = path.stem
-    found = _SIDE_SUFFIX.search(stem)
-    return stem[: found.start()] if found else None
