@@ -225,7 +225,7 @@ def test_validation_failing_while_the_rows_are_written_leaves_nothing(empty_ware
     seen: list[BaseException] = []
 
     def slow_load(conn, item, submission_id):
-        if item["template"] == "household_income":
+        if item.template == "household_income":
             try:   # stands for a long write: the validation below fails while it runs
                 conn.execute("select pg_sleep(600)")
             except BaseException as err:
@@ -234,7 +234,7 @@ def test_validation_failing_while_the_rows_are_written_leaves_nothing(empty_ware
         return real_load(conn, item, submission_id)
 
     def failing_validate(cfg_, item):
-        if item["template"] != "household_income":
+        if item.template != "household_income":
             return real_validate(cfg_, item)
         for _ in range(400):
             if value(cfg, "select count(*) from pg_stat_activity where query = 'select pg_sleep(600)'"):

@@ -143,7 +143,7 @@ def test_an_unexpected_error_leaves_the_file_for_the_next_run(empty_warehouse, m
     write_csv(land / "b.csv", table(households(2, county="330802"), "households"))
 
     def fail_for_b(conn, item):
-        if item["file_name"] == "b.csv":
+        if item.file_name == "b.csv":
             raise RuntimeError("disk full")
 
     monkeypatch.setattr(load, "_before_commit", fail_for_b)

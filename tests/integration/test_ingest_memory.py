@@ -29,7 +29,7 @@ PROBE = textwrap.dedent("""
     cfg = settings()
     with connect(cfg) as conn, cli_run(cfg.warehouse_url()) as run:
         item = parse_file(Path(sys.argv[1]), cfg, conn, run, make_hasher("k"))
-    print(json.dumps({"rows": item["rows_read"], "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"rows": item.rows_read, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """)
 
 

@@ -66,7 +66,7 @@ def both_ways(cfg, monkeypatch, write, template: str) -> tuple[dict, dict, dict]
 
     def parse_file(*args, **kwargs):
         item = real_parse(*args, **kwargs)
-        parsed.append({k: item.get(k) for k in ("rows_read", "county_code", "year", "columns", "rejection")})
+        parsed.append({k: getattr(item, k) for k in ("rows_read", "county_code", "year", "columns", "rejection")})
         return item
 
     monkeypatch.setattr(pipeline, "parse_file", parse_file)

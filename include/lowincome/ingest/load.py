@@ -35,6 +35,7 @@ from lowincome.display import printable
 from lowincome.ingest import files, load_tables
 from lowincome.ingest.account import FileOutcome, write_feedback
 from lowincome.ingest.reasons import reason
+from lowincome.ingest.record import FileRecord
 from lowincome.parsing import parses_sql
 from lowincome.templates import contract, template
 
@@ -74,7 +75,7 @@ def unfinished(earlier: dict, file_name: str) -> bool:
     return earlier["cleared_at"] is None and earlier["file_name"] == file_name
 
 
-def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict | None = None, *,
+def finalise(conn: psycopg.Connection, cfg: Settings, item: FileRecord, outcome: dict | None = None, *,
              validate: Callable[[], dict | None] | None = None) -> FileOutcome:
     """Record the file in the ledger and load its passing rows, then finish the repeatable steps.
 
@@ -84,20 +85,20 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
     validation rejects are deleted again before the commit, and a file rejected whole rolls the write
     back. Nothing of it is visible to anyone before the commit either way.
     """
-    if item["kind"] == "recover":
-        return after_commit(conn, cfg, item, item["recover_id"])
+    if item.kind == "recover":
+        return after_commit(conn, cfg, item, item.recover_id)
     superseded: list[int] = []
     with conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_SHA, item["sha256"]))
+        conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_SHA, item.sha256))
         done = None
-        if item.get("load_table"):
+        if item.load_table:
             done = conn.execute("select id from ops.submissions where load_token = %s",
-                                (item["load_table"],)).fetchone()
+                                (item.load_table,)).fetchone()
         if done:  # a retried load task: this very file was committed by the earlier attempt
             submission_id = done[0]
         else:
-            existing = earlier_copy(conn, item["sha256"], item["file_name"])
-            if existing is not None and unfinished(existing, item["file_name"]):
+            existing = earlier_copy(conn, item.sha256, item.file_name)
+            if existing is not None and unfinished(existing, item.file_name):
                 submission_id = existing["id"]   # committed since this run parsed it: finish, record nothing
             elif existing is not None:
                 submission_id = _record_duplicate(conn, item, existing)
@@ -112,7 +113,7 @@ def finalise(conn: psycopg.Connection, cfg: Settings, item: dict, outcome: dict 
     return result
 
 
-def _record_duplicate(conn: psycopg.Connection, item: dict, existing: dict) -> int:
+def _record_duplicate(conn: psycopg.Connection, item: FileRecord, existing: dict) -> int:
     """A copy of an accepted file. A copy parsed beside its original in the same night (the same register
     under two names) keeps its load token: the night's later files wait for every load token of their
     county's registers (:func:`lowincome.ingest.pipeline.validate_batch`), and a retried load task finds it."""
@@ -121,28 +122,28 @@ def _record_duplicate(conn: psycopg.Connection, item: dict, existing: dict) -> i
         """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
                reason_code, reason, duplicate_of, archive_path, source_format, load_token)
            values (%s, %s, %s, %s, %s, %s, 'duplicate', 'duplicate', %s, %s, %s, %s, %s) returning id""",
-        (item["file_name"], item["sha256"], item["size_bytes"], county, tpl, year,
-         reason("duplicate", duplicate_of=original), original, item["archive_path"], item.get("source_format"),
-         item.get("load_table")),
+        (item.file_name, item.sha256, item.size_bytes, county, tpl, year,
+         reason("duplicate", duplicate_of=original), original, item.archive_path, item.source_format,
+         item.load_table),
     ).fetchone()[0]
 
 
-def _record_file(conn: psycopg.Connection, item: dict, outcome: dict | None,
+def _record_file(conn: psycopg.Connection, item: FileRecord, outcome: dict | None,
                  validate: Callable[[], dict | None] | None = None) -> tuple[int, list[int]]:
-    rejection = item.get("rejection") or _file_rejection(outcome)
+    rejection = item.rejection or _file_rejection(outcome)
     submission_id = conn.execute(
         """insert into ops.submissions (file_name, sha256, size_bytes, county_code, template, year, status,
                reason_code, reason, archive_path, explanation, load_token, source_format, source_sheet,
                source_encoding, received_on)
            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                    coalesce(%s::date, (now() at time zone 'Asia/Shanghai')::date)) returning id""",
-        (item["file_name"], item["sha256"], item["size_bytes"], item.get("county_code"), item.get("template"),
-         item.get("year"), "rejected" if rejection else "loaded", rejection and rejection["code"],
-         rejection and rejection["reason"], item["archive_path"], item.get("explanation"), item.get("load_table"),
-         item.get("source_format"), item.get("source_sheet"), item.get("source_encoding"), item.get("received_on")),
+        (item.file_name, item.sha256, item.size_bytes, item.county_code, item.template,
+         item.year, "rejected" if rejection else "loaded", rejection and rejection["code"],
+         rejection and rejection["reason"], item.archive_path, item.explanation, item.load_table,
+         item.source_format, item.source_sheet, item.source_encoding, item.received_on),
     ).fetchone()[0]
     early = None
-    if item.get("load_table") and rejection is None:
+    if item.load_table and rejection is None:
         early = _EarlyLoad(conn, lambda: _load_castable_rows(conn, item, submission_id), concurrent=bool(validate))
     if validate is not None:
         try:
@@ -164,12 +165,12 @@ def _record_file(conn: psycopg.Connection, item: dict, outcome: dict | None,
     superseded: list[int] = []
     if rejection is None:
         conn.execute("select pg_advisory_xact_lock(%s, hashtext(%s))",
-                     (LOCK_SUBMISSION, f"{item['county_code']}|{item['template']}|{item['year']}"))
+                     (LOCK_SUBMISSION, f"{item.county_code}|{item.template}|{item.year}"))
         superseded = [row[0] for row in conn.execute(
             """update ops.submissions set status = 'superseded', superseded_by = %s
                where county_code = %s and template = %s and year = %s and status = 'loaded' and id <> %s
                returning id""",
-            (submission_id, item["county_code"], item["template"], item["year"], submission_id)).fetchall()]
+            (submission_id, item.county_code, item.template, item.year, submission_id)).fetchall()]
     conn.execute("update ops.submissions set rows_read = %s, rows_loaded = %s, rows_rejected = %s, rows_warned = %s "
                  "where id = %s", (*counts, submission_id))
     return submission_id, superseded
@@ -222,16 +223,16 @@ class _EarlyLoad:
             self._thread.join(0.2)
 
 
-def _load_castable_rows(conn: psycopg.Connection, item: dict, submission_id: int) -> int:
+def _load_castable_rows(conn: psycopg.Connection, item: FileRecord, submission_id: int) -> int:
     """Every row of the load table that raw's types can hold, into raw; the rest into ``_uncastable``.
 
     Runs before validation has spoken (see :func:`finalise`): :func:`_write_rows` then deletes the rows
     validation rejects. The savepoint ``early_load`` lets a file that validation rejects whole roll the
     insert back. Returns the number of rows inserted.
     """
-    table = load_tables.ident(item["load_table"])
-    tpl = template(item["template"])
-    columns: list[str] = item["columns"]
+    table = load_tables.ident(item.load_table)
+    tpl = template(item.template)
+    columns = list(item.columns)
     conn.execute("""create temp table _uncastable (source_row integer, column_name text, rule text, reason text)
                     on commit drop""")
     _find_uncastable(conn, table, tpl, columns)
@@ -241,7 +242,7 @@ def _load_castable_rows(conn: psycopg.Connection, item: dict, submission_id: int
     return conn.execute(_insert_raw(tpl, columns, table, every_row=every_row), {"sid": submission_id}).rowcount
 
 
-def _write_rows(conn: psycopg.Connection, item: dict, outcome: dict | None, submission_id: int,
+def _write_rows(conn: psycopg.Connection, item: FileRecord, outcome: dict | None, submission_id: int,
                 rejection: dict | None, inserted: int) -> tuple[int, int, int, int]:
     """Findings, warnings and rejected rows; the raw rows of validation's rejected rows deleted again.
 
@@ -254,17 +255,17 @@ def _write_rows(conn: psycopg.Connection, item: dict, outcome: dict | None, subm
         for order, f in enumerate(findings):
             copy.write_row((f["source_row"], f["column"], f["rule"], f["reason"], f["severity"],
                             bool(f.get("accepted")), order))
-    for w in item.get("warnings", []):
+    for w in item.warnings:
         conn.execute("insert into ops.row_warnings (submission_id, row_number, column_name, rule, reason) "
                      "values (%s, %s, %s, %s, %s)", (submission_id, w["row"], w["column"], w["rule"], w["reason"]))
     conn.execute("""insert into ops.row_warnings (submission_id, row_number, column_name, rule, reason, accepted)
                     select %s, source_row, column_name, rule, reason, accepted from _findings
                     where severity = 'warn' order by ord""", (submission_id,))
-    name = item.get("load_table")
+    name = item.load_table
     if not name:
         return 0, 0, 0, 0
     table = load_tables.ident(name)
-    tpl = template(item["template"])
+    tpl = template(item.template)
     conn.execute("""create temp table _rejected on commit drop as
                     select source_row, (array_agg(column_name order by ord))[1] as column_name,
                            (array_agg(rule order by ord))[1] as rule,
@@ -309,7 +310,7 @@ def _write_rows(conn: psycopg.Connection, item: dict, outcome: dict | None, subm
                              and source_row is not null
                              and not exists (select 1 from _rejected r where r.source_row = f.source_row)""").fetchone()[0]
     if loaded + rejected != rows_read:  # never: the constraint rows_accounted would fail the commit anyway
-        raise RuntimeError(f"{item['file_name']}: {rows_read} rows read but {loaded} loaded + {rejected} rejected")
+        raise RuntimeError(f"{item.file_name}: {rows_read} rows read but {loaded} loaded + {rejected} rejected")
     return rows_read, loaded, rejected, warned
 
 
@@ -401,17 +402,17 @@ def _write_validation(conn: psycopg.Connection, submission_id: int, outcome: dic
               r["unexpected_count"], r["observed_value"]) for r in results])
 
 
-def after_commit(conn: psycopg.Connection, cfg: Settings, item: dict, submission_id: int) -> FileOutcome:
+def after_commit(conn: psycopg.Connection, cfg: Settings, item: FileRecord, submission_id: int) -> FileOutcome:
     """The repeatable steps after the commit. The files under ``$DATA`` (quarantine, feedback, clearing
     landing) are the file's own business: a step that fails leaves the file in landing, uncleared, for
     the next run, and says so in the outcome; the others' steps go on. Only a lost warehouse connection
     propagates (nothing else could succeed either)."""
-    if item.get("load_table"):
-        load_tables.drop(conn, item["load_table"])
+    if item.load_table:
+        load_tables.drop(conn, item.load_table)
     row = conn.execute("select status, reason_code, reason, file_name, sha256, received_at, rows_loaded, template "
                        "from ops.submissions where id = %s", (submission_id,)).fetchone()
     status, code, why, file_name, sha, received_at, loaded, tpl = row
-    if item.get("load_table"):
+    if item.load_table:
         refresh_statistics(conn, tpl, loaded)
     failed: list[str] = []
     if status == "rejected":
@@ -449,8 +450,8 @@ def _step(conn: psycopg.Connection, failed: list[str], what: str, work: Callable
         return None
 
 
-def _clear_landing(item: dict) -> None:
-    for landed in [item["path"], *item.get("sidecars", [])]:
+def _clear_landing(item: FileRecord) -> None:
+    for landed in [item.path, *item.sidecars]:
         files.remove(Path(landed))
 
 

@@ -1,10 +1,10 @@
 """Running the stages: one file, one folder (``lowincome ingest DIR``), and the nightly DAG's tasks.
 
 One file (:func:`parse_file`): checksum, archive, then read -> recognise -> normalise into a load table.
-It returns a small dict (the *item*, JSON-safe so the DAG can pass it between tasks) that says what the
-file is and where its rows are. Nothing there writes the ledger or ``raw``: that is the load's one
+It returns a :class:`~lowincome.ingest.record.FileRecord` that says what the file is and where its rows
+are (a plain dict in the DAG's XCom: ``to_xcom``/``from_xcom`` at each task's edge). Nothing there writes the ledger or ``raw``: that is the load's one
 transaction (:mod:`lowincome.ingest.load`), so a parse can be retried or abandoned freely. A file
-problem ends as a rejection in the item (a handled outcome). Any exception raised while reading the
+problem ends as a rejection in the record (a handled outcome). Any exception raised while reading the
 file's content is a file problem too (a reader bug on a strange file must not stop the night); errors
 of the warehouse or of our own disk are not, and propagate so the task fails and retries.
 
@@ -13,7 +13,7 @@ Then validate (:mod:`lowincome.ingest.validate`, in two waves) -> load (:mod:`lo
 
 The CLI (:func:`ingest_folder`) parses every file, then validates and loads them wave by wave. The DAG
 does the same with tasks mapped per county (:func:`plan_batches`, :func:`parse_batch`,
-:func:`split_waves`, :func:`validate_batch`, :func:`load_batch`), passing small dicts between them; the
+:func:`split_waves`, :func:`validate_batch`, :func:`load_batch`), passing small dicts between them (each file a ``FileRecord.to_xcom()``); the
 validation outcome itself (findings can number thousands) waits in the warehouse beside its load table.
 """
 
@@ -42,47 +42,55 @@ from lowincome.ingest.load_tables import IngestRun, cli_run
 from lowincome.ingest.normalise import RowStream
 from lowincome.ingest.read import Table, open_table, split
 from lowincome.ingest.reasons import FileRejected, as_rejection, describe, reason, where_raised
-from lowincome.ingest.recognise import PROVINCE_CODE, contradiction, counties, hint_from_name, in_scope
+from lowincome.ingest.recognise import PROVINCE_CODE, NameHint, counties, hint_from_name, verdict
+from lowincome.ingest.record import FileRecord
 from lowincome.ingest.validate import load_order, validate_item, wave_of
 from lowincome.pseudonym import make_hasher
 from lowincome.speedups.two_cores import rows_in_two
 from lowincome.warehouse import ensure_ready
 
+log = logging.getLogger(__name__)
+APPLICATION = "lowincome-ingest"
+SHOWN_VIOLATIONS = 10   # accounting lines in the failing task's message (the rest: `lowincome check`)
+
+
+def connect(cfg: Settings) -> psycopg.Connection:
+    return psycopg.connect(cfg.warehouse_url(), autocommit=True, connect_timeout=10,
+                           application_name=APPLICATION)
+
+
+# --- one file ------------------------------------------------------------------------------------
 
 def parse_file(path: Path, cfg: Settings, conn: psycopg.Connection, run: IngestRun, hasher,
-               sidecars: list[Path] | None = None, explanation: str | None = None) -> dict:
+               sidecars: list[Path] | None = None, explanation: str | None = None) -> FileRecord:
+    """Checksum and archive a file, then read, recognise and normalise it into a load table."""
     started = time.perf_counter()
     name = display_name(path)
     sha, size = sha256_of(path)
-    item: dict = {
-        "path": str(path), "file_name": name, "sha256": sha, "size_bytes": size,
-        "archive_path": str(archive(cfg, path, sha)), "sidecars": [str(p) for p in sidecars or []],
-        "kind": "parsed", "load_table": None, "rejection": None, "warnings": [], "rows_read": 0,
-        "explanation": explanation, "received_on": receipt_date(path),
-    }
+    record = FileRecord(path=str(path), file_name=name, sha256=sha, size_bytes=size,
+                        archive_path=str(archive(cfg, path, sha)), received_on=receipt_date(path),
+                        sidecars=tuple(str(p) for p in sidecars or []), explanation=explanation)
     existing = earlier_copy(conn, sha, name)
     if existing is not None:
         if existing["cleared_at"] is None and existing["file_name"] == name:
             # committed by a run that died before clearing landing: finish its steps, record nothing new
-            item.update(kind="recover", recover_id=existing["id"])
-        else:
-            item.update(kind="duplicate", duplicate_of=existing["id"])
-        return item
+            return record.replace(kind="recover", recover_id=existing["id"])
+        return record.replace(kind="duplicate", duplicate_of=existing["id"])
     hint = hint_from_name(name)
     # Until the content says otherwise, the ledger files a file under what its name says (so that a file
     # that cannot be read still shows under its county and year in `lowincome status`).
-    item.update(county_code=hint.county_code if hint.county_code and in_scope_any(hint.county_code) else None,
-                template=hint.template, year=hint.year)
+    record = record.replace(
+        county_code=hint.county_code if hint.county_code and in_scope_any(hint.county_code) else None,
+        template=hint.template, year=hint.year)
     try:
         table = open_table(path)
     except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
-        return _rejected(item, _or_raise(err, name))
+        return _rejected(record, _or_raise(err, name))
     try:
-        _load(item, table, cfg, conn, run, hasher, hint)
+        record = _into_load_table(record, table, cfg, conn, run, hasher, hint)
     finally:
         table.close()
-    item["seconds"] = round(time.perf_counter() - started, 3)
-    return item
+    return record.replace(seconds=round(time.perf_counter() - started, 3))
 
 
 def receipt_date(path: Path) -> str:
@@ -121,26 +129,26 @@ def in_scope_any(county_code: str) -> bool:
     return county_code in counties() or county_code == PROVINCE_CODE
 
 
-def _rejected(item: dict, rejected: FileRejected) -> dict:
-    item["rejection"] = {"code": rejected.code, "reason": rejected.reason}
-    return item
+def _rejected(record: FileRecord, rejected: FileRejected) -> FileRecord:
+    return record.replace(rejection={"code": rejected.code, "reason": rejected.reason})
 
 
-def _load(item: dict, table: Table, cfg: Settings, conn: psycopg.Connection, run: IngestRun, hasher,
-          hint) -> None:
+def _into_load_table(record: FileRecord, table: Table, cfg: Settings, conn: psycopg.Connection, run: IngestRun,
+                     hasher, hint: NameHint) -> FileRecord:
+    """Recognised (the table's header matched a template) and normalised: the rows into a new load table."""
     match = table.match
     tpl = match.template
     stream = RowStream(table, hasher)
     header_row = table.head[max(match.header_rows)][0]
-    item.update(template=tpl.name, columns=stream.load_columns, source_format=table.kind,
-                source_sheet=table.sheet, source_encoding=table.encoding, header_row=header_row)
-    if table.explanation and not item.get("explanation"):
-        item["explanation"] = table.explanation
-    item["warnings"] = (
-        [{"row": header_row, "column": label, "rule": "unknown_column", "reason": reason("unknown_column", label=label)}
-         for label in match.unknown] +
-        [{"row": header_row, "column": label, "rule": "repeated_column",
-          "reason": reason("repeated_column", label=label)} for label in match.repeated])
+    record = record.replace(
+        template=tpl.name, columns=tuple(stream.load_columns), source_format=table.kind, source_sheet=table.sheet,
+        source_encoding=table.encoding, header_row=header_row,
+        explanation=record.explanation or table.explanation or None,
+        warnings=tuple(
+            [{"row": header_row, "column": label, "rule": "unknown_column",
+              "reason": reason("unknown_column", label=label)} for label in match.unknown] +
+            [{"row": header_row, "column": label, "rule": "repeated_column",
+              "reason": reason("repeated_column", label=label)} for label in match.repeated]))
     name = load_tables.new_name()
     load_tables.create(conn, name, stream.load_columns, run)
     rows = None
@@ -152,50 +160,26 @@ def _load(item: dict, table: Table, cfg: Settings, conn: psycopg.Connection, run
     except BaseException as err:  # noqa: BLE001 - sorted by as_rejection: the file's problem or ours
         if rows is not None:
             rows.close()   # stops a helper still writing the other half before its table is dropped
-        rejection = _or_raise(err, item["file_name"])
+        rejection = _or_raise(err, record.file_name)
         load_tables.drop(conn, name)
-        _rejected(item, rejection)
-        return
-    item["load_table"] = name
+        return _rejected(record, rejection)
     tally = stream.tally
-    item["rows_read"] = tally.rows_read
     county = tpl.fixed_county_code or tally.most_common_county()
     year = tally.most_common_year()
-    item.update(county_code=county or item.get("county_code"), year=year or item.get("year"))
-    if match.missing:
-        zh = "”、“".join(tpl.column(c).zh for c in match.missing)
-        _rejected(item, FileRejected("missing_column", column_zh=zh))
-    elif tally.rows_read == 0:
-        _rejected(item, FileRejected("no_rows"))
-    elif county is None:
-        _rejected(item, FileRejected("no_county"))
-    elif year is None:
-        _rejected(item, FileRejected("no_year"))
-    elif not in_scope(county, tpl.name):
-        _rejected(item, FileRejected("county_out_of_scope", county_code=county))
-    else:
-        found = contradiction(hint, template=tpl.name, county_code=county, year=year)
-        if found is not None:
-            _rejected(item, FileRejected(found[0], **found[1]))
-
-
-log = logging.getLogger(__name__)
-APPLICATION = "lowincome-ingest"
-SHOWN_VIOLATIONS = 10   # accounting lines in the failing task's message (the rest: `lowincome check`)
-
-
-def connect(cfg: Settings) -> psycopg.Connection:
-    return psycopg.connect(cfg.warehouse_url(), autocommit=True, connect_timeout=10,
-                           application_name=APPLICATION)
+    record = record.replace(load_table=name, rows_read=tally.rows_read, county_code=county or record.county_code,
+                            year=year or record.year)
+    refused = verdict(match, tally.rows_read, county, year, hint)
+    return record if refused is None else _rejected(record, refused)
 
 
 def parse_arrival(cfg: Settings, conn: psycopg.Connection, run: IngestRun, arrival: Arrival, hasher,
-                  order: int) -> dict:
-    item = parse_file(arrival.path, cfg, conn, run, hasher, sidecars=arrival.sidecars,
-                      explanation=arrival.explanation())
-    item["order"] = order
-    return item
+                  order: int) -> FileRecord:
+    record = parse_file(arrival.path, cfg, conn, run, hasher, sidecars=arrival.sidecars,
+                        explanation=arrival.explanation())
+    return record.replace(order=order)
 
+
+# --- the CLI -------------------------------------------------------------------------------------
 
 def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[FileOutcome]:
     """Ingest every file waiting in ``folder`` now; one bad file never stops the others.
@@ -205,7 +189,7 @@ def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[F
     it for every file (measured: benchmarks/RESULTS.md, section perfile).
     """
     outcomes: dict[int, FileOutcome] = {}
-    items: list[dict] = []
+    items: list[FileRecord] = []
     # the same lock as `lowincome run` and the ingest DAG: one ingestion at a time
     with night_lock.command_lock(cfg.warehouse_url(), "lowincome ingest") as holder, heap.frozen(), \
             connect(cfg) as conn, cli_run(cfg.warehouse_url()) as run:
@@ -222,9 +206,9 @@ def ingest_folder(folder: Path, cfg: Settings, progress: bool = False) -> list[F
             bar.update(1)
         for item in sorted(items, key=load_order):
             night_lock.confirm(conn, holder)   # never a load after the lock was lost
-            with _per_file(conn, Path(item["path"]), item["order"], outcomes):
-                # validation runs while the load already writes the rows into raw (loader.finalise)
-                outcomes[item["order"]] = finalise(conn, cfg, item, validate=partial(validate_item, cfg, item))
+            with _per_file(conn, Path(item.path), item.order, outcomes):
+                # validation runs while the load already writes the rows into raw (load.finalise)
+                outcomes[item.order] = finalise(conn, cfg, item, validate=partial(validate_item, cfg, item))
             bar.update(1)
         bar.close()
     return refused + [outcomes[k] for k in sorted(outcomes)]
@@ -351,7 +335,7 @@ def parse_batch(batch: dict, cfg: Settings | None = None) -> dict:
             if not path.exists():   # finished by an earlier attempt or another run
                 continue
             arrival = Arrival(path, [Path(p) for p in entry["sidecars"]])
-            items.append(parse_arrival(cfg, conn, run, arrival, hasher, order))
+            items.append(parse_arrival(cfg, conn, run, arrival, hasher, order).to_xcom())
     return {"county": batch["county"], "run_id": batch["run_id"], "lock": batch["lock"], "items": items}
 
 
@@ -369,13 +353,13 @@ def split_waves(batches: list[dict], parsed: object) -> dict:
     done = task_results(parsed)
     waves: dict[str, list[dict]] = {"registers": [], "dependents": []}
     for batch in done:
-        ordered = sorted(batch["items"], key=load_order)
+        ordered = sorted(map(FileRecord.from_xcom, batch["items"]), key=load_order)
         first = [i for i in ordered if wave_of(i) == 1]
         second = [i for i in ordered if wave_of(i) == 2]
         common = {"county": batch["county"], "run_id": batch["run_id"], "lock": batch["lock"]}
-        waves["registers"].append({**common, "items": first})
-        after = [i["load_table"] for i in first if i.get("load_table") and i["kind"] == "parsed"]
-        waves["dependents"].append({**common, "items": second, "after": after})
+        waves["registers"].append({**common, "items": [i.to_xcom() for i in first]})
+        after = [i.load_table for i in first if i.load_table and i.kind == "parsed"]
+        waves["dependents"].append({**common, "items": [i.to_xcom() for i in second], "after": after})
     parsed_counties = {p["county"] for p in done}
     waves["unparsed"] = [b["county"] for b in batches if b["county"] not in parsed_counties]
     return waves
@@ -395,12 +379,14 @@ def validate_batch(parsed: dict, cfg: Settings | None = None) -> dict:
             if set(parsed["after"]) - loaded:
                 raise RuntimeError(f"county {parsed['county']}: its registers of this night are not loaded yet, "
                                    "so its other files cannot be checked against them")
-        for item in parsed["items"]:
+        items = []
+        for item in map(FileRecord.from_xcom, parsed["items"]):
             outcome = validate_item(cfg, item)
             if outcome is not None:
-                load_tables.store_outcome(conn, item["load_table"], outcome)
-                item["validated"] = True
-    return parsed
+                load_tables.store_outcome(conn, item.load_table, outcome)
+                item = item.replace(validated=True)
+            items.append(item.to_xcom())
+    return {**parsed, "items": items}
 
 
 def load_batch(validated: dict, cfg: Settings | None = None) -> dict:
@@ -412,13 +398,13 @@ def load_batch(validated: dict, cfg: Settings | None = None) -> dict:
         return {"county": validated["county"], "outcomes": outcomes, "loaded": 0}
     with connect(cfg) as conn:
         night_lock.confirm(conn, validated["lock"])
-        for item in validated["items"]:
-            outcome = load_tables.stored_outcome(conn, item["load_table"]) if item.get("validated") else None
-            if item.get("validated") and outcome is None:
+        for item in map(FileRecord.from_xcom, validated["items"]):
+            outcome = load_tables.stored_outcome(conn, item.load_table) if item.validated else None
+            if item.validated and outcome is None:
                 done = conn.execute("select id from ops.submissions where load_token = %s",
-                                    (item["load_table"],)).fetchone()
+                                    (item.load_table,)).fetchone()
                 if done is None:
-                    raise RuntimeError(f"the validation outcome of {item['file_name']} is gone; "
+                    raise RuntimeError(f"the validation outcome of {item.file_name} is gone; "
                                        "clear the county's parse task to parse it again")
             outcomes.append(finalise(conn, cfg, item, outcome).to_dict())
     loaded = sum(1 for o in outcomes if o["status"] == "loaded")
@@ -479,8 +465,8 @@ def check_batches(waves: dict, *results: object, cfg: Settings | None = None) ->
                            "their files stay in landing for the next run (see the task logs)")
     cfg = cfg or settings()
     # an archived copy of a file still waiting in this run's landing folder is in flight, not lost
-    landing = {Path(i["path"]).parent for wave in ("registers", "dependents") for b in waves.get(wave, [])
-               for i in b["items"]}
+    landing = {Path(FileRecord.from_xcom(i).path).parent for wave in ("registers", "dependents")
+               for b in waves.get(wave, []) for i in b["items"]}
     with connect(cfg) as conn:
         problems = violations(conn, cfg, waiting=sorted(landing))
     if problems:

@@ -10,7 +10,8 @@ are combined column by column.
 The name. The content decides what a file is; the name is a hint (:func:`hint_from_name`), used to
 group files per county before they are read, and checked against the content afterwards (a name that
 says another year or county is a :func:`contradiction` the county must resolve). The county's own
-rows decide its county and year (:class:`lowincome.ingest.normalise.RowTally`).
+rows decide its county and year (:class:`lowincome.ingest.normalise.RowTally`); :func:`verdict` says
+whether what was recognised makes a file that can be loaded.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lowincome.ingest.files import safe_county_dir
+from lowincome.ingest.reasons import FileRejected
 from lowincome.templates import Template, templates
 
 # How many rows from the top may hold titles, notes and the header.
@@ -310,3 +312,23 @@ def contradiction(hint: NameHint, *, template: str, county_code: str, year: int)
         return "name_contradicts_content", {
             "detail": f"文件名中的县代码是{hint.named_code}，内容中的县代码是{county_code}"}
     return None
+
+
+def verdict(match: HeaderMatch, rows_read: int, county_code: str | None, year: int | None,
+            hint: NameHint) -> FileRejected | None:
+    """Why a file whose header matched and whose rows were read is refused as a whole, or None: a
+    required column missing, no data rows, no county or year in its rows, a county out of scope, or a
+    name that contradicts the content."""
+    tpl = match.template
+    if match.missing:
+        return FileRejected("missing_column", column_zh="”、“".join(tpl.column(c).zh for c in match.missing))
+    if rows_read == 0:
+        return FileRejected("no_rows")
+    if county_code is None:
+        return FileRejected("no_county")
+    if year is None:
+        return FileRejected("no_year")
+    if not in_scope(county_code, tpl.name):
+        return FileRejected("county_out_of_scope", county_code=county_code)
+    found = contradiction(hint, template=tpl.name, county_code=county_code, year=year)
+    return None if found is None else FileRejected(found[0], **found[1])

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 
 from lowincome.config import Settings
+from lowincome.ingest.record import FileRecord
 
 # Templates that validation reads from the warehouse when it checks other files (see quality/rules.py):
 # the household register (incomes, programmes, relocations), villages (relocations) and the province's
@@ -24,28 +25,28 @@ from lowincome.config import Settings
 REGISTERS = frozenset({"households", "villages", "province_indicators", "county_indicators"})
 
 
-def wave_of(item: dict) -> int:
+def wave_of(record: FileRecord) -> int:
     """1 for registers and for files with nothing to validate, 2 for files checked against registers."""
-    if item["kind"] != "parsed" or item["rejection"] is not None or item.get("template") in REGISTERS:
+    if record.kind != "parsed" or record.rejected or record.template in REGISTERS:
         return 1
     return 2
 
 
-def load_order(item: dict) -> tuple:
-    return wave_of(item), item.get("year") or 0, item.get("order", 0)
+def load_order(record: FileRecord) -> tuple:
+    return wave_of(record), record.year or 0, record.order
 
 
-def validate_item(cfg: Settings, item: dict) -> dict | None:
+def validate_item(cfg: Settings, record: FileRecord) -> dict | None:
     """Run validation on a parsed file's load table; None when there is nothing to validate."""
-    if item["kind"] != "parsed" or item["rejection"] is not None or not item["load_table"]:
+    if record.kind != "parsed" or record.rejected or not record.load_table:
         return None
     from lowincome.quality import validate_load_table
 
     started = dt.datetime.now(dt.UTC)
     outcome = validate_load_table(
-        cfg, load_table=f'ops."{item["load_table"]}"', template=item["template"],
-        county_code=item["county_code"], year=item["year"], columns=list(item["columns"]),
-        explanation=item.get("explanation"))
+        cfg, load_table=f'ops."{record.load_table}"', template=record.template,
+        county_code=record.county_code, year=record.year, columns=list(record.columns),
+        explanation=record.explanation)
     result = dataclasses.asdict(outcome)
     result.update(started_at=started.isoformat(), finished_at=dt.datetime.now(dt.UTC).isoformat())
     return result

@@ -37,6 +37,7 @@ from lowincome.ingest.pipeline import connect, parse_file
 from lowincome.ingest.read import check_zip
 from lowincome.ingest.reasons import FileRejected, reason
 from lowincome.ingest.recognise import sender_county
+from lowincome.ingest.record import FileRecord
 from lowincome.ingest.validate import validate_item
 from lowincome.pseudonym import make_hasher
 from lowincome.templates import template, templates
@@ -128,22 +129,22 @@ def check(cfg: Settings, path: Path, explanation: str | None = None) -> dict[str
     # portal's own data folder, never $DATA's (the night's archive and results are the night's alone)
     local = dataclasses.replace(cfg, data_dir=checks_dir(cfg))
     private_folder(cfg.data_dir, local.data_dir)
-    item: dict = {}
+    item: FileRecord | None = None
     try:
         with load_tables.cli_run(cfg.warehouse_url()) as run, connect(cfg) as conn:
             item = parse_file(path, local, conn, run, make_hasher(cfg.hmac_key()), explanation=explanation)
             try:
-                if item["kind"] != "parsed":   # the same bytes were accepted already
-                    original = item.get("duplicate_of") or item.get("recover_id")
+                if item.kind != "parsed":   # the same bytes were accepted already
+                    original = item.duplicate_of or item.recover_id
                     return _result(item, "duplicate", reason("duplicate", duplicate_of=original), [])
                 outcome = validate_item(local, item)
                 return _feedback(conn, item, outcome)
             finally:
-                if item.get("load_table"):
-                    load_tables.drop(conn, item["load_table"])
+                if item.load_table:
+                    load_tables.drop(conn, item.load_table)
     finally:
-        if item.get("archive_path"):
-            Path(item["archive_path"]).unlink(missing_ok=True)
+        if item is not None:
+            Path(item.archive_path).unlink(missing_ok=True)
 
 
 def checks_dir(cfg: Settings) -> Path:
@@ -152,18 +153,18 @@ def checks_dir(cfg: Settings) -> Path:
     return cfg.data_dir / "portal" / "checks"
 
 
-def _result(item: dict, verdict: str, summary: str, findings: list[dict]) -> dict[str, Any]:
-    return {"template": item.get("template"), "county_code": item.get("county_code"), "year": item.get("year"),
-            "rows_read": item.get("rows_read", 0), "verdict": verdict, "summary": summary, "findings": findings,
+def _result(item: FileRecord, verdict: str, summary: str, findings: list[dict]) -> dict[str, Any]:
+    return {"template": item.template, "county_code": item.county_code, "year": item.year,
+            "rows_read": item.rows_read, "verdict": verdict, "summary": summary, "findings": findings,
             "warnings": sum(1 for f in findings if f["severity"] == "warn" and f["action"] != "提示（已说明）"),
-            "file_name": item["file_name"], "status_zh": STATUS_ZH.get(verdict, verdict)}
+            "file_name": item.file_name, "status_zh": STATUS_ZH.get(verdict, verdict)}
 
 
-def _feedback(conn: psycopg.Connection, item: dict, outcome: dict | None) -> dict[str, Any]:
+def _feedback(conn: psycopg.Connection, item: FileRecord, outcome: dict | None) -> dict[str, Any]:
     """The feedback lines of :func:`lowincome.ingest.account.feedback_rows` for this parse and outcome,
     recorded the way :func:`lowincome.ingest.load._write_rows` records them."""
     findings = (outcome or {}).get("findings", [])
-    rejection = item.get("rejection") or (
+    rejection = item.rejection or (
         {"code": outcome["reason_code"], "reason": outcome["reason"]} if outcome and outcome["file_rejected"]
         else None)
     status = "rejected" if rejection else "loaded"
@@ -176,19 +177,19 @@ def _feedback(conn: psycopg.Connection, item: dict, outcome: dict | None) -> dic
         if f["reason"] not in entry["reasons"]:
             entry["reasons"].append(f["reason"])
     rejected = {row: (e["column"], e["rule"], "；".join(e["reasons"])) for row, e in by_row.items()}
-    tpl = templates()[item["template"]] if item.get("template") else None
+    tpl = templates()[item.template] if item.template else None
     personal = set(tpl.personal_columns) if tpl else set()
     hidden = personal | set(tpl.pseudonyms if tpl else [])
     rows_read = loaded = 0
     lines: list[tuple] = []
-    name = item.get("load_table")
+    name = item.load_table
     if name:
         table = load_tables.ident(name)
         rows_read = conn.execute(psycopg.sql.SQL("select count(*) from {}").format(table)).fetchone()[0]
         if rejection is None:
             for row, col, rule, why in _uncastable(conn, item, table):
                 rejected.setdefault(row, (col, rule, why))
-        values = _values(conn, table, item["columns"], hidden)
+        values = _values(conn, table, list(item.columns), hidden)
         code = rejection["code"] if rejection else None
         # a rejected file lists every row (with its own reason where validation found one), else the
         # rejected rows only; the file's own reason is said once, in the first line
@@ -198,7 +199,7 @@ def _feedback(conn: psycopg.Connection, item: dict, outcome: dict | None) -> dic
                 continue
             lines.append((row, 0, col, values[row].get(col) if col else None, why, "该行退回", "reject_row"))
         loaded = 0 if rejection else rows_read - len(rejected)
-    warnings = [(w["row"], w["column"], w["reason"], False) for w in item.get("warnings", [])]
+    warnings = [(w["row"], w["column"], w["reason"], False) for w in item.warnings]
     warnings += [(f["source_row"], f["column"], f["reason"], bool(f.get("accepted")))
                  for f in findings if f["severity"] == "warn"]
     for row, col, why, accepted in warnings:
@@ -220,7 +221,7 @@ def _feedback(conn: psycopg.Connection, item: dict, outcome: dict | None) -> dic
                    f"提示{warned}行（退回的行请改正后随全表重新上报）")
     else:
         summary = rejection["reason"] or ""
-    if item.get("explanation"):
+    if item.explanation:
         summary += "；已收到上报说明，提示类问题视为已说明"
     result = _result(item, status, summary, shown)
     result["rows_read"] = rows_read
@@ -229,13 +230,13 @@ def _feedback(conn: psycopg.Connection, item: dict, outcome: dict | None) -> dic
     return result
 
 
-def _uncastable(conn: psycopg.Connection, item: dict, table) -> list[tuple]:
+def _uncastable(conn: psycopg.Connection, item: FileRecord, table) -> list[tuple]:
     """The loader's safety net (a value raw's type cannot hold is a rejected row), on the load table,
     in a transaction rolled back: nothing is written anywhere."""
     with conn.transaction(force_rollback=True):
         conn.execute("create temp table _uncastable (source_row integer, column_name text, rule text, "
                      "reason text) on commit drop")
-        _find_uncastable(conn, table, template(item["template"]), item["columns"])
+        _find_uncastable(conn, table, template(item.template), list(item.columns))
         return conn.execute("select source_row, column_name, rule, reason from _uncastable").fetchall()
 
 
