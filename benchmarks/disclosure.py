@@ -2,7 +2,7 @@
 
 On the five-year warehouse (built by the incremental section, or here when run alone), one more
 publication through :func:`lowincome.publish.refresh_marts`, as the publish DAG makes it: dbt builds the
-partial sums and ``disclosure_cells``, the audit solves the attacker's linear programmes for every hidden
+partial sums and ``int_metric_values_primary_suppressed``, the audit solves the attacker's linear programmes for every hidden
 cell (and hides more until each is protected), dbt builds the marts. The audit's own time is the one it
 records in ``ops.disclosure_audits``; the rest of the publication is the wall time less that.
 Target: the audit takes at most half the time of the rest of the publication (it must not dominate the

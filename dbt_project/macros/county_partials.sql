@@ -1,5 +1,5 @@
-{#- County-year partial sums of the large facts, kept up to date incrementally (models/marts/internal/
-    partials/). The marts' figures roll up from county-year partial sums (metric_values); summing
+{#- County-year partial sums of the large facts, kept up to date incrementally (models/intermediate/publication/
+    partials/). The marts' figures roll up from county-year partial sums (int_metric_values_computed); summing
     the facts again at every publication cost a scan of every row of every year, so each partial is
     kept in a table and recomputed only for the county-years whose inputs changed.
 
@@ -65,7 +65,7 @@
     {%- endif %}
 {% endmacro %}
 
-{#- participation_partials judges loan rates against the province's benchmark rate of the year: the
+{#- int_program_participation_summed_to_county_years judges loan rates against the province's benchmark rate of the year: the
     province figures' submission of that year is one of its inputs. -#}
 {% macro province_figures_of_year() %}
     select string_agg(pi.submission_id::text, ',' order by pi.submission_id)
@@ -73,7 +73,7 @@
     where pi.year = keys.year
 {% endmacro %}
 
-{#- household_partials' "trained at least once" (P5) reads the county's earlier plan years: their income
+{#- int_household_income_summed_to_county_years' "trained at least once" (P5) reads the county's earlier plan years: their income
     submissions and registers are inputs of the county-year, one index probe per earlier year. -#}
 {% macro earlier_plan_years_of_income() %}
     select string_agg(earlier.submissions, ',' order by earlier.year)
@@ -87,7 +87,7 @@
     ) as earlier
 {% endmacro %}
 
-{#- participation_partials' key-village agritourism (P3) reads where each household lived that year
+{#- int_program_participation_summed_to_county_years' key-village agritourism (P3) reads where each household lived that year
     (dim_household, whose village of a year is that year's register's) and which villages were key
     villages (fct_village_economy): the county-year's register and village submissions are inputs too. -#}
 {% macro registers_and_villages_of_county_year() %}
@@ -98,7 +98,7 @@
          where v.county_code = keys.county_code and v.year = keys.year limit 1))
 {% endmacro %}
 
-{#- participation_partials' further inputs: the province figures of the year and the county-year's
+{#- int_program_participation_summed_to_county_years' further inputs: the province figures of the year and the county-year's
     register and village submissions. -#}
 {% macro participation_extra_inputs() %}
     select concat_ws(' | ', ({{ province_figures_of_year() }}), ({{ registers_and_villages_of_county_year() }}))

@@ -302,13 +302,14 @@ def test_a_small_plan_is_built_together_with_its_tests_on_its_counties(built_war
     cfg, manifest_file = built_warehouse.cfg, ensure_manifest(built_warehouse.cfg)
     manifest = load_manifest(manifest_file)
     view = "model.lowincome.stg_raw__household_income"
+    current = "model.lowincome.int_household_income_filtered_to_current"     # a view over it
     below = _built_here(manifest, downstream(manifest, {view}))  # no marts
     plan = BuildPlan(4, "changes", "income files", frozenset(below), (raw_fixture.QUJIANG,), together=True)
     assert build_together(cfg, dataclasses.replace(plan, together=False), manifest_file) == []
     assert any(".relationships_fct_household_income_" in uid for uid in plan.nodes)
     with _without_county(built_warehouse, raw_fixture.XIAOSHAN):     # Xiaoshan leaves the county dimension
-        # Qujiang's rows only; the standing view is not created again, its tests run
-        assert build_together(cfg, plan, manifest_file) == sorted(plan.nodes - {view})
+        # Qujiang's rows only; the standing views are not created again, their tests run
+        assert build_together(cfg, plan, manifest_file) == sorted(plan.nodes - {view, current})
         assert any(uid.startswith("test.") and ".not_null_stg_raw__household_income_" in uid for uid in plan.nodes)
         assert run_cross_model_tests(cfg, plan, manifest_file) == []
         with pytest.raises(UserError, match="relationships_fct_household_income_county_code"):

@@ -7,7 +7,8 @@ income rows to the registers in nested loops, quadratic in the rows. Here a fres
 the way a first night loads it (with autovacuum off on the tables read, so that nothing analyses them
 behind the test's back), and the staging build then finds statistics to plan with: its pre-hook analyses
 the stale sources (macros/statistics.sql), the current submissions are estimated as the ledger's groups
-(macros/current_submissions.sql), and the income fact's full build runs no plan node once per row.
+(models/intermediate/submissions/int_submissions_filtered_to_current.sql), and the income fact's full
+build runs no plan node once per row.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ COUNTIES = ("330803", "330109", "330324", "330522", "331021", "331181")
 YEARS = (2012, 2013, 2014)
 HOUSEHOLDS = 40
 READ = ("raw.households", "raw.household_income", "ops.submissions")
-STAGING = ("stg_ops__submissions", "stg_raw__households", "stg_raw__household_income")
+# the staging views (whose pre-hook analyses the sources) and the rows of the current files over them
+STAGING = ("stg_ops__submissions", "stg_raw__households", "stg_raw__household_income",
+           "int_submissions_filtered_to_current", "int_households_filtered_to_current",
+           "int_household_income_filtered_to_current")
 
 
 def register(county: str, year: int) -> list[dict]:
@@ -86,8 +90,8 @@ def test_the_staging_build_analyses_the_sources_a_load_left_without_statistics(f
 
 def test_current_submissions_are_estimated_as_the_ledgers_groups_not_one_row(first_night):
     with first_night.connect() as conn:
-        for query in ("select * from staging.stg_raw__household_income",
-                      "select * from staging.stg_raw__households"):
+        for query in ("select * from intermediate.int_household_income_filtered_to_current",
+                      "select * from intermediate.int_households_filtered_to_current"):
             estimated, rows = estimate_and_count(conn, query)
             assert rows == len(COUNTIES) * len(YEARS) * HOUSEHOLDS
             assert rows / 3 <= estimated <= rows * 3, (query, estimated, rows)

@@ -33,7 +33,7 @@ def test_sources_file_is_generated_from_the_contract():
 
 def test_every_raw_table_has_a_staging_model_and_freshness():
     for name in templates():
-        assert (DBT / "models" / "staging" / f"stg_raw__{name}.sql").exists()
+        assert (DBT / "models" / "staging" / "raw" / f"stg_raw__{name}.sql").exists()
     for table in sources.sources_document()["sources"][0]["tables"]:
         assert table["config"]["freshness"]["warn_after"]
         assert "reporting_calendar" in table["config"]["loaded_at_query"]
@@ -70,12 +70,17 @@ def test_staging_keeps_every_contract_column_except_personal_ones(built_warehous
                 "select column_name from information_schema.columns where table_schema = 'staging'"
                 " and table_name = %s", (f"stg_raw__{name}",))}
             expected = {renamed.get(c, c) for c in tpl.column_names} - personal
-            expected |= set(tpl.pseudonyms) | {"submission_id", "source_row", "vintage"}
+            expected |= set(tpl.pseudonyms) | {"submission_id", "source_row"}
             if tpl.fixed_county_code:
                 expected.discard("county_code")
             if name == "program_participation":
                 expected.add("program_code")
             assert columns == expected, name
+            # the rows that count: the same columns and the file's vintage
+            current = {r[0] for r in conn.execute(
+                "select column_name from information_schema.columns where table_schema = 'intermediate'"
+                " and table_name = %s", (f"int_{name}_filtered_to_current",))}
+            assert current == expected | {"vintage"}, name
 
 
 @pytest.fixture
@@ -142,6 +147,40 @@ def test_a_warehouse_without_a_password_runs_dbt_with_the_projects_profile(cfg, 
     project.write_profiles(other)
     assert yaml.safe_load(config.profiles_yml_filepath.read_text()) == {"lowincome": {
         "target": "local", "outputs": {"local": output}}}
+
+
+def test_layers_are_built_as_the_dbt_community_structures_them(cfg):
+    """Staging: one model per source table, reading that one source only (renames and casts; which file
+    counts is decided in the intermediate layer). Intermediate: every model named int_*. The marts and
+    the intermediate models only they read are the publication's, the rest the warehouse build's."""
+    from lowincome.transform import ensure_manifest
+
+    manifest = json.loads(ensure_manifest(cfg).read_text())
+    models = {uid: node for uid, node in manifest["nodes"].items()
+              if node["resource_type"] == "model" and node["package_name"] == project.PROJECT_NAME}
+    staging = intermediate = 0
+    for uid, node in models.items():
+        path = node["original_file_path"]
+        parents = manifest["parent_map"][uid]
+        if path.startswith("models/staging/"):
+            staging += 1
+            sources = [p for p in parents if p.startswith("source.")]
+            models_read = [p for p in parents if p.startswith("model.")]
+            assert len(sources) == 1 and not models_read, f"{node['name']} reads {parents}: one source only"
+            source = manifest["sources"][sources[0]]
+            assert node["name"] == f"stg_{source['source_name']}__{source['name']}"
+            assert path.startswith(f"models/staging/{source['source_name']}/")
+        elif path.startswith("models/intermediate/"):
+            intermediate += 1
+            assert node["name"].startswith("int_"), f"{path}: an intermediate model is named int_*"
+            assert node["schema"] == "intermediate", f"{node['name']} is never published"
+        else:
+            assert not node["name"].startswith(("stg_", "int_")), f"{path}: stg_/int_ models live in their layer"
+    assert staging == len(templates()) + 1 and intermediate > 0
+    # the rule for which file counts is in one model: the only one that ranks the ledger
+    distinct_on = [n["name"] for n in models.values() if "distinct on" in n["raw_code"].lower()
+                   and "stg_ops__submissions" in n["raw_code"]]
+    assert distinct_on == ["int_submissions_filtered_to_current"]
 
 
 def test_the_dag_renders_from_the_manifest(cfg):

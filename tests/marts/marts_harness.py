@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from lowincome.config import Settings, with_database
+from lowincome.transform.project import PUBLICATION_SELECTOR
 
 _TEMPLATE: dict[str, str] = {}
 _CREATED: list[tuple[str, str]] = []
@@ -48,7 +49,7 @@ def template_database(cfg: Settings, scratch: Path) -> str:
         built = _settings_for(cfg, name, scratch / name)
         ensure_ready(built)
         run_dbt(built, ["seed"])
-        run_dbt(built, ["run", "--exclude", "path:models/marts"])
+        run_dbt(built, ["run", "--exclude", PUBLICATION_SELECTOR])
         _TEMPLATE[base] = name
     return _TEMPLATE[base]
 

@@ -107,7 +107,7 @@ def test_every_publication_records_its_audit(published):
     assert [a["published_at"] for a in audits] == [FIRST_PUBLICATION, SECOND_PUBLICATION]
     assert all(a["passed"] and a["hidden_primary"] > 0 and a["hidden_secondary"] > 0 for a in audits)
     assert all(a["cells_audited"] > a["hidden_primary"] + a["hidden_secondary"] for a in audits)
-    # the secondary suppression indicator_cells joined: B's income figures of 2016 among it
+    # the secondary suppression int_metric_values_disclosure_controlled joined: B's income figures of 2016 among it
     secondary = query(published, """select metric from ops.disclosure_suppression
         where geography_code = %s and year = 2016""", (B,))
     assert {"li_per_capita_net_income", "monitored_households_with_income"} <= {r["metric"] for r in secondary}

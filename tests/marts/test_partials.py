@@ -1,4 +1,4 @@
-"""The county-year partial sums the marts roll up (models/marts/internal/partials/) are kept between
+"""The county-year partial sums the marts roll up (models/intermediate/publication/partials/) are kept between
 publications: a publication recomputes only the county-years whose inputs changed, and what it keeps
 equals a full recomputation."""
 
@@ -17,7 +17,10 @@ from lowincome.transform import run_dbt
 
 pytestmark = pytest.mark.slow
 
-PARTIALS = ("household_partials", "register_partials", "participation_partials")
+INCOME = "int_household_income_summed_to_county_years"
+REGISTER = "int_household_register_summed_to_county_years"
+PARTICIPATION = "int_program_participation_summed_to_county_years"
+PARTIALS = (INCOME, REGISTER, PARTICIPATION)
 
 
 def _versions(warehouse, table: str) -> dict[tuple, tuple]:
@@ -41,7 +44,7 @@ def test_a_publication_recomputes_only_changed_county_years_and_equals_a_full_re
     load_fixture(w)
     refresh_marts(w, FIRST_PUBLICATION)
     before = {t: _versions(w, t) for t in PARTIALS}
-    assert {c for c, _ in before["household_partials"]} == set(COUNTIES)
+    assert {c for c, _ in before[INCOME]} == set(COUNTIES)
 
     # nothing new: nothing recomputed
     refresh_marts(w, SECOND_PUBLICATION)
@@ -65,12 +68,12 @@ def test_a_publication_recomputes_only_changed_county_years_and_equals_a_full_re
     refresh_marts(w, SECOND_PUBLICATION.replace(day=20))
     after = {t: _versions(w, t) for t in PARTIALS}
 
-    assert _recomputed(before["household_partials"], after["household_partials"]) == {(A, 2017)}
-    assert _recomputed(before["register_partials"], after["register_partials"]) == {(C, 2016)}
-    participation_2017 = {k for k in before["participation_partials"] if k[1] == 2017}
-    assert _recomputed(before["participation_partials"], after["participation_partials"]) == participation_2017
-    assert (B, 2017) not in after["participation_partials"]
-    assert (E, 2017) in after["participation_partials"]
+    assert _recomputed(before[INCOME], after[INCOME]) == {(A, 2017)}
+    assert _recomputed(before[REGISTER], after[REGISTER]) == {(C, 2016)}
+    participation_2017 = {k for k in before[PARTICIPATION] if k[1] == 2017}
+    assert _recomputed(before[PARTICIPATION], after[PARTICIPATION]) == participation_2017
+    assert (B, 2017) not in after[PARTICIPATION]
+    assert (E, 2017) in after[PARTICIPATION]
 
     kept = {t: _rows(w, t) for t in PARTIALS}
     run_dbt(w, ["run", "--full-refresh", "--select", *PARTIALS])
@@ -84,18 +87,18 @@ def test_rows_computed_from_other_inputs_are_recomputed(fresh_warehouse):
     w = fresh_warehouse
     load_fixture(w)
     refresh_marts(w, FIRST_PUBLICATION)
-    code = Path(__file__).parents[2] / "dbt_project" / "models" / "marts" / "internal" / "partials" / "register_partials.sql"
+    code = Path(__file__).parents[2] / "dbt_project" / "models" / "intermediate" / "publication" / "partials" / f"{REGISTER}.sql"
     # dbt's local_md5 of the model's raw code (the file without its surrounding blank space)
     digest = hashlib.md5(code.read_text(encoding="utf-8").strip().encode()).hexdigest()  # noqa: S324
-    before = _versions(w, "register_partials")
-    assert all(row.endswith(f"code {digest}") for row in _inputs(w, "register_partials"))
+    before = _versions(w, REGISTER)
+    assert all(row.endswith(f"code {digest}") for row in _inputs(w, REGISTER))
     with psycopg.connect(w.warehouse_url(), autocommit=True) as conn:
-        conn.execute("update intermediate.register_partials set inputs = replace(inputs, 'code ', 'code old-')")
+        conn.execute(f"update intermediate.{REGISTER} set inputs = replace(inputs, 'code ', 'code old-')")
     refresh_marts(w, SECOND_PUBLICATION)
-    after = _versions(w, "register_partials")
+    after = _versions(w, REGISTER)
     assert before.keys() == after.keys()
     assert _recomputed(before, after) == set(before)
-    assert all(row.endswith(f"code {digest}") for row in _inputs(w, "register_partials"))
+    assert all(row.endswith(f"code {digest}") for row in _inputs(w, REGISTER))
 
 
 def _inputs(warehouse, table: str) -> list[str]:

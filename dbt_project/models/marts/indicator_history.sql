@@ -12,7 +12,7 @@
 
 with cells as materialized (
     -- computed once: the figures of this publication, read twice below
-    select * from {{ ref('indicator_cells') }}
+    select * from {{ ref('int_metric_values_disclosure_controlled') }}
 ),
 
 {% if is_incremental() %}

@@ -12,7 +12,7 @@ with indicators as not materialized (
 ),
 
 members as not materialized (
-    select * from {{ ref('geography_members') }}
+    select * from {{ ref('int_counties_fanned_out_to_geographies') }}
 ),
 
 geographies as not materialized (

@@ -6,7 +6,7 @@
 -- Years run from the baseline to the latest year any file reports on.
 
 with submissions as not materialized (
-    select * from {{ ref('stg_ops__submissions') }}
+    select * from {{ ref('int_submissions_flagged_current') }}
     where county_code is not null and template is not null and year is not null
 ),
 

@@ -2,11 +2,12 @@
 -- change of village, status, 低保 flag, size, labour, cause or identification year, or when the household
 -- returns to the register after a year without it. Derived from the yearly registers as a whole, so a
 -- year loaded late (a backfill) rebuilds exactly the history an on-time load would have built.
--- Indexed by household_key: participation_partials looks up an agritourism household's village of a year.
+-- Indexed by household_key: int_program_participation_summed_to_county_years looks up an agritourism
+-- household's village of a year.
 {{ config(indexes=[{'columns': ['household_key']}]) }}
 
 with register as (
-    select * from {{ ref('stg_raw__households') }}
+    select * from {{ ref('int_households_filtered_to_current') }}
 ),
 
 county_latest as (

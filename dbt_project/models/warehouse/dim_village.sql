@@ -2,15 +2,15 @@
 -- relocation ledger), with the key/weak flags of the village ledger.
 
 with ledger as (
-    select * from {{ ref('stg_raw__villages') }}
+    select * from {{ ref('int_villages_filtered_to_current') }}
 ),
 
 register as (
-    select * from {{ ref('stg_raw__households') }}
+    select * from {{ ref('int_households_filtered_to_current') }}
 ),
 
 relocations as (
-    select * from {{ ref('stg_raw__relocations') }}
+    select * from {{ ref('int_relocations_filtered_to_current') }}
 ),
 
 named_villages as (

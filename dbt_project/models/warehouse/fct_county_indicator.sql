@@ -1,7 +1,7 @@
 -- County-level indicators per year (县级扶贫指标), one row per county and year.
 
 with indicators as (
-    select * from {{ ref('stg_raw__county_indicators') }}
+    select * from {{ ref('int_county_indicators_filtered_to_current') }}
 ),
 
 final as (

@@ -20,7 +20,7 @@ with pending as (
 ),
 
 income as (
-    select * from {{ ref('stg_raw__household_income') }}
+    select * from {{ ref('int_household_income_filtered_to_current') }}
     where {{ in_submissions('submission_id', 'select submission_id from pending') }}
 ),
 
@@ -29,8 +29,8 @@ register_submissions as (
         county_code,
         year,
         submission_id
-    from {{ ref('stg_ops__submissions') }}
-    where is_current and template = 'households'
+    from {{ ref('int_submissions_filtered_to_current') }}
+    where template = 'households'
 ),
 
 register as (
@@ -45,12 +45,12 @@ register as (
     inner join register_submissions
         on register_submissions.county_code = built.county_code and register_submissions.year = built.year
     cross join lateral (
-        select * from {{ ref('stg_raw__households') }} as households
+        select * from {{ ref('int_households_filtered_to_current') }} as households
         where households.submission_id = register_submissions.submission_id
         offset 0
     ) as register
     {%- else %}
-    select * from {{ ref('stg_raw__households') }}
+    select * from {{ ref('int_households_filtered_to_current') }}
     {%- endif %}
 ),
 

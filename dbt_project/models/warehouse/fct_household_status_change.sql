@@ -27,14 +27,14 @@ pending_county_years as (
 ),
 
 register as (
-    select * from {{ ref('stg_raw__households') }}
+    select * from {{ ref('int_households_filtered_to_current') }}
     {%- if is_incremental() %}
     -- the current registers of those counties (a row's county is its file's: county_matches_file),
     -- reached through the submission index: a filter on county_code read every county's register
     -- (5.6 million rows on five years, ~3.8 s) to rebuild one county
     where submission_id = any(array(
-        select submission_id from {{ ref('stg_ops__submissions') }}
-        where is_current and template = 'households'
+        select submission_id from {{ ref('int_submissions_filtered_to_current') }}
+        where template = 'households'
             and county_code in (select county_code from pending_county_years)))
     {%- else %}
     where county_code in (select pending_county_years.county_code from pending_county_years)

@@ -16,7 +16,7 @@ with pending as (
 ),
 
 participation as (
-    select * from {{ ref('stg_raw__program_participation') }}
+    select * from {{ ref('int_program_participation_filtered_to_current') }}
     where {{ in_submissions('submission_id', 'select submission_id from pending') }}
 ),
 

@@ -16,7 +16,7 @@ with pending as (
 ),
 
 projects as (
-    select * from {{ ref('stg_raw__project_funds') }}
+    select * from {{ ref('int_project_funds_filtered_to_current') }}
     where {{ in_submissions('submission_id', 'select submission_id from pending') }}
 ),
 

@@ -1,7 +1,7 @@
 -- Province-wide indicators per year (全省指标): the benchmark for T3 and F1.
 
 with indicators as (
-    select * from {{ ref('stg_raw__province_indicators') }}
+    select * from {{ ref('int_province_indicators_filtered_to_current') }}
 ),
 
 final as (

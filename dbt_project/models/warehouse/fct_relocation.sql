@@ -16,7 +16,7 @@ with pending as (
 ),
 
 relocations as (
-    select * from {{ ref('stg_raw__relocations') }}
+    select * from {{ ref('int_relocations_filtered_to_current') }}
     where {{ in_submissions('submission_id', 'select submission_id from pending') }}
 ),
 

@@ -16,7 +16,7 @@ with pending as (
 ),
 
 villages as (
-    select * from {{ ref('stg_raw__villages') }}
+    select * from {{ ref('int_villages_filtered_to_current') }}
     where {{ in_submissions('submission_id', 'select submission_id from pending') }}
 ),
 

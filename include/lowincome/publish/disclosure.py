@@ -1,9 +1,9 @@
 """Audited disclosure control: no hidden figure can be recovered from what is published.
 
 dbt computes every figure exactly and hides those from fewer than 5 households (primary suppression,
-``intermediate.disclosure_cells``). Before the marts are rebuilt, :func:`audit_publication` plays the
-attacker: for every hidden cell it solves linear programmes (SciPy's ``linprog``, HiGHS) over everything
-a reader can combine, i.e.
+``intermediate.int_metric_values_primary_suppressed``). Before the marts are rebuilt,
+:func:`audit_publication` plays the attacker: for every hidden cell it solves linear programmes (SciPy's
+``linprog``, HiGHS) over everything a reader can combine, i.e.
 
 * every geography level with its additive relations (county -> city, the 29, the 12, the province;
   city -> province follows),
@@ -15,8 +15,8 @@ and bounds each of the cell's figures. Where the bounds are tighter than the pro
 ``include/config/disclosure.yaml``), the published cell with the fewest households among the relations the
 bound rests on (the programme's non-zero duals) is hidden too (secondary suppression) and the audit runs
 again. Blocks (metric family x year) share no relation and are audited one by one. The decisions go to
-``ops.disclosure_suppression``, which ``indicator_cells`` joins (obs_conf 'D'); the outcome of every audit
-to ``ops.disclosure_audits``. An audit that cannot pass fails the publication in one line before any mart
+``ops.disclosure_suppression``, which ``int_metric_values_disclosure_controlled`` joins (obs_conf 'D');
+the outcome of every audit to ``ops.disclosure_audits``. An audit that cannot pass fails the publication in one line before any mart
 is rebuilt, so the last publication stays readable.
 
 The attacker is granted the unrounded values of what is published (stronger than any reader: the
@@ -46,10 +46,11 @@ import yaml
 from lowincome.config import Settings
 from lowincome.errors import UserError
 from lowincome.transform import run_dbt
+from lowincome.transform.project import PUBLICATION_INTERMEDIATE_PATH
 from lowincome.warehouse import connect
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "config" / "disclosure.yaml"
-CELLS_SELECTOR = "path:models/marts/internal"      # the partial sums and disclosure_cells
+CELLS_SELECTOR = f"path:{PUBLICATION_INTERMEDIATE_PATH}"   # the partial sums and the cells before the audit
 HOUSEHOLDS = "households"
 LEVEL_RANK = {"county": 0, "city": 1, "group12": 2, "group29": 3, "province": 4}
 MAX_ROUNDS = 500
@@ -179,7 +180,8 @@ class Bound:
 
 
 def members_from_counties(counties: Iterable[tuple[str, str, bool, bool]]) -> dict[Geo, frozenset[str]]:
-    """The counties each geography adds up (as the dbt model geography_members): (county, city, 29, 12)."""
+    """The counties each geography adds up (as the dbt model int_counties_fanned_out_to_geographies):
+    (county, city, 29, 12)."""
     members: dict[Geo, set[str]] = defaultdict(set)
     for county, city, is_29, is_12 in counties:
         members[("city", city)].add(county)
@@ -520,7 +522,7 @@ class AuditOutcome:
 
 CANDIDATES_SQL = """
     select metric, unit, geography_level, geography_code, year, value, households_n, vintage, primary_suppressed
-    from intermediate.disclosure_cells where households_n is not null
+    from intermediate.int_metric_values_primary_suppressed where households_n is not null
 """
 HISTORY_SQL = """
     select metric, unit, geography_level, geography_code, year, value, households_n, vintage, obs_conf,
@@ -678,8 +680,8 @@ def _record(conn, published_at: datetime | None, outcome: AuditOutcome) -> None:
 def build_audited_marts(cfg: Settings, seeds: list[str], marts_selector: str, env: dict[str, str],
                         published_at: datetime | None = None, *, in_process: bool = False,
                         policy: Policy | None = None) -> AuditOutcome:
-    """A publication in three steps: dbt builds the partial sums and ``disclosure_cells`` (with their tests),
-    the audit decides the secondary suppression, dbt builds the rest of the marts.
+    """A publication in three steps: dbt builds the partial sums and ``int_metric_values_primary_suppressed``
+    (with their tests), the audit decides the secondary suppression, dbt builds the rest of the marts.
 
     An audit that cannot pass is recorded in ``ops.disclosure_audits`` and raises UserError (one line)
     before any published mart is rebuilt: the last publication stays readable.

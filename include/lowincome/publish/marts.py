@@ -1,4 +1,5 @@
-"""Refreshing the published marts: dbt builds ``models/marts`` (with their tests) on the warehouse.
+"""Refreshing the published marts: dbt builds ``models/marts`` and the intermediate models only they read
+(``models/intermediate/publication``), with their tests, on the warehouse.
 
 ``published_at`` is the publication's timestamp: it decides which figures are still provisional (their
 reporting deadline has not passed) and stamps the new versions in the publication histories. The DAG
@@ -12,9 +13,10 @@ from datetime import datetime
 from lowincome.config import Settings
 from lowincome.publish.disclosure import build_audited_marts
 from lowincome.transform.plan import built_as_project
+from lowincome.transform.project import PUBLICATION_SELECTOR
 from lowincome.warehouse import connect
 
-MARTS_SELECTOR = "path:models/marts"
+MARTS_SELECTOR = PUBLICATION_SELECTOR
 SEEDS = ("targets", "reporting_calendar", "evaluation_weights")
 
 

@@ -177,7 +177,8 @@ create table if not exists ops.disclosure_audits (
     seconds          numeric not null,
     unprotected      text                          -- the first cell that could not be protected, and why
 );
--- The secondary suppression the last passed audit decided (indicator_cells joins it: obs_conf 'D').
+-- The secondary suppression the last passed audit decided (int_metric_values_disclosure_controlled joins it:
+-- obs_conf 'D').
 create table if not exists ops.disclosure_suppression (
     metric           text not null,
     geography_level  text not null,

@@ -14,9 +14,9 @@ from lowincome.transform.plan import PLAN_TASK_ID, skip_unless_planned
 from lowincome.transform.project import (
     DEFAULT_SCHEMA,
     GLOBAL_FLAGS,
-    MARTS_PATH,
     PROFILE_NAME,
     PROJECT_NAME,
+    PUBLICATION_PATHS,
     TEST_COUNTIES_ENV,
     THREADS,
     connection_params,
@@ -89,7 +89,8 @@ def render_config() -> RenderConfig:
     from cosmos.constants import LoadMode, TestBehavior
 
     return RenderConfig(load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
-                        exclude=[f"path:{MARTS_PATH}"], should_detach_multiple_parents_tests=False,
+                        exclude=[f"path:{path}" for path in PUBLICATION_PATHS],
+                        should_detach_multiple_parents_tests=False,
                         emit_datasets=False, enable_mock_profile=False)
 
 

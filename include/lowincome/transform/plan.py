@@ -8,7 +8,7 @@ starts with a plan (``plan_build``), and a branch upstream of every dbt task (``
 task started anyway (downstream of a planned node, which Airflow's branching leaves alone, or cleared
 by hand) checks the plan again and skips itself before dbt starts (``skip_unless_planned``, called by
 the tasks' ``pre_execute`` hook, ``cosmos_config.before_node``). A plan of at most ``TOGETHER_LIMIT`` models,
-seeds and snapshots (one county's correction: 3) is built by one ``dbt build`` in one task
+seeds and snapshots besides views (one county's correction: 1) is built by one ``dbt build`` in one task
 (:func:`build_together`) instead of a dbt start per node: all node tasks are then skipped.
 
 A node is in the plan when it is downstream (models, snapshots and tests, through the manifest's
@@ -17,7 +17,8 @@ A node is in the plan when it is downstream (models, snapshots and tests, throug
 * the raw table of a template whose set of current submissions changed since the last finished build
   (a file loaded, a file superseded by its correction) - dbt's ``source_status:fresher+``, computed
   from the ledger instead of from freshness timestamps, so it is exact;
-* ``ops.submissions``, for the nodes fed by it alone (``stg_ops__submissions``); a node that also
+* ``ops.submissions``, for the nodes fed by it alone (``stg_ops__submissions``,
+  ``int_submissions_filtered_to_current``); a node that also
   reads raw data reads the ledger only for its own templates and is planned through its raw tables,
   so a new income file does not rebuild the villages (``triggered_by_templates``);
 * a relation that does not exist in the warehouse (dropped by hand, a new model).
@@ -52,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from lowincome.config import Settings
-from lowincome.transform.project import MARTS_PATH, TEST_COUNTIES_ENV
+from lowincome.transform.project import PUBLICATION_PATHS, TEST_COUNTIES_ENV
 from lowincome.transform.runs import ensure_manifest, run_dbt
 from lowincome.warehouse import connect
 
@@ -65,8 +66,9 @@ BRANCH_TASK_ID = "skip_unplanned"
 TOGETHER_TASK_ID = "build_together"
 # A plan of at most this many models, seeds and snapshots is built by one dbt invocation (build_together),
 # not by a task per node: each node task starts dbt and is scheduled (a task process under a real
-# executor), which is most of a small night's build (a one-file correction plans 3 models). A bigger plan
-# (a night of many counties' files: minutes of dbt work) keeps a task per node, retried alone on failure.
+# executor), which is most of a small night's build (a one-file correction plans 1 table besides its
+# views; a register's 5). A bigger plan (a night of many counties' files: minutes of dbt work) keeps a task
+# per node, retried alone on failure. Views are not counted (build_together does not recreate them).
 TOGETHER_LIMIT = 8
 BUILT_RESOURCES = ("model", "seed", "snapshot")
 COUNTY_CODE = re.compile(r"\d{6}")
@@ -173,7 +175,8 @@ def triggered_by_templates(manifest: dict[str, Any], templates: set[str]) -> set
     The ledger (``ops.submissions``) changes with every file, but a node that reads raw data reads the
     ledger only for the templates it reads (``macros/incremental_vintages.sql``: which submission of
     *its* template is current); such a node is planned through its raw tables. Only the nodes fed by
-    the ledger alone (``stg_ops__submissions`` and its tests) are planned for any template.
+    the ledger alone (``stg_ops__submissions``, ``int_submissions_filtered_to_current`` and their tests)
+    are planned for any template.
     """
     if not templates:
         return set()
@@ -184,12 +187,34 @@ def triggered_by_templates(manifest: dict[str, Any], templates: set[str]) -> set
     planned = downstream(manifest, {raw[t] for t in templates})
     for ledger in _sources(manifest, "ops").values():
         planned |= {uid for uid in downstream(manifest, {ledger}) if not raw_ids & upstream(manifest, uid)}
-    return planned - set(manifest.get("sources", {}))
+    return _with_dependent_views(manifest, planned) - set(manifest.get("sources", {}))
+
+
+def _is_view(manifest: dict[str, Any], uid: str) -> bool:
+    node = manifest["nodes"].get(uid, {})
+    return node.get("resource_type") == "model" and node.get("config", {}).get("materialized") == "view"
+
+
+def _with_dependent_views(manifest: dict[str, Any], planned: set[str]) -> set[str]:
+    """``planned`` and the views built on a planned view, with their tests: dbt replaces a view by
+    dropping the old one with CASCADE, which drops the views that select from it (the current rows of
+    every template select from ``int_submissions_filtered_to_current``); they are created again after it."""
+    children = manifest.get("child_map", {})
+    found = set(planned)
+    stack = [uid for uid in planned if _is_view(manifest, uid)]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            if child not in found and _is_view(manifest, child):
+                found.add(child)
+                stack.append(child)
+                found |= {t for t in children.get(child, ()) if t.startswith("test.")}
+    return found
 
 
 def _is_mart(node: dict[str, Any]) -> bool:
-    """The publishing DAG builds the marts' nodes, whatever changed; the warehouse build never does."""
-    return node.get("original_file_path", "").startswith(MARTS_PATH + "/")
+    """The publishing DAG builds the marts' nodes (and the intermediate models only they read), whatever
+    changed; the warehouse build never does."""
+    return node.get("original_file_path", "").startswith(tuple(path + "/" for path in PUBLICATION_PATHS))
 
 
 def relations(manifest: dict[str, Any]) -> dict[str, tuple[str, str]]:
@@ -278,7 +303,9 @@ def plan_build(cfg: Settings, manifest_file: Path | None = None, *, scope: str =
                     parts.append(f"{len(missing)} relation(s) missing: "
                                  + ", ".join(sorted(".".join(wanted[m]) for m in missing)[:5]))
                 reason = f"since build #{last[0]}: " + "; ".join(parts)
-        together = 0 < len(_built_nodes(manifest, nodes)) <= TOGETHER_LIMIT
+        # views are not counted: build_together leaves a standing view in place (its tests run)
+        together = 0 < len([uid for uid in _built_nodes(manifest, nodes) if not _is_view(manifest, uid)]) \
+            <= TOGETHER_LIMIT
         if together:
             reason += "; built together (one dbt run)"
         plan = BuildPlan(0, scope, reason, frozenset(nodes), counties, together)

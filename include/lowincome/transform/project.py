@@ -28,8 +28,13 @@ PROFILE_NAME = "lowincome"
 # Models without a schema of their own land here (every folder sets one; see dbt_project.yml).
 DEFAULT_SCHEMA = "staging"
 THREADS = 4
-# The marts are built by the publishing DAG (lowincome.publish.marts), not by the warehouse build.
+# The marts, and the intermediate models only they read (partial sums, metric values, cells), are built by
+# the publishing DAG (lowincome.publish.marts), not by the warehouse build.
 MARTS_PATH = "models/marts"
+PUBLICATION_INTERMEDIATE_PATH = "models/intermediate/publication"
+PUBLICATION_PATHS = (MARTS_PATH, PUBLICATION_INTERMEDIATE_PATH)
+# dbt's node selection of everything the publication builds (one --select/--exclude value: dbt splits it)
+PUBLICATION_SELECTOR = " ".join(f"path:{path}" for path in PUBLICATION_PATHS)
 # The counties whose rows a build's tests read (dbt_project/macros/speedups/test_scope.sql).
 TEST_COUNTIES_ENV = "LOWINCOME_TEST_COUNTIES"
 # dbt writes manifest.json (twice) and run_results.json into each task's scratch copy of the project,

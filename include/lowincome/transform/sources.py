@@ -108,6 +108,12 @@ def sources_document() -> dict:
             "name": "submissions",
             "description": "One row per received file (上报文件台账): status loaded | rejected | superseded | "
                            "duplicate; the latest loaded one per county/template/year is the current vintage.",
+            # every night that receives a file adds a row: a ledger silent for longer than a reporting
+            # year means nothing is being received (the raw tables' freshness says which county is late)
+            "config": {
+                "loaded_at_field": "received_at",
+                "freshness": {"warn_after": {"count": 400, "period": "day"}},
+            },
             "columns": [
                 {"name": "id", "description": "Submission id (上报编号)."},
                 {"name": "status", "description": "loaded | rejected | superseded | duplicate (状态)."},

@@ -1,0 +1,20 @@
+-- Every file of the ledger, with whether it is the current one of its county, template and year
+-- (int_submissions_filtered_to_current): what submission_completeness reports on.
+
+with submissions as (
+    select * from {{ ref('stg_ops__submissions') }}
+),
+
+current_submissions as (
+    select submission_id from {{ ref('int_submissions_filtered_to_current') }}
+),
+
+final as (
+    select
+        submissions.*,
+        current_submissions.submission_id is not null as is_current
+    from submissions
+    left join current_submissions on current_submissions.submission_id = submissions.submission_id
+)
+
+select * from final

@@ -1,0 +1,21 @@
+-- The rows of households (低收入农户登记表) that count: those of the current submission of each county and
+-- year (int_submissions_filtered_to_current), with that file's vintage.
+
+with rows_of_files as (
+    select * from {{ ref('stg_raw__households') }}
+),
+
+current_submissions as (
+    select submission_id, vintage from {{ ref('int_submissions_filtered_to_current') }}
+    where template = 'households'
+),
+
+final as (
+    select
+        rows_of_files.*,
+        current_submissions.vintage
+    from rows_of_files
+    inner join current_submissions on current_submissions.submission_id = rows_of_files.submission_id
+)
+
+select * from final

@@ -1,0 +1,21 @@
+-- The rows of program_participation (帮扶项目台账) that count: those of the current submission of each county and
+-- year (int_submissions_filtered_to_current), with that file's vintage.
+
+with rows_of_files as (
+    select * from {{ ref('stg_raw__program_participation') }}
+),
+
+current_submissions as (
+    select submission_id, vintage from {{ ref('int_submissions_filtered_to_current') }}
+    where template = 'program_participation'
+),
+
+final as (
+    select
+        rows_of_files.*,
+        current_submissions.vintage
+    from rows_of_files
+    inner join current_submissions on current_submissions.submission_id = rows_of_files.submission_id
+)
+
+select * from final
