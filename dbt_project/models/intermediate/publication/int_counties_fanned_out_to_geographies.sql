@@ -6,15 +6,37 @@ with counties as not materialized (
 ),
 
 final as (
-    select county_code, 'county' as geography_level, county_code as geography_code from counties
+    select
+        county_code,
+        'county' as geography_level,
+        county_code as geography_code
+    from counties
     union all
-    select county_code, 'city', city_code from counties
+    select
+        county_code,
+        'city' as geography_level,
+        city_code as geography_code
+    from counties
     union all
-    select county_code, 'group29', 'group29' from counties where is_29
+    select
+        county_code,
+        'group29' as geography_level,
+        'group29' as geography_code
+    from counties
+    where is_29
     union all
-    select county_code, 'group12', 'group12' from counties where is_12
+    select
+        county_code,
+        'group12' as geography_level,
+        'group12' as geography_code
+    from counties
+    where is_12
     union all
-    select county_code, 'province', '330000' from counties
+    select
+        county_code,
+        'province' as geography_level,
+        '330000' as geography_code
+    from counties
 )
 
 select * from final

@@ -1,10 +1,10 @@
 -- The one place where every metric of the plan is computed (docs/domain.md, "Definitions").
 --
 -- County-year partial sums of each fact (of the large ones kept in tables, recomputed only where their
--- inputs changed: partials/); those roll up through
--- int_counties_fanned_out_to_geographies to the city, the 29, the 12 and the province, so a group figure is always a
--- ratio of sums (never a mean of county ratios). Values here are exact and unsuppressed: this model
--- is ephemeral and only int_metric_values_disclosure_controlled reads it, which rounds and applies disclosure control.
+-- inputs changed: partials/); those roll up through int_counties_fanned_out_to_geographies to the city,
+-- the 29, the 12 and the province, so a group figure is always a ratio of sums (never a mean of county
+-- ratios). Values here are exact and unsuppressed: this model is ephemeral and only
+-- int_metric_values_disclosure_controlled reads it, which rounds and applies disclosure control.
 --
 -- Output: one row per metric x geography x year with
 --   value          exact value in `unit` (yuan | percent | pp | ratio | count | persons | km)
@@ -48,11 +48,13 @@ counties as not materialized (
 
 -- ---------------------------------------------------------------- county-year partial sums
 -- The large facts' partial sums are kept in tables of their own, recomputed only for the county-years
--- whose inputs changed (int_household_income_summed_to_county_years, int_household_register_summed_to_county_years, int_program_participation_summed_to_county_years:
+-- whose inputs changed (int_household_income_summed_to_county_years,
+-- int_household_register_summed_to_county_years, int_program_participation_summed_to_county_years:
 -- macros/county_partials.sql); the small facts are summed here.
 int_household_income_summed_to_county_years as (
     -- county-years with monitored households (monitored_n = 0: every household outside the scope)
-    select * from {{ ref('int_household_income_summed_to_county_years') }} where monitored_n > 0
+    select * from {{ ref('int_household_income_summed_to_county_years') }}
+    where monitored_n > 0
 ),
 
 household_partials_with_local as (
@@ -63,7 +65,7 @@ household_partials_with_local as (
         ci.rural_edu_med_share_pct as local_share_pct,
         ci.vintage as local_vintage
     from int_household_income_summed_to_county_years as p
-    left join county_indicators as ci on ci.county_code = p.county_code and ci.year = p.year
+    left join county_indicators as ci on p.county_code = ci.county_code and p.year = ci.year
 ),
 
 int_household_register_summed_to_county_years as (
@@ -92,7 +94,8 @@ relocation_partials as (
         {%- endfor %}
         {%- for code, value in settlement_types.items() %}
         count(*) filter (where settlement_type = '{{ value }}') as settled_{{ code }}_households,
-        coalesce(sum(persons) filter (where settlement_type = '{{ value }}'), 0) as settled_{{ code }}_persons,
+        coalesce(sum(persons) filter (where settlement_type = '{{ value }}'), 0)
+            as settled_{{ code }}_persons,
         {%- endfor %}
         count(*) filter (where homestead_reclaimed) as homestead_reclaimed_households,
         max(vintage) as vintage
@@ -116,10 +119,13 @@ village_partials as (
         count(*) filter (where is_key_village and pairing_funds >= 50000) as key_villages_pairing_ok,
         -- M2: only paired villages (a pairing unit recorded) are in the denominator
         count(*) filter (where is_key_village and has_pairing_unit) as paired_villages,
-        count(*) filter (where is_key_village and has_pairing_unit and pairing_funds >= 50000) as paired_villages_ok,
-        count(*) filter (where is_key_village and not coalesce(has_pairing_unit, false)) as key_villages_unpaired,
+        count(*) filter (where is_key_village and has_pairing_unit and pairing_funds >= 50000)
+            as paired_villages_ok,
+        count(*) filter (where is_key_village and not coalesce(has_pairing_unit, false))
+            as key_villages_unpaired,
         -- P6: key villages covered by processing of supplied materials
-        count(*) filter (where is_key_village and processing_covered is not null) as key_villages_processing_known,
+        count(*) filter (where is_key_village and processing_covered is not null)
+            as key_villages_processing_known,
         count(*) filter (where is_key_village and processing_covered) as key_villages_processing,
         max(vintage) as vintage
     from villages
@@ -146,11 +152,14 @@ county_indicator_values as (
         mutual_aid_funds_total,
         -- cumulative since the plan's first year (2013): the plan counts these over 2013-2017
         case when year >= 2013 then sum(new_mutual_aid_funds) over (
-            partition by county_code, (year >= 2013) order by year) end as mutual_aid_funds_since_2013,
+            partition by county_code, (year >= 2013) order by year
+        ) end as mutual_aid_funds_since_2013,
         case when year >= 2013 then sum(rural_road_km) over (
-            partition by county_code, (year >= 2013) order by year) end as rural_road_km_since_2013,
+            partition by county_code, (year >= 2013) order by year
+        ) end as rural_road_km_since_2013,
         case when year >= 2013 then sum(water_safety_people) over (
-            partition by county_code, (year >= 2013) order by year) end as water_safety_people_since_2013,
+            partition by county_code, (year >= 2013) order by year
+        ) end as water_safety_people_since_2013,
         vintage
     from county_indicators
 ),
@@ -175,28 +184,34 @@ household_rollup as (
         sum(p.real_edu_med) as real_edu_med,
         sum(p.consumption_households) filter (where p.local_share_pct is not null) as gap_households,
         sum(p.consumption) filter (where p.local_share_pct is not null) as gap_consumption,
-        sum(p.real_edu_med - p.consumption * p.local_share_pct / 100) filter (where p.local_share_pct is not null)
+        sum(p.real_edu_med - p.consumption * p.local_share_pct / 100) filter (
+            where p.local_share_pct is not null
+        )
             as gap_excess,
         sum(p.labour_households) as labour_households,
         sum(p.labour) as labour,
         sum(p.employed) as employed,
         sum(p.trained) as trained,
         count(*) filter (where p.income_households > 0) as counties_n,
-        count(*) filter (where p.local_share_pct is not null and p.consumption_households > 0) as gap_counties_n,
+        count(*) filter (where p.local_share_pct is not null and p.consumption_households > 0)
+            as gap_counties_n,
         max(p.vintage) as vintage,
         greatest(max(p.vintage), max(p.local_vintage)) as gap_vintage
     from household_partials_with_local as p
-    inner join members as m on m.county_code = p.county_code
+    inner join members as m on p.county_code = m.county_code
     group by m.geography_level, m.geography_code, p.year
 ),
 
 register_rollup as (
-    select m.geography_level, m.geography_code, r.year,
+    select
+        m.geography_level,
+        m.geography_code,
+        r.year,
         sum(r.monitored_households) as monitored_households,
         count(*) as counties_n,
         max(r.vintage) as vintage
     from int_household_register_summed_to_county_years as r
-    inner join members as m on m.county_code = r.county_code
+    inner join members as m on r.county_code = m.county_code
     group by m.geography_level, m.geography_code, r.year
 ),
 
@@ -225,7 +240,7 @@ relocation_rollup as (
         count(*) as counties_n,
         max(r.vintage) as vintage
     from relocation_partials as r
-    inner join members as m on m.county_code = r.county_code
+    inner join members as m on r.county_code = m.county_code
     group by m.geography_level, m.geography_code, r.year
 ),
 
@@ -256,7 +271,7 @@ participation_rollup as (
         max(p.vintage) as vintage,
         greatest(max(p.vintage), max(p.benchmark_vintage)) as rate_vintage
     from int_program_participation_summed_to_county_years as p
-    inner join members as m on m.county_code = p.county_code
+    inner join members as m on p.county_code = m.county_code
     group by m.geography_level, m.geography_code, p.year
 ),
 
@@ -278,7 +293,7 @@ village_rollup as (
         count(*) as counties_n,
         max(v.vintage) as vintage
     from village_partials as v
-    inner join members as m on m.county_code = v.county_code
+    inner join members as m on v.county_code = m.county_code
     group by m.geography_level, m.geography_code, v.year
 ),
 
@@ -299,7 +314,7 @@ county_indicator_rollup as (
         count(c.rural_per_capita_net_income) as farmers_income_n,
         -- S3: a group's farmers' income as the mean of its counties' weighted by rural population
         sum(c.rural_per_capita_net_income * k.rural_population_10k)
-            / nullif(sum(k.rural_population_10k) filter (where c.rural_per_capita_net_income is not null), 0)
+        / nullif(sum(k.rural_population_10k) filter (where c.rural_per_capita_net_income is not null), 0)
             as farmers_income_weighted,
         sum(c.mutual_aid_funds_total) as mutual_aid_funds_total,
         count(c.mutual_aid_funds_total) as mutual_aid_funds_total_n,
@@ -307,13 +322,18 @@ county_indicator_rollup as (
         count(c.processing_workers) as processing_workers_n,
         sum(c.processing_fees) as processing_fees,
         count(c.processing_fees) as processing_fees_n,
-        sum(c.microcredit_loans_outstanding) filter (where c.microcredit_guarantee_fund > 0) as loans_outstanding,
+        sum(c.microcredit_loans_outstanding) filter (where c.microcredit_guarantee_fund > 0)
+            as loans_outstanding,
         sum(c.microcredit_guarantee_fund) filter (where c.microcredit_guarantee_fund > 0) as guarantee_fund,
-        count(*) filter (where c.microcredit_guarantee_fund > 0 and c.microcredit_loans_outstanding is not null)
+        count(*) filter (
+            where c.microcredit_guarantee_fund > 0 and c.microcredit_loans_outstanding is not null
+        )
             as leverage_n,
         sum(c.housing_need_households) filter (where c.housing_aided_households is not null) as housing_need,
         sum(c.housing_aided_households) filter (where c.housing_need_households is not null) as housing_aided,
-        count(*) filter (where c.housing_need_households is not null and c.housing_aided_households is not null)
+        count(*) filter (
+            where c.housing_need_households is not null and c.housing_aided_households is not null
+        )
             as housing_n,
         avg(c.village_bus_access_pct) as village_bus_access_pct,
         count(c.village_bus_access_pct) as village_bus_access_n,
@@ -325,418 +345,1060 @@ county_indicator_rollup as (
         count(c.water_safety_people_since_2013) as water_safety_people_n,
         max(c.vintage) as vintage
     from county_indicator_values as c
-    inner join members as m on m.county_code = c.county_code
-    left join counties as k on k.county_code = c.county_code
+    inner join members as m on c.county_code = m.county_code
+    left join counties as k on c.county_code = k.county_code
     group by m.geography_level, m.geography_code, c.year
+),
+
+monitored_rural_population as (
+    -- the rural population of the counties with monitored households that year (D1)
+    select
+        m.geography_level,
+        m.geography_code,
+        p.year,
+        sum(k.rural_population_10k) as rural_population_10k
+    from int_household_income_summed_to_county_years as p
+    inner join members as m on p.county_code = m.county_code
+    inner join counties as k on p.county_code = k.county_code
+    group by m.geography_level, m.geography_code, p.year
 ),
 
 -- ---------------------------------------------------------------- the metrics
 metrics as (
     -- T1: per-capita net income = sum(net_income) / sum(household_size), monitored households
-    select 'li_per_capita_net_income' as metric, 'yuan' as unit, geography_level, geography_code, year,
+    select
+        'li_per_capita_net_income' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
         net_income / nullif(income_persons, 0) as value,
-        income_households as households_n, income_households as units_n, 'households' as units_kind,
-        counties_n, vintage, array['households', 'household_income'] as templates
-    from household_rollup where income_households > 0
+        income_households as households_n,
+        income_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households', 'household_income'] as templates
+    from household_rollup
+    where income_households > 0
 
     union all
     -- T2 / S2: share of monitored non-低保 households whose own per-capita income is strictly > 8000
-    select 'li_share_above_8000_excl_dibao', 'percent', geography_level, geography_code, year,
-        100.0 * non_dibao_above_8000 / non_dibao_households,
-        non_dibao_households, non_dibao_households, 'households', counties_n, vintage,
-        array['households', 'household_income']
-    from household_rollup where non_dibao_households > 0
+    select
+        'li_share_above_8000_excl_dibao' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * non_dibao_above_8000 / non_dibao_households as value,
+        non_dibao_households as households_n,
+        non_dibao_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households', 'household_income'] as templates
+    from household_rollup
+    where non_dibao_households > 0
 
     union all
     -- S2: the same share at or above 8000 (the plan: 达到8000元以上)
-    select 'li_share_at_or_above_8000_excl_dibao', 'percent', geography_level, geography_code, year,
-        100.0 * non_dibao_at_or_above_8000 / non_dibao_households,
-        non_dibao_households, non_dibao_households, 'households', counties_n, vintage,
-        array['households', 'household_income']
-    from household_rollup where non_dibao_households > 0
+    select
+        'li_share_at_or_above_8000_excl_dibao' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * non_dibao_at_or_above_8000 / non_dibao_households as value,
+        non_dibao_households as households_n,
+        non_dibao_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households', 'household_income'] as templates
+    from household_rollup
+    where non_dibao_households > 0
 
     union all
     -- D1: identified people (household_size of the monitored households) / rural registered population
-    select 'li_identified_share_of_rural_population', 'percent', h.geography_level, h.geography_code, h.year,
-        100.0 * h.monitored_persons / (r.rural_population_10k * 10000),
-        h.monitored_n, h.monitored_n, 'households', h.counties_n, h.vintage, array['households', 'household_income']
+    select
+        'li_identified_share_of_rural_population' as metric,
+        'percent' as unit,
+        h.geography_level,
+        h.geography_code,
+        h.year,
+        100.0 * h.monitored_persons / (r.rural_population_10k * 10000) as value,
+        h.monitored_n as households_n,
+        h.monitored_n as units_n,
+        'households' as units_kind,
+        h.counties_n,
+        h.vintage,
+        array['households', 'household_income'] as templates
     from household_rollup as h
-    inner join (
-        -- the rural population of the counties with monitored households that year
-        select m.geography_level, m.geography_code, p.year, sum(k.rural_population_10k) as rural_population_10k
-        from int_household_income_summed_to_county_years as p
-        inner join members as m on m.county_code = p.county_code
-        inner join counties as k on k.county_code = p.county_code
-        group by m.geography_level, m.geography_code, p.year
-    ) as r on r.geography_level = h.geography_level and r.geography_code = h.geography_code and r.year = h.year
+    inner join monitored_rural_population as r
+        on h.geography_level = r.geography_level and h.geography_code = r.geography_code and h.year = r.year
     where h.monitored_persons > 0 and r.rural_population_10k > 0
 
     union all
-    select 'li_real_edu_med_share', 'percent', geography_level, geography_code, year,
-        100.0 * real_edu_med / consumption,
-        consumption_households, consumption_households, 'households', counties_n, vintage,
-        array['households', 'household_income']
-    from household_rollup where consumption_households > 0
+    select
+        'li_real_edu_med_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * real_edu_med / consumption as value,
+        consumption_households as households_n,
+        consumption_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households', 'household_income'] as templates
+    from household_rollup
+    where consumption_households > 0
 
     union all
     -- T5: real share minus the local rural average share, in percentage points
-    select 'li_edu_med_gap_to_local', 'pp', geography_level, geography_code, year,
-        100.0 * gap_excess / gap_consumption,
-        gap_households, gap_households, 'households', gap_counties_n, gap_vintage,
-        array['households', 'household_income', 'county_indicators']
-    from household_rollup where gap_households > 0
+    select
+        'li_edu_med_gap_to_local' as metric,
+        'pp' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * gap_excess / gap_consumption as value,
+        gap_households as households_n,
+        gap_households as units_n,
+        'households' as units_kind,
+        gap_counties_n as counties_n,
+        gap_vintage as vintage,
+        array['households', 'household_income', 'county_indicators'] as templates
+    from household_rollup
+    where gap_households > 0
 
     union all
     -- T7
-    select 'li_employment_rate', 'percent', geography_level, geography_code, year,
-        100.0 * employed / labour,
-        labour_households, labour_households, 'households', counties_n, vintage,
-        array['households', 'household_income']
-    from household_rollup where labour > 0
+    select
+        'li_employment_rate' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * employed / labour as value,
+        labour_households as households_n,
+        labour_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households', 'household_income'] as templates
+    from household_rollup
+    where labour > 0
 
     union all
     -- P5: persons trained per labourer of monitored households
-    select 'li_trained_share', 'percent', geography_level, geography_code, year,
-        100.0 * trained / labour,
-        labour_households, labour_households, 'households', counties_n, vintage,
-        array['households', 'household_income']
-    from household_rollup where labour > 0
+    select
+        'li_trained_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * trained / labour as value,
+        labour_households as households_n,
+        labour_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households', 'household_income'] as templates
+    from household_rollup
+    where labour > 0
 
     union all
     -- P5 (the plan's "trained at least once"): households with labour trained in a plan year up to Y
-    select 'li_ever_trained_share', 'percent', geography_level, geography_code, year,
-        100.0 * ever_trained_households / labour_households,
-        labour_households, labour_households, 'households', counties_n, vintage,
-        array['households', 'household_income']
-    from household_rollup where labour_households > 0 and year >= {{ var('plan_first_year', 2013) }}
+    select
+        'li_ever_trained_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * ever_trained_households / labour_households as value,
+        labour_households as households_n,
+        labour_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households', 'household_income'] as templates
+    from household_rollup
+    where labour_households > 0 and year >= {{ var('plan_first_year', 2013) }}
 
     union all
-    select 'monitored_households_with_income', 'count', geography_level, geography_code, year,
-        income_households, income_households, income_households, 'households', counties_n, vintage,
-        array['households', 'household_income']
-    from household_rollup where income_households > 0
+    select
+        'monitored_households_with_income' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        income_households as value,
+        income_households as households_n,
+        income_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households', 'household_income'] as templates
+    from household_rollup
+    where income_households > 0
 
     union all
-    select 'register_monitored_households', 'count', geography_level, geography_code, year,
-        monitored_households, monitored_households, monitored_households, 'households', counties_n, vintage,
-        array['households']
-    from register_rollup where monitored_households > 0
+    select
+        'register_monitored_households' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        monitored_households as value,
+        monitored_households as households_n,
+        monitored_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['households'] as templates
+    from register_rollup
+    where monitored_households > 0
 
     union all
     -- R1
-    select 'relocated_persons', 'persons', geography_level, geography_code, year,
-        persons, relocated_households, relocated_households, 'households', counties_n, vintage,
-        array['relocations']
+    select
+        'relocated_persons' as metric,
+        'persons' as unit,
+        geography_level,
+        geography_code,
+        year,
+        persons as value,
+        relocated_households as households_n,
+        relocated_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
     from relocation_rollup
 
     union all
-    select 'relocated_households', 'count', geography_level, geography_code, year,
-        relocated_households, relocated_households, relocated_households, 'households', counties_n, vintage,
-        array['relocations']
+    select
+        'relocated_households' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        relocated_households as value,
+        relocated_households as households_n,
+        relocated_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
     from relocation_rollup
 
     union all
     -- R2: (household + county-level subsidy) per relocated person
-    select 'relocation_subsidy_per_person', 'yuan', geography_level, geography_code, year,
-        (household_subsidy + county_infra_subsidy) / subsidy_persons,
-        subsidy_households, subsidy_households, 'households', counties_n, vintage, array['relocations']
-    from relocation_rollup where subsidy_persons > 0
+    select
+        'relocation_subsidy_per_person' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        (household_subsidy + county_infra_subsidy) / subsidy_persons as value,
+        subsidy_households as households_n,
+        subsidy_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
+    from relocation_rollup
+    where subsidy_persons > 0
 
     union all
-    select 'relocation_household_subsidy_per_person', 'yuan', geography_level, geography_code, year,
-        household_subsidy / subsidy_persons,
-        subsidy_households, subsidy_households, 'households', counties_n, vintage, array['relocations']
-    from relocation_rollup where subsidy_persons > 0
+    select
+        'relocation_household_subsidy_per_person' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        household_subsidy / subsidy_persons as value,
+        subsidy_households as households_n,
+        subsidy_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
+    from relocation_rollup
+    where subsidy_persons > 0
 
     union all
-    select 'relocation_infra_subsidy_per_person', 'yuan', geography_level, geography_code, year,
-        county_infra_subsidy / subsidy_persons,
-        subsidy_households, subsidy_households, 'households', counties_n, vintage, array['relocations']
-    from relocation_rollup where subsidy_persons > 0
+    select
+        'relocation_infra_subsidy_per_person' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        county_infra_subsidy / subsidy_persons as value,
+        subsidy_households as households_n,
+        subsidy_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
+    from relocation_rollup
+    where subsidy_persons > 0
 
     union all
     -- R3: relocated households whose housing land is within quota x persons (80 or 40 m2 per person)
-    select 'relocation_land_quota_compliance', 'percent', geography_level, geography_code, year,
-        100.0 * land_within_quota / land_households,
-        land_households, land_households, 'households', counties_n, vintage, array['relocations']
-    from relocation_rollup where land_households > 0
+    select
+        'relocation_land_quota_compliance' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * land_within_quota / land_households as value,
+        land_households as households_n,
+        land_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
+    from relocation_rollup
+    where land_households > 0
     {%- for code in relocation_types %}
 
     union all
-    select 'relocated_households_type_{{ code }}', 'count', geography_level, geography_code, year,
-        type_{{ code }}_households, relocated_households, relocated_households, 'households', counties_n, vintage,
-        array['relocations']
+    select
+        'relocated_households_type_{{ code }}' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        type_{{ code }}_households as value,
+        relocated_households as households_n,
+        relocated_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
     from relocation_rollup
 
     union all
-    select 'relocated_persons_type_{{ code }}', 'persons', geography_level, geography_code, year,
-        type_{{ code }}_persons, relocated_households, relocated_households, 'households', counties_n, vintage,
-        array['relocations']
+    select
+        'relocated_persons_type_{{ code }}' as metric,
+        'persons' as unit,
+        geography_level,
+        geography_code,
+        year,
+        type_{{ code }}_persons as value,
+        relocated_households as households_n,
+        relocated_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
     from relocation_rollup
     {%- endfor %}
     {%- for code in settlement_types %}
 
     union all
-    select 'relocated_households_settled_{{ code }}', 'count', geography_level, geography_code, year,
-        settled_{{ code }}_households, relocated_households, relocated_households, 'households', counties_n,
-        vintage, array['relocations']
+    select
+        'relocated_households_settled_{{ code }}' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        settled_{{ code }}_households as value,
+        relocated_households as households_n,
+        relocated_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
     from relocation_rollup
 
     union all
-    select 'relocated_persons_settled_{{ code }}', 'persons', geography_level, geography_code, year,
-        settled_{{ code }}_persons, relocated_households, relocated_households, 'households', counties_n, vintage,
-        array['relocations']
+    select
+        'relocated_persons_settled_{{ code }}' as metric,
+        'persons' as unit,
+        geography_level,
+        geography_code,
+        year,
+        settled_{{ code }}_persons as value,
+        relocated_households as households_n,
+        relocated_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
     from relocation_rollup
     {%- endfor %}
 
     union all
     -- 宅基地复垦: relocated households whose old homestead was reclaimed
-    select 'relocated_households_homestead_reclaimed', 'count', geography_level, geography_code, year,
-        homestead_reclaimed_households, relocated_households, relocated_households, 'households', counties_n,
-        vintage, array['relocations']
+    select
+        'relocated_households_homestead_reclaimed' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        homestead_reclaimed_households as value,
+        relocated_households as households_n,
+        relocated_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['relocations'] as templates
     from relocation_rollup
 
     union all
     -- P3: mean programme income of households with an agritourism (农家乐) row
-    select 'agritourism_revenue_per_household', 'yuan', geography_level, geography_code, year,
-        agritourism_income / agritourism_households,
-        agritourism_households, agritourism_households, 'households', counties_n, vintage,
-        array['program_participation']
-    from participation_rollup where agritourism_households > 0
+    select
+        'agritourism_revenue_per_household' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        agritourism_income / agritourism_households as value,
+        agritourism_households as households_n,
+        agritourism_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['program_participation'] as templates
+    from participation_rollup
+    where agritourism_households > 0
 
     union all
     -- P3: mean programme income of the agritourism households living in a key village that year
-    select 'key_village_agritourism_revenue_per_household', 'yuan', geography_level, geography_code, year,
-        key_village_agritourism_income / key_village_agritourism_households,
-        key_village_agritourism_households, key_village_agritourism_households, 'households', counties_n, vintage,
-        array['program_participation', 'households', 'villages']
-    from participation_rollup where key_village_agritourism_households > 0
+    select
+        'key_village_agritourism_revenue_per_household' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        key_village_agritourism_income / key_village_agritourism_households as value,
+        key_village_agritourism_households as households_n,
+        key_village_agritourism_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['program_participation', 'households', 'villages'] as templates
+    from participation_rollup
+    where key_village_agritourism_households > 0
 
     union all
     -- F1: micro-loans at or below 1.4 x that year's benchmark rate
-    select 'microcredit_rate_compliance', 'percent', geography_level, geography_code, year,
-        100.0 * compliant_loans / rated_loans,
-        rated_loans, rated_loans, 'households', counties_n, rate_vintage,
-        array['program_participation', 'province_indicators']
-    from participation_rollup where rated_loans > 0
+    select
+        'microcredit_rate_compliance' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * compliant_loans / rated_loans as value,
+        rated_loans as households_n,
+        rated_loans as units_n,
+        'households' as units_kind,
+        counties_n,
+        rate_vintage as vintage,
+        array['program_participation', 'province_indicators'] as templates
+    from participation_rollup
+    where rated_loans > 0
 
     union all
-    select 'microcredit_on_time_interest_subsidy_share', 'percent', geography_level, geography_code, year,
-        100.0 * subsidised_on_time_loans / on_time_loans,
-        on_time_loans, on_time_loans, 'households', counties_n, vintage, array['program_participation']
-    from participation_rollup where on_time_loans > 0
+    select
+        'microcredit_on_time_interest_subsidy_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * subsidised_on_time_loans / on_time_loans as value,
+        on_time_loans as households_n,
+        on_time_loans as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['program_participation'] as templates
+    from participation_rollup
+    where on_time_loans > 0
 
     union all
-    select 'training_participants', 'persons', geography_level, geography_code, year,
-        training_persons, training_households, training_households, 'households', counties_n, vintage,
-        array['program_participation']
-    from participation_rollup where training_households > 0
+    select
+        'training_participants' as metric,
+        'persons' as unit,
+        geography_level,
+        geography_code,
+        year,
+        training_persons as value,
+        training_households as households_n,
+        training_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['program_participation'] as templates
+    from participation_rollup
+    where training_households > 0
 
     union all
-    select 'processing_participants', 'persons', geography_level, geography_code, year,
-        processing_persons, processing_households, processing_households, 'households', counties_n, vintage,
-        array['program_participation']
-    from participation_rollup where processing_households > 0
+    select
+        'processing_participants' as metric,
+        'persons' as unit,
+        geography_level,
+        geography_code,
+        year,
+        processing_persons as value,
+        processing_households as households_n,
+        processing_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['program_participation'] as templates
+    from participation_rollup
+    where processing_households > 0
 
     union all
-    select 'processing_programme_income', 'yuan', geography_level, geography_code, year,
-        processing_income, processing_households, processing_households, 'households', counties_n, vintage,
-        array['program_participation']
-    from participation_rollup where processing_households > 0 and processing_income is not null
+    select
+        'processing_programme_income' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        processing_income as value,
+        processing_households as households_n,
+        processing_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['program_participation'] as templates
+    from participation_rollup
+    where processing_households > 0 and processing_income is not null
     {%- for program in breakdown_programs %}
 
     union all
-    select '{{ program }}_participants', 'persons', geography_level, geography_code, year,
-        {{ program }}_persons, {{ program }}_households, {{ program }}_households, 'households', counties_n, vintage,
-        array['program_participation']
-    from participation_rollup where {{ program }}_households > 0
+    select
+        '{{ program }}_participants' as metric,
+        'persons' as unit,
+        geography_level,
+        geography_code,
+        year,
+        {{ program }}_persons as value,
+        {{ program }}_households as households_n,
+        {{ program }}_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['program_participation'] as templates
+    from participation_rollup
+    where {{ program }}_households > 0
 
     union all
-    select '{{ program }}_programme_income', 'yuan', geography_level, geography_code, year,
-        {{ program }}_income, {{ program }}_households, {{ program }}_households, 'households', counties_n, vintage,
-        array['program_participation']
-    from participation_rollup where {{ program }}_households > 0 and {{ program }}_income is not null
+    select
+        '{{ program }}_programme_income' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        {{ program }}_income as value,
+        {{ program }}_households as households_n,
+        {{ program }}_households as units_n,
+        'households' as units_kind,
+        counties_n,
+        vintage,
+        array['program_participation'] as templates
+    from participation_rollup
+    where {{ program }}_households > 0 and {{ program }}_income is not null
     {%- endfor %}
 
     union all
     -- P1 (2nd part): key villages covered by technology extension
-    select 'key_villages_tech_extension_share', 'percent', geography_level, geography_code, year,
-        100.0 * key_villages_tech / key_villages,
-        null::bigint, key_villages, 'villages', counties_n, vintage, array['villages']
-    from village_rollup where key_villages > 0
+    select
+        'key_villages_tech_extension_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * key_villages_tech / key_villages as value,
+        null::bigint as households_n,
+        key_villages as units_n,
+        'villages' as units_kind,
+        counties_n,
+        vintage,
+        array['villages'] as templates
+    from village_rollup
+    where key_villages > 0
 
     union all
     -- P4: key or weak villages with collective operating income >= 50,000
-    select 'villages_collective_income_ge_50000_share', 'percent', geography_level, geography_code, year,
-        100.0 * key_or_weak_income_ok / key_or_weak_villages,
-        null::bigint, key_or_weak_villages, 'villages', counties_n, vintage, array['villages']
-    from village_rollup where key_or_weak_villages > 0
+    select
+        'villages_collective_income_ge_50000_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * key_or_weak_income_ok / key_or_weak_villages as value,
+        null::bigint as households_n,
+        key_or_weak_villages as units_n,
+        'villages' as units_kind,
+        counties_n,
+        vintage,
+        array['villages'] as templates
+    from village_rollup
+    where key_or_weak_villages > 0
 
     union all
     -- M2: key villages with pairing funds >= 50,000
-    select 'key_villages_pairing_funds_ge_50000_share', 'percent', geography_level, geography_code, year,
-        100.0 * key_villages_pairing_ok / key_villages,
-        null::bigint, key_villages, 'villages', counties_n, vintage, array['villages']
-    from village_rollup where key_villages > 0
+    select
+        'key_villages_pairing_funds_ge_50000_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * key_villages_pairing_ok / key_villages as value,
+        null::bigint as households_n,
+        key_villages as units_n,
+        'villages' as units_kind,
+        counties_n,
+        vintage,
+        array['villages'] as templates
+    from village_rollup
+    where key_villages > 0
 
     union all
     -- M2 (the plan's definition): paired villages (a pairing unit recorded) with pairing funds >= 50,000
-    select 'paired_villages_funds_ge_50000_share', 'percent', geography_level, geography_code, year,
-        100.0 * paired_villages_ok / paired_villages,
-        null::bigint, paired_villages, 'villages', counties_n, vintage, array['villages']
-    from village_rollup where paired_villages > 0
+    select
+        'paired_villages_funds_ge_50000_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * paired_villages_ok / paired_villages as value,
+        null::bigint as households_n,
+        paired_villages as units_n,
+        'villages' as units_kind,
+        counties_n,
+        vintage,
+        array['villages'] as templates
+    from village_rollup
+    where paired_villages > 0
 
     union all
     -- beside M2: key villages without a pairing unit (not in M2's denominator)
-    select 'key_villages_without_pairing_unit', 'count', geography_level, geography_code, year,
-        key_villages_unpaired, null::bigint, key_villages, 'villages', counties_n, vintage, array['villages']
-    from village_rollup where key_villages > 0
+    select
+        'key_villages_without_pairing_unit' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        key_villages_unpaired as value,
+        null::bigint as households_n,
+        key_villages as units_n,
+        'villages' as units_kind,
+        counties_n,
+        vintage,
+        array['villages'] as templates
+    from village_rollup
+    where key_villages > 0
 
     union all
     -- P6: key villages covered by processing of supplied materials (来料加工覆盖)
-    select 'key_villages_processing_covered_share', 'percent', geography_level, geography_code, year,
-        100.0 * key_villages_processing / key_villages_processing_known,
-        null::bigint, key_villages_processing_known, 'villages', counties_n, vintage, array['villages']
-    from village_rollup where key_villages_processing_known > 0
+    select
+        'key_villages_processing_covered_share' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * key_villages_processing / key_villages_processing_known as value,
+        null::bigint as households_n,
+        key_villages_processing_known as units_n,
+        'villages' as units_kind,
+        counties_n,
+        vintage,
+        array['villages'] as templates
+    from village_rollup
+    where key_villages_processing_known > 0
 
     union all
-    select 'key_villages', 'count', geography_level, geography_code, year,
-        key_villages, null::bigint, key_villages, 'villages', counties_n, vintage, array['villages']
+    select
+        'key_villages' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        key_villages as value,
+        null::bigint as households_n,
+        key_villages as units_n,
+        'villages' as units_kind,
+        counties_n,
+        vintage,
+        array['villages'] as templates
     from village_rollup
 
     union all
-    select 'key_or_weak_villages', 'count', geography_level, geography_code, year,
-        key_or_weak_villages, null::bigint, key_or_weak_villages, 'villages', counties_n, vintage, array['villages']
+    select
+        'key_or_weak_villages' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        key_or_weak_villages as value,
+        null::bigint as households_n,
+        key_or_weak_villages as units_n,
+        'villages' as units_kind,
+        counties_n,
+        vintage,
+        array['villages'] as templates
     from village_rollup
 
     union all
     -- T4
-    select 'dibao_standard', 'yuan', geography_level, geography_code, year,
-        dibao_standard, null::bigint, dibao_standard_n, 'counties', dibao_standard_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where dibao_standard_n > 0
+    select
+        'dibao_standard' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        dibao_standard as value,
+        null::bigint as households_n,
+        dibao_standard_n as units_n,
+        'counties' as units_kind,
+        dibao_standard_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where dibao_standard_n > 0
 
     union all
-    select 'dibao_min_topup', 'yuan', geography_level, geography_code, year,
-        dibao_min_topup, null::bigint, dibao_min_topup_n, 'counties', dibao_min_topup_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where dibao_min_topup_n > 0
+    select
+        'dibao_min_topup' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        dibao_min_topup as value,
+        null::bigint as households_n,
+        dibao_min_topup_n as units_n,
+        'counties' as units_kind,
+        dibao_min_topup_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where dibao_min_topup_n > 0
 
     union all
     -- T6: housing-aided / housing-need households (a figure about households: disclosure applies)
-    select 'housing_aid_coverage', 'percent', geography_level, geography_code, year,
-        100.0 * housing_aided / housing_need,
-        housing_need, housing_n, 'counties', housing_n, vintage, array['county_indicators']
-    from county_indicator_rollup where housing_need > 0
+    select
+        'housing_aid_coverage' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        100.0 * housing_aided / housing_need as value,
+        housing_need as households_n,
+        housing_n as units_n,
+        'counties' as units_kind,
+        housing_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where housing_need > 0
 
     union all
-    select 'housing_need_households', 'count', geography_level, geography_code, year,
-        housing_need, housing_need, housing_n, 'counties', housing_n, vintage, array['county_indicators']
-    from county_indicator_rollup where housing_n > 0
+    select
+        'housing_need_households' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        housing_need as value,
+        housing_need as households_n,
+        housing_n as units_n,
+        'counties' as units_kind,
+        housing_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where housing_n > 0
 
     union all
-    select 'housing_aided_households', 'count', geography_level, geography_code, year,
-        housing_aided, housing_need, housing_n, 'counties', housing_n, vintage, array['county_indicators']
-    from county_indicator_rollup where housing_n > 0
+    select
+        'housing_aided_households' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        housing_aided as value,
+        housing_need as households_n,
+        housing_n as units_n,
+        'counties' as units_kind,
+        housing_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where housing_n > 0
 
     union all
     -- P1 (1st part)
-    select 'tech_demo_industries', 'count', geography_level, geography_code, year,
-        tech_demo_industries, null::bigint, tech_demo_industries_n, 'counties', tech_demo_industries_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where tech_demo_industries_n > 0
+    select
+        'tech_demo_industries' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        tech_demo_industries as value,
+        null::bigint as households_n,
+        tech_demo_industries_n as units_n,
+        'counties' as units_kind,
+        tech_demo_industries_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where tech_demo_industries_n > 0
 
     union all
     -- P2
-    select 'processing_workers', 'persons', geography_level, geography_code, year,
-        processing_workers, null::bigint, processing_workers_n, 'counties', processing_workers_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where processing_workers_n > 0
+    select
+        'processing_workers' as metric,
+        'persons' as unit,
+        geography_level,
+        geography_code,
+        year,
+        processing_workers as value,
+        null::bigint as households_n,
+        processing_workers_n as units_n,
+        'counties' as units_kind,
+        processing_workers_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where processing_workers_n > 0
 
     union all
-    select 'processing_fees', 'yuan', geography_level, geography_code, year,
-        processing_fees, null::bigint, processing_fees_n, 'counties', processing_fees_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where processing_fees_n > 0
+    select
+        'processing_fees' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        processing_fees as value,
+        null::bigint as households_n,
+        processing_fees_n as units_n,
+        'counties' as units_kind,
+        processing_fees_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where processing_fees_n > 0
 
     union all
     -- F1: loans outstanding / guarantee fund
-    select 'microcredit_leverage', 'ratio', geography_level, geography_code, year,
-        loans_outstanding / guarantee_fund, null::bigint, leverage_n, 'counties', leverage_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where leverage_n > 0
+    select
+        'microcredit_leverage' as metric,
+        'ratio' as unit,
+        geography_level,
+        geography_code,
+        year,
+        loans_outstanding / guarantee_fund as value,
+        null::bigint as households_n,
+        leverage_n as units_n,
+        'counties' as units_kind,
+        leverage_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where leverage_n > 0
 
     union all
     -- F2
-    select 'mutual_aid_funds_new_since_2013', 'count', geography_level, geography_code, year,
-        mutual_aid_funds_since_2013, null::bigint, mutual_aid_funds_n, 'counties', mutual_aid_funds_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where mutual_aid_funds_n > 0
+    select
+        'mutual_aid_funds_new_since_2013' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        mutual_aid_funds_since_2013 as value,
+        null::bigint as households_n,
+        mutual_aid_funds_n as units_n,
+        'counties' as units_kind,
+        mutual_aid_funds_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where mutual_aid_funds_n > 0
 
     union all
     -- F2 for developed areas: mutual-aid funds in existence (a stock)
-    select 'mutual_aid_funds_total', 'count', geography_level, geography_code, year,
-        mutual_aid_funds_total, null::bigint, mutual_aid_funds_total_n, 'counties', mutual_aid_funds_total_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where mutual_aid_funds_total_n > 0
+    select
+        'mutual_aid_funds_total' as metric,
+        'count' as unit,
+        geography_level,
+        geography_code,
+        year,
+        mutual_aid_funds_total as value,
+        null::bigint as households_n,
+        mutual_aid_funds_total_n as units_n,
+        'counties' as units_kind,
+        mutual_aid_funds_total_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where mutual_aid_funds_total_n > 0
 
     union all
     -- S3: farmers' per-capita net income of a group, its counties' weighted by rural population
-    select 'farmers_per_capita_net_income_weighted', 'yuan', geography_level, geography_code, year,
-        farmers_income_weighted, null::bigint, farmers_income_n, 'counties', farmers_income_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where farmers_income_n > 0
+    select
+        'farmers_per_capita_net_income_weighted' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        farmers_income_weighted as value,
+        null::bigint as households_n,
+        farmers_income_n as units_n,
+        'counties' as units_kind,
+        farmers_income_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where farmers_income_n > 0
 
     union all
     -- S3 (b): a county's urban per-capita disposable income (optional column), counties only
-    select 'urban_per_capita_disposable_income', 'yuan', 'county', county_code, year,
-        urban_per_capita_disposable_income, null::bigint, 1, 'counties', 1, vintage, array['county_indicators']
-    from county_indicator_values where urban_per_capita_disposable_income is not null
+    select
+        'urban_per_capita_disposable_income' as metric,
+        'yuan' as unit,
+        'county' as geography_level,
+        county_code as geography_code,
+        year,
+        urban_per_capita_disposable_income as value,
+        null::bigint as households_n,
+        1 as units_n,
+        'counties' as units_kind,
+        1 as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_values
+    where urban_per_capita_disposable_income is not null
 
     union all
     -- S1 (farmers, not only low-income households)
-    select 'farmers_per_capita_net_income', 'yuan', geography_level, geography_code, year,
-        farmers_income, null::bigint, farmers_income_n, 'counties', farmers_income_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where farmers_income_n > 0
+    select
+        'farmers_per_capita_net_income' as metric,
+        'yuan' as unit,
+        geography_level,
+        geography_code,
+        year,
+        farmers_income as value,
+        null::bigint as households_n,
+        farmers_income_n as units_n,
+        'counties' as units_kind,
+        farmers_income_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where farmers_income_n > 0
 
     union all
     -- I1
-    select 'rural_road_km_since_2013', 'km', geography_level, geography_code, year,
-        rural_road_km_since_2013, null::bigint, rural_road_km_n, 'counties', rural_road_km_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where rural_road_km_n > 0
+    select
+        'rural_road_km_since_2013' as metric,
+        'km' as unit,
+        geography_level,
+        geography_code,
+        year,
+        rural_road_km_since_2013 as value,
+        null::bigint as households_n,
+        rural_road_km_n as units_n,
+        'counties' as units_kind,
+        rural_road_km_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where rural_road_km_n > 0
 
     union all
-    select 'village_bus_access_pct', 'percent', geography_level, geography_code, year,
-        village_bus_access_pct, null::bigint, village_bus_access_n, 'counties', village_bus_access_n, vintage,
-        array['county_indicators']
-    from county_indicator_rollup where village_bus_access_n > 0
+    select
+        'village_bus_access_pct' as metric,
+        'percent' as unit,
+        geography_level,
+        geography_code,
+        year,
+        village_bus_access_pct as value,
+        null::bigint as households_n,
+        village_bus_access_n as units_n,
+        'counties' as units_kind,
+        village_bus_access_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where village_bus_access_n > 0
 
     union all
     -- I2
-    select 'water_safety_people_since_2013', 'persons', geography_level, geography_code, year,
-        water_safety_people_since_2013, null::bigint, water_safety_people_n, 'counties', water_safety_people_n,
-        vintage, array['county_indicators']
-    from county_indicator_rollup where water_safety_people_n > 0
+    select
+        'water_safety_people_since_2013' as metric,
+        'persons' as unit,
+        geography_level,
+        geography_code,
+        year,
+        water_safety_people_since_2013 as value,
+        null::bigint as households_n,
+        water_safety_people_n as units_n,
+        'counties' as units_kind,
+        water_safety_people_n as counties_n,
+        vintage,
+        array['county_indicators'] as templates
+    from county_indicator_rollup
+    where water_safety_people_n > 0
 
     union all
     -- T3's denominator and F1's reference rate, sent by the provincial statistics bureau
-    select 'province_rural_per_capita_net_income', 'yuan', 'province', '330000', year,
-        province_rural_per_capita_net_income, null::bigint, null::bigint, null, null, vintage,
-        array['province_indicators']
-    from province_indicators where province_rural_per_capita_net_income is not null
+    select
+        'province_rural_per_capita_net_income' as metric,
+        'yuan' as unit,
+        'province' as geography_level,
+        '330000' as geography_code,
+        year,
+        province_rural_per_capita_net_income as value,
+        null::bigint as households_n,
+        null::bigint as units_n,
+        null as units_kind,
+        null as counties_n,
+        vintage,
+        array['province_indicators'] as templates
+    from province_indicators
+    where province_rural_per_capita_net_income is not null
 
     union all
-    select 'province_urban_per_capita_disposable_income', 'yuan', 'province', '330000', year,
-        province_urban_per_capita_disposable_income, null::bigint, null::bigint, null, null, vintage,
-        array['province_indicators']
-    from province_indicators where province_urban_per_capita_disposable_income is not null
+    select
+        'province_urban_per_capita_disposable_income' as metric,
+        'yuan' as unit,
+        'province' as geography_level,
+        '330000' as geography_code,
+        year,
+        province_urban_per_capita_disposable_income as value,
+        null::bigint as households_n,
+        null::bigint as units_n,
+        null as units_kind,
+        null as counties_n,
+        vintage,
+        array['province_indicators'] as templates
+    from province_indicators
+    where province_urban_per_capita_disposable_income is not null
 
     union all
-    select 'benchmark_rate_pct', 'percent', 'province', '330000', year,
-        benchmark_rate_pct, null::bigint, null::bigint, null, null, vintage, array['province_indicators']
-    from province_indicators where benchmark_rate_pct is not null
+    select
+        'benchmark_rate_pct' as metric,
+        'percent' as unit,
+        'province' as geography_level,
+        '330000' as geography_code,
+        year,
+        benchmark_rate_pct as value,
+        null::bigint as households_n,
+        null::bigint as units_n,
+        null as units_kind,
+        null as counties_n,
+        vintage,
+        array['province_indicators'] as templates
+    from province_indicators
+    where benchmark_rate_pct is not null
 ),
 
 final as (

@@ -11,10 +11,23 @@ current_submissions as (
 
 final as (
     select
-        submissions.*,
+        submissions.submission_id,
+        submissions.county_code,
+        submissions.template,
+        submissions.year,
+        submissions.status,
+        submissions.vintage,
+        submissions.received_on,
+        submissions.rows_read,
+        submissions.rows_loaded,
+        submissions.rows_rejected,
+        submissions.rows_warned,
+        submissions.superseded_by,
+        submissions.reason_code,
+        submissions.explanation,
         current_submissions.submission_id is not null as is_current
     from submissions
-    left join current_submissions on current_submissions.submission_id = submissions.submission_id
+    left join current_submissions on submissions.submission_id = current_submissions.submission_id
 )
 
 select * from final

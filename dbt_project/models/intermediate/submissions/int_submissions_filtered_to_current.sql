@@ -22,7 +22,8 @@ final as (
         submissions.vintage
     from submissions
     where submissions.status = 'loaded'
-    order by submissions.county_code, submissions.template, submissions.year,
+    order by
+        submissions.county_code asc, submissions.template asc, submissions.year asc,
         submissions.vintage desc, submissions.submission_id desc
 )
 

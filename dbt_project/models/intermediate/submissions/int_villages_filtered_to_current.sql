@@ -6,16 +6,32 @@ with rows_of_files as (
 ),
 
 current_submissions as (
-    select submission_id, vintage from {{ ref('int_submissions_filtered_to_current') }}
+    select
+        submission_id,
+        vintage
+    from {{ ref('int_submissions_filtered_to_current') }}
     where template = 'villages'
 ),
 
 final as (
     select
-        rows_of_files.*,
+        rows_of_files.county_code,
+        rows_of_files.year,
+        rows_of_files.village_code,
+        rows_of_files.village_name,
+        rows_of_files.is_key_village,
+        rows_of_files.is_weak_village,
+        rows_of_files.collective_operating_income,
+        rows_of_files.pairing_unit,
+        rows_of_files.pairing_funds,
+        rows_of_files.tech_extension_covered,
+        rows_of_files.processing_covered,
+        rows_of_files.has_mutual_aid_fund,
+        rows_of_files.submission_id,
+        rows_of_files.source_row,
         current_submissions.vintage
     from rows_of_files
-    inner join current_submissions on current_submissions.submission_id = rows_of_files.submission_id
+    inner join current_submissions on rows_of_files.submission_id = current_submissions.submission_id
 )
 
 select * from final

@@ -6,9 +6,21 @@
 -- the head's name and ID number (column privileges, lowincome.warehouse.ROLE_GRANTS).
 with source as (
     select
-        household_key, head_person_key, county_code, year, township_name, village_code, village_name,
-        household_size, labour_count, is_dibao, identified_year, poverty_cause, status,
-        _submission_id, _source_row
+        household_key,
+        head_person_key,
+        county_code,
+        year,
+        township_name,
+        village_code,
+        village_name,
+        household_size,
+        labour_count,
+        is_dibao,
+        identified_year,
+        poverty_cause,
+        status,
+        _submission_id,
+        _source_row
     from {{ source('raw', 'households') }}
 ),
 

@@ -12,7 +12,9 @@
 }}
 
 with stale as (
-    {{ stale_county_years(partial_inputs(ref('fct_program_participation'), ['submission_id'], participation_extra_inputs())) }}
+    {{ stale_county_years(partial_inputs(
+        ref('fct_program_participation'), ['submission_id'], participation_extra_inputs()
+    )) }}
 )
 
 select
@@ -27,15 +29,23 @@ cross join lateral (
             as agritourism_households,
         sum(p.program_income) filter (where p.program_code = 'agritourism' and p.program_income is not null)
             as agritourism_income,
-        count(*) filter (where p.program_code = 'agritourism' and p.program_income is not null and kv.is_key_village)
+        count(*) filter (
+            where p.program_code = 'agritourism' and p.program_income is not null and kv.is_key_village
+        )
             as key_village_agritourism_households,
         sum(p.program_income) filter (
             where p.program_code = 'agritourism' and p.program_income is not null and kv.is_key_village)
             as key_village_agritourism_income,
-        count(*) filter (where p.program_code = 'microcredit' and p.loan_rate_pct is not null
-                           and pi.benchmark_rate_pct is not null) as rated_loans,
-        count(*) filter (where p.program_code = 'microcredit'
-                           and p.loan_rate_pct <= 1.4 * pi.benchmark_rate_pct) as compliant_loans,
+        count(
+            *) filter (
+            where p.program_code = 'microcredit' and p.loan_rate_pct is not null
+            and pi.benchmark_rate_pct is not null
+        ) as rated_loans,
+        count(
+            *) filter (
+            where p.program_code = 'microcredit'
+            and p.loan_rate_pct <= 1.4 * pi.benchmark_rate_pct
+        ) as compliant_loans,
         count(*) filter (where p.program_code = 'microcredit' and p.repaid_on_time) as on_time_loans,
         count(*) filter (where p.program_code = 'microcredit' and p.repaid_on_time and p.interest_subsidy > 0)
             as subsidised_on_time_loans,
@@ -46,24 +56,27 @@ cross join lateral (
         sum(p.program_income) filter (where p.program_code = 'processing') as processing_income,
         count(*) filter (where p.program_code = 'household_industry') as household_industry_households,
         sum(p.persons) filter (where p.program_code = 'household_industry') as household_industry_persons,
-        sum(p.program_income) filter (where p.program_code = 'household_industry') as household_industry_income,
+        sum(p.program_income) filter (where p.program_code = 'household_industry')
+            as household_industry_income,
         count(*) filter (where p.program_code = 'employment') as employment_households,
         sum(p.persons) filter (where p.program_code = 'employment') as employment_persons,
         sum(p.program_income) filter (where p.program_code = 'employment') as employment_income,
         count(*) filter (where p.program_code = 'public_welfare_job') as public_welfare_job_households,
         sum(p.persons) filter (where p.program_code = 'public_welfare_job') as public_welfare_job_persons,
-        sum(p.program_income) filter (where p.program_code = 'public_welfare_job') as public_welfare_job_income,
+        sum(p.program_income) filter (where p.program_code = 'public_welfare_job')
+            as public_welfare_job_income,
         max(p.vintage) as vintage,
         max(pi.vintage) as benchmark_vintage
     from {{ ref('fct_program_participation') }} as p
-    left join {{ ref('fct_province_indicator') }} as pi on pi.year = p.year
+    left join {{ ref('fct_province_indicator') }} as pi on p.year = pi.year
     left join lateral (
         -- the agritourism household's village that year, and whether it was a key village
         select bool_or(v.is_key_village) as is_key_village
         from {{ ref('dim_household') }} as d
         inner join {{ ref('fct_village_economy') }} as v
-            on v.village_code = d.village_code and v.year = p.year and v.county_code = p.county_code
-        where p.program_code = 'agritourism' and d.household_key = p.household_key
+            on d.village_code = v.village_code and p.year = v.year and p.county_code = v.county_code
+        where
+            p.program_code = 'agritourism' and d.household_key = p.household_key
             and d.valid_from_year <= p.year and (d.valid_to_year is null or d.valid_to_year >= p.year)
     ) as kv on true
     where p.county_code = stale.county_code and p.year = stale.year
