@@ -50,46 +50,14 @@ test-external: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
-# ruff over the Python; sqlfluff (.sqlfluff: dbt templater, postgres) over dbt_project. The dbt templater
-# compiles each model with dbt, and dbt first lists the relations of every schema the project builds into,
-# so it needs a PostgreSQL that accepts a connection, not the warehouse's data: the lint connects to the
-# `postgres` database of the warehouse's server. An embedded server that is down is started for the lint
-# and stopped after (on a fresh clone that creates .lowincome, as any lowincome command does).
+# ruff over the Python; sqlfluff (.sqlfluff: dbt templater, postgres) over dbt_project, which needs a
+# PostgreSQL to connect to: include/lowincome/sql_lint.py says which, and starts the embedded one if down.
 # SQLFLUFF_ARGS: other paths or options, e.g. make lint SQLFLUFF_ARGS='dbt_project/models/marts --format json'
 SQLFLUFF_ARGS ?= dbt_project
-define SQLFLUFF_LINT
-import dataclasses, sys
-from pathlib import Path
-
-import sqlparse.engine.grouping
-from sqlfluff.cli.commands import cli
-
-from lowincome.config import Settings, with_database
-from lowincome.embedded import EmbeddedServer
-from lowincome.transform.project import write_profiles
-
-# dbt's CLI lifts sqlparse's grouping limits (its --sqlparse option defaults to none); the templater calls
-# dbt's compiler without the CLI, and the models that read an ephemeral model exceed the default limits
-sqlparse.engine.grouping.MAX_GROUPING_TOKENS = None
-sqlparse.engine.grouping.MAX_GROUPING_DEPTH = None
-cfg = Settings.from_env()
-server = None if cfg.external_url else EmbeddedServer(cfg)
-started = server is not None and not server.status().running
-if started:
-    server.start()
-try:
-    lint_cfg = dataclasses.replace(cfg, external_url=with_database(cfg.warehouse_url(), "postgres"))
-    write_profiles(lint_cfg, Path(".lowincome/sqlfluff/profiles.yml"))  # profiles_dir in .sqlfluff
-    cli.main(["lint", *sys.argv[1:]], prog_name="sqlfluff")
-finally:
-    if started:
-        server.stop()
-endef
-export SQLFLUFF_LINT
 
 lint: $(STAMP)
 	$(BIN)/ruff check include dags plugins tests benchmarks
-	$(BIN)/python -c "$$SQLFLUFF_LINT" $(SQLFLUFF_ARGS)
+	$(BIN)/python -m lowincome.sql_lint $(SQLFLUFF_ARGS)
 
 ui: $(STAMP)
 	$(BIN)/lowincome ui

@@ -9,6 +9,8 @@ A static reading of every module of the platform (``include/lowincome``, ``dags`
 * a function, lambda, property or classmethod assigned as an attribute of anything but ``self``;
 * ``exec``/``eval`` and ``os.fork``.
 
+Settings a library documents for its users to assign (``DOCUMENTED_SETTINGS``) are not patches.
+
 And for dbt: a macro of ``dbt_project/macros`` outside ``macros/speedups/`` that has the name of one of
 dbt's own (global project or dbt-postgres), other than the hooks dbt documents for a project to
 override (schema, alias and database names).
@@ -35,6 +37,9 @@ MACROS = ROOT / "dbt_project" / "macros"
 # dbt's documented customisation points ("Custom schemas", "Custom aliases", "Custom databases")
 DOCUMENTED_OVERRIDES = {"generate_schema_name", "generate_alias_name", "generate_database_name"}
 SELF_NAMES = {"self", "cls"}
+# module settings a library documents for its users to set: sqlparse's grouping limits ("Security and
+# Performance Considerations" in sqlparse's API docs; dbt's --sqlparse flag sets the same two)
+DOCUMENTED_SETTINGS = {"sqlparse.engine.grouping.MAX_GROUPING_TOKENS", "sqlparse.engine.grouping.MAX_GROUPING_DEPTH"}
 
 
 def _modules() -> list[Path]:
@@ -85,6 +90,8 @@ def patches_in(path: Path) -> list[str]:
                 continue
             root = _root(target)
             text = ast.unparse(target)
+            if text in DOCUMENTED_SETTINGS:
+                continue
             if root in foreign:
                 where(node, f"assigns {text} of an imported package")
             elif target.attr.startswith("_") and not target.attr.startswith("__") and root not in SELF_NAMES:

@@ -25,7 +25,7 @@ create table if not exists ops.submissions (
     constraint rows_accounted check (status in ('rejected', 'duplicate') or rows_read = rows_loaded + rows_rejected)
 );
 -- The same bytes are accepted once. A copy of a rejected file is validated again (its register may have
--- come since) and gets a row of its own, rejected again or loaded (lowincome.ingest.loader.earlier_copy).
+-- come since) and gets a row of its own, rejected again or loaded (lowincome.ingest.load.earlier_copy).
 drop index if exists ops.submissions_sha256_once;
 create unique index if not exists submissions_sha256_accepted on ops.submissions (sha256)
     where status in ('loaded', 'superseded');
