@@ -224,7 +224,7 @@ def test_pseudonyms_are_the_keyed_hashes_of_the_normalised_codes(tmp_path):
 
 
 def test_a_blank_part_makes_no_pseudonym_and_any_hasher_gives_the_same_rows(tmp_path):
-    """The row function writes make_hasher's HMAC inline; a plain hasher function is called instead."""
+    """The row function copies make_hasher's keyed HMAC inline; a plain hasher function is called instead."""
     rows = households(3)
     rows[1]["household_id"] = "  "
     rows[2]["head_id_number"] = None
@@ -245,7 +245,7 @@ def test_a_blank_part_makes_no_pseudonym_and_any_hasher_gives_the_same_rows(tmp_
 
 
 def test_the_row_code_of_the_speedups_gives_the_rows_of_the_plain_functions(tmp_path, monkeypatch):
-    """lowincome.speedups.row_code (source compiled, HMAC inline) and the per-column functions agree."""
+    """lowincome.speedups.row_code (source compiled, the keyed HMAC copied inline) and the per-column functions agree."""
     rows = households(40)
     rows[3]["household_id"] = "  "
     rows[5]["head_name"] = "Ｈ０００　张三"

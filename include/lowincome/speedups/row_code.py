@@ -2,35 +2,30 @@
 
 Part of :mod:`lowincome.speedups` (``LOWINCOME_SPEEDUPS=0``: :func:`lowincome.ingest.normalise.compile_normaliser`
 builds the same function from one small function per column, and pseudonyms come from ``hmac``).
-Measured on 100,000 rows of 12 columns and 2 pseudonyms (the two functions timed in one process, best of
-5): 1.6 s written out with the HMAC inline, 3.1 s as per-column functions with ``hmac``. The per-row parse
-is most of the CSV path's time (2.8 s of 4.0 s for 250,000 rows), so this is what keeps the CSV ingest
-near its target of a third of COPY's speed (``python -m benchmarks --only ingest``, both ways).
+The per-row parse is most of the CSV path's time, so this is what keeps the CSV ingest near its target
+of a third of COPY's speed (``python -m benchmarks --only ingest``, both ways; the gain is in the README's
+speed-ups table).
 
 The source is built only from the file's column specs (positions, kinds, our own cell functions): no
-text from the file ever reaches it. The HMAC written inline is RFC 2104, H((K ^ opad) || H((K ^ ipad) ||
-m)), with the two keyed SHA-256 states computed once; ``tests/unit/test_readers.py`` checks it against
-``hmac`` for every row.
+text from the file ever reaches it. Pseudonyms are ``hmac``'s own: the keyed HMAC object is built once per
+file and copied per value (``hmac.HMAC.copy``, the documented way to reuse a common key);
+``tests/unit/test_readers.py`` checks them against :func:`lowincome.pseudonym.keyed_hash` for every row.
 """
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 from collections.abc import Callable
 
 from lowincome.pseudonym import SEPARATOR
 
 
-def keyed_states(hasher: Callable | None) -> tuple[Callable, Callable] | None:
-    """The inner and outer keyed SHA-256 states' ``copy`` of a make_hasher hasher; None for another."""
+def keyed_hmac(hasher: Callable | None) -> Callable | None:
+    """``copy`` of the keyed HMAC-SHA256 object of a make_hasher hasher (it carries its key); None for another."""
     key = getattr(hasher, "key", None)
     if not isinstance(key, bytes):
         return None
-    block = hashlib.sha256().block_size
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(block, b"\0")
-    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy, hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy)
+    return hmac.new(key, digestmod="sha256").copy
 
 
 def compiled_normaliser(specs: list[tuple[int, str, Callable | None]],
@@ -43,7 +38,7 @@ def compiled_normaliser(specs: list[tuple[int, str, Callable | None]],
     ``number`` (text, then thousands separators dropped) or ``call`` (the function does it all).
     ``pseudonyms``: for each pseudonym column, the indexes (into ``specs``) of the values it hashes; a
     blank part makes no pseudonym. With a hasher from :func:`lowincome.pseudonym.make_hasher` (it carries its
-    key) the HMAC is written inline (two keyed SHA-256 states copied per value); any other is called.
+    key) the keyed HMAC is copied per value inline; any other is called.
     The row is ``(row number, *values, *pseudonyms)``. ``cell_rules``: the full-width table, its search,
     ``text_of`` and ``plain_number`` of :mod:`lowincome.ingest.normalise` (handed in, so that this module
     imports nothing of ingest and the two do not import each other).
@@ -73,13 +68,13 @@ def compiled_normaliser(specs: list[tuple[int, str, Callable | None]],
         lines.append(f"    if not ({' or '.join(names)}): return None")
     else:
         lines.append("    return None")
-    states = keyed_states(hasher)
-    if states is not None:
-        namespace["inner"], namespace["outer"] = states
+    keyed = keyed_hmac(hasher)
+    if keyed is not None:
+        namespace["keyed"] = keyed
     for k, parts in enumerate(pseudonyms):
         p = f"p{k}"
         values = [f"v{i}" for i in parts]
-        if states is None:
+        if keyed is None:
             lines.append(f"    {p} = H({', '.join(values)})")
             names.append(p)
             continue
@@ -87,8 +82,7 @@ def compiled_normaliser(specs: list[tuple[int, str, Callable | None]],
         message = " + SEP + ".join(values)
         lines += [
             f"    if {' and '.join(values)}:",
-            f"        h = inner(); h.update(({message}).encode()); g = outer(); g.update(h.digest())",
-            f"        {p} = g.hexdigest()",
+            f"        h = keyed(); h.update(({message}).encode()); {p} = h.hexdigest()",
             f"    else: {p} = None",
         ]
         names.append(p)
