@@ -65,20 +65,12 @@ _CHUNK = 1 << 20
 
 
 def _ingest():
-    """The ingestion's names this prototype uses, in one place: the modules named by their stage (issue
-    26.2), or the names they had before."""
+    """The ingestion's names this prototype uses, in one place."""
+    from lowincome.ingest import normalise as cells
+    from lowincome.ingest.normalise import RowStream
+    from lowincome.ingest.read import open_table
+    from lowincome.ingest.recognise import column_units_from_row, is_unit_row
     from lowincome.pseudonym import make_hasher
-
-    try:
-        from lowincome.ingest import normalise as cells
-        from lowincome.ingest.normalise import RowStream
-        from lowincome.ingest.read import open_table
-        from lowincome.ingest.recognise import column_units_from_row, is_unit_row
-    except ImportError:
-        from lowincome.ingest import cells
-        from lowincome.ingest.headers import column_units_from_row, is_unit_row
-        from lowincome.ingest.parser import RowStream
-        from lowincome.ingest.readers import open_table
 
     return cells, column_units_from_row, is_unit_row, RowStream, open_table, make_hasher
 
