@@ -150,7 +150,7 @@ create table if not exists ops.publications (
 );
 create index if not exists publications_build on ops.publications (warehouse_build, outcome);
 
--- --- the receipt date a file carries (include/lowincome/ingest/intake.py: receipt_date) ----------------
+-- --- the receipt date a file carries (include/lowincome/ingest/pipeline.py: receipt_date) ----------------
 -- The day the county's file arrived (Asia/Shanghai): its modification time in the landing folder, which an
 -- upload sets when the file arrives or keeps from the county's copy (never after the night that loads it).
 -- Timeliness (marts.submission_completeness) is judged by it; received_at is the night that loaded the
