@@ -8,6 +8,12 @@ the same.
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import psycopg
@@ -46,16 +52,50 @@ def reset(cfg) -> None:
 
 @pytest.fixture
 def helpers(monkeypatch) -> list[int]:
-    """The pids of the helper processes forked while the test runs."""
-    forked: list[int] = []
+    """The pids of the helper processes started while the test runs (each checked to be a fresh
+    interpreter started by this process, with nothing secret on its command line or added to its
+    environment); this process never forks."""
+    started: list[int] = []
     real = parts._Helper.__init__
 
     def recording(self, *args, **kwargs):
         real(self, *args, **kwargs)
-        forked.append(self.pid)
+        started.append(self.pid)
+        check_fresh_interpreter(self.pid)
+
+    def no_fork():
+        raise AssertionError("the task's process forked")
 
     monkeypatch.setattr(parts._Helper, "__init__", recording)
-    return forked
+    monkeypatch.setattr(os, "fork", no_fork)
+    return started
+
+
+def check_fresh_interpreter(pid: int) -> None:
+    """A helper that has not ended yet: started by this process as ``python -m lowincome.speedups.two_cores``
+    (an exec'd interpreter, not a copy of this one), with the environment this process has (nothing
+    added to it) and no secret on its command line."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+            status = Path(f"/proc/{pid}/status").read_text()
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")[:-1]
+        except FileNotFoundError:   # already gone (no /proc, or a very fast helper): nothing to look at
+            return
+        if "State:\tZ" in status:
+            return
+        # empty while the kernel still sets up the exec'd program (its arguments come last)
+        if cmdline or time.monotonic() > deadline:
+            break
+        time.sleep(0.001)
+    assert [a.decode() for a in cmdline] == list(parts.COMMAND)
+    assert f"PPid:\t{os.getpid()}\n" in status
+    # what this process's libraries set outside os.environ (a terminal's COLUMNS) aside, the same
+    added = set(environ) - {f"{k}={v}".encode() for k, v in os.environ.items()}
+    assert not [entry for entry in added if entry.startswith((b"LOWINCOME", b"PG", b"AIRFLOW"))], added
+    secrets = [v.encode() for k, v in os.environ.items() if k in ("LOWINCOME_HMAC_KEY", "LOWINCOME_WAREHOUSE_URL")]
+    assert not [arg for arg in cmdline if any(secret in arg for secret in secrets)]
 
 
 def both_ways(cfg, monkeypatch, write, template: str) -> tuple[dict, dict, dict]:
@@ -203,19 +243,17 @@ def test_a_helper_that_cannot_reach_the_warehouse_fails_the_file_not_rejects_it(
     cfg = empty_warehouse
     monkeypatch.setattr(read, "SPLIT_ABOVE", 1)
     path = register(2_000)(cfg.landing_dir)
-    real = psycopg.connect
+    real = parts._job
 
-    def unreachable(url, *args, **kwargs):
-        if kwargs.get("application_name") == "lowincome-ingest-part":
-            raise psycopg.OperationalError("connection refused")
-        return real(url, *args, **kwargs)
+    def unreachable(stream, url, *args):   # the helper's URL: a port nothing listens on
+        return real(stream, "postgresql://lowincome@127.0.0.1:1/lowincome?connect_timeout=5", *args)
 
-    monkeypatch.setattr(parts.psycopg, "connect", unreachable)
+    monkeypatch.setattr(parts, "_job", unreachable)
     outcome = ingest(cfg)[path.name]
     assert outcome.status == "error" and "second parsing process failed" in outcome.reason
     assert path.exists()                                         # waits in landing for the next run
     assert value(cfg, "select count(*) from ops.submissions") == 0
-    monkeypatch.setattr(parts.psycopg, "connect", real)
+    monkeypatch.setattr(parts, "_job", real)
     assert ingest(cfg)[path.name].status == "loaded"
     assert len(helpers) == 2
 
@@ -244,7 +282,8 @@ def test_csv_split_finds_a_line_start_only_where_lines_are_records(tmp_path, mon
         again = read.open_table(path)
         whole = [r for r in again.data_rows() if r[0] >= line]
         again.close()
-        assert list(read.csv_part(tbl, offset, line)) == whole
+        assert list(read.Split(line, "csv", path, offset=offset, encoding=tbl.encoding,
+                               delimiter=tbl.delimiter).part()) == whole
     assert split("quoted.csv", body[:20] + ['"a\r\nb",1'] + body)[2] is None
     assert split("lone-cr.csv", body[:20] + ["a\rb"] + body)[2] is None
     assert split("utf16.csv", body, "utf-16")[2] is None
@@ -268,14 +307,62 @@ def test_no_process_for_the_helper_fails_the_file_not_rejects_it(empty_warehouse
     monkeypatch.setattr(read, "SPLIT_ABOVE", 1)
     path = register(2_000)(cfg.landing_dir)
 
-    def no_fork():
-        raise BlockingIOError(11, "Resource temporarily unavailable")
-
-    real_fork = os.fork
-    monkeypatch.setattr(parts.os, "fork", no_fork)
+    real = parts.COMMAND
+    monkeypatch.setattr(parts, "COMMAND", (str(cfg.landing_dir / "no-such-python"), "-m", "x"))
     outcome = ingest(cfg)[path.name]
     assert outcome.status == "error" and "could not start the second parsing process" in outcome.reason
     assert path.exists() and helpers == []
-    monkeypatch.setattr(parts.os, "fork", real_fork)
+    monkeypatch.setattr(parts, "COMMAND", real)
     assert ingest(cfg)[path.name].status == "loaded"
     assert len(helpers) == 1
+
+
+PARSE_AND_HANG = textwrap.dedent("""
+    import os, sys, time
+    from pathlib import Path
+    from lowincome.ingest import read
+    from lowincome.ingest.normalise import RowStream
+    from lowincome.pseudonym import make_hasher
+    from lowincome.speedups import two_cores
+    read.SPLIT_ABOVE = 1
+    table = read.open_table(Path(sys.argv[1]))
+    rows = two_cores.rows_in_two(RowStream(table, make_hasher("k")), sys.argv[2], "no_such_table",
+                                 read.split(table))
+    next(rows)   # the helper is started
+    me = os.getpid()
+    print(open(f"/proc/{me}/task/{me}/children").read().split()[0], flush=True)
+    time.sleep(600)
+""")
+
+
+def gone(pid: int) -> bool:
+    try:
+        return "State:\tZ" in Path(f"/proc/{pid}/status").read_text()   # a zombie has exited
+    except FileNotFoundError:
+        return True
+
+
+def test_the_helper_exits_when_the_parsing_process_is_killed(tmp_path):
+    """SIGKILL of the process that parses the first half (the task's): its helper, busy (here: waiting
+    for a warehouse that never answers), exits at once and is not left running on its own."""
+    path = register(2_000)(tmp_path)
+    with socket.socket() as silent:   # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"postgresql://lowincome@127.0.0.1:{silent.getsockname()[1]}/x?connect_timeout=120"
+        parser = subprocess.Popen([sys.executable, "-c", PARSE_AND_HANG, str(path), url], stdout=subprocess.PIPE,
+                                  text=True)
+        try:
+            helper = int(parser.stdout.readline())
+            time.sleep(1)
+            assert not gone(helper)
+            os.kill(parser.pid, signal.SIGKILL)
+            parser.wait(timeout=10)
+            deadline = time.monotonic() + 10
+            while not gone(helper) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert gone(helper)
+        finally:
+            parser.kill()
+            parser.wait()
+            parser.stdout.close()

@@ -3,6 +3,8 @@ the rows are exactly those a reader from the top gives from that row on, numbere
 
 from __future__ import annotations
 
+import copy
+import pickle
 import zipfile
 
 import pytest
@@ -13,8 +15,10 @@ from lowincome.xlsx_stream import Workbook
 SHEET = "xl/worksheets/sheet1.xml"
 
 
-def workbook(path, rows: list[str]) -> Workbook:
+def workbook(path, rows: list[str], shared: list[str] = ()) -> Workbook:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        if shared:
+            z.writestr("xl/sharedStrings.xml", "<sst>" + "".join(f"<si><t>{t}</t></si>" for t in shared) + "</sst>")
         z.writestr("xl/workbook.xml", '<workbook><sheets><sheet name="数据" sheetId="1" r:id="rId1"/></sheets></workbook>')
         z.writestr("xl/_rels/workbook.xml.rels",
                    '<Relationships><Relationship Id="rId1" Type="x" Target="worksheets/sheet1.xml"/></Relationships>')
@@ -132,3 +136,24 @@ def test_a_workbook_whose_sheet_names_repeat_is_read_by_one_reader(tmp_path, mon
             assert (read.split(tbl) is not None) == splits
         finally:
             tbl.close()
+
+
+def test_a_split_is_plain_values_that_another_process_reads_the_same_rows_from(tmp_path):
+    """What a second process is told (lowincome.speedups.two_cores pickles it): the split, and the workbook
+    as its first reader read it (shared strings) without its open file. Read back, with that workbook or
+    with none (read anew), it gives the rows of a whole read from that row on."""
+    from lowincome.ingest import read
+
+    path = tmp_path / "f.xlsx"
+    rows = [numbered(n) for n in range(1, 50)] + [f'<row r="{n}"><c r="A{n}" t="s"><v>{n % 2}</v></c></row>'
+                                                  for n in range(50, 60)]
+    book = workbook(path, rows, shared=["甲", "乙"])
+    whole = list(book.rows(SHEET))
+    assert whole[-1] == (59, ["乙"])
+    split = read.Split(40, "xlsx", path, member=SHEET)
+    portable = copy.copy(book)
+    portable.archive = None
+    told, told_book = pickle.loads(pickle.dumps((split, portable)))
+    assert told == split
+    assert list(told.part(told_book)) == list(told.part()) == list(split.part(book)) == whole[39:]
+    assert book.archive.fp is not None   # the first reader's own file is still open

@@ -23,9 +23,8 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -227,10 +226,27 @@ def _open_csv(path: Path) -> Table:
 
 @dataclass(frozen=True)
 class Split:
-    """Where a second reader takes over a big file, and how it reads from there."""
+    """Where a second reader takes over a big file, and how it reads from there.
 
-    first_line: int                          # the first source row (line, or sheet row) it reads
-    part: Callable[[], Iterator[Row]]        # opens the file anew: call it in the process that reads
+    Plain values (the file's path and how to decode it), never an open file: the second reader is a
+    process of its own (:mod:`lowincome.speedups.two_cores` sends it this through a pipe), and it opens
+    the file anew."""
+
+    first_line: int                # the first source row (line, or sheet row) it reads
+    kind: str                      # csv | xlsx
+    path: Path
+    offset: int = 0                # CSV: the byte offset where first_line starts
+    encoding: str | None = None    # CSV
+    delimiter: str | None = None   # CSV
+    member: str | None = None      # a streamed sheet: its XML member
+
+    def part(self, book: Workbook | None = None) -> Iterator[Row]:
+        """The rows from ``first_line`` to the end, through a file handle of their own (call it in the
+        process that reads them). ``book``: the streamed workbook as its first reader read it (styles,
+        shared strings), so they are not read twice; without it the workbook is read anew."""
+        if self.kind == "csv":
+            return csv_part(self.path, self.encoding, self.delimiter, self.offset, self.first_line)
+        return sheet_part(self.path, self.member, self.first_line, book)
 
 
 def split(table: Table) -> Split | None:
@@ -238,9 +254,10 @@ def split(table: Table) -> Split | None:
     (:func:`sheet_split`); None when the file is read by one reader."""
     if table.kind == "csv":
         found = csv_split(table)
-        return None if found is None else Split(found[1], partial(csv_part, table, *found))
+        return None if found is None else Split(found[1], "csv", table.path, offset=found[0],
+                                                encoding=table.encoding, delimiter=table.delimiter)
     first = sheet_split(table)
-    return None if first is None else Split(first, partial(sheet_part, table, first))
+    return None if first is None else Split(first, "xlsx", table.path, member=table.member)
 
 
 def sheet_split(table: Table) -> int | None:
@@ -259,11 +276,19 @@ def sheet_split(table: Table) -> int | None:
     return (read + last + 1) // 2
 
 
-def sheet_part(table: Table, first: int) -> Iterator[Row]:
+def sheet_part(path: Path, member: str, first: int, book: Workbook | None = None) -> Iterator[Row]:
     """The rows of a streamed sheet from row ``first`` on, through a file handle of their own."""
-    book = table.book.reopened(table.path)
+    if book is None:
+        archive = zipfile.ZipFile(path)
+        try:
+            book = Workbook(archive)
+        except BaseException:
+            archive.close()
+            raise
+    else:
+        book = book.reopened(path)
     try:
-        yield from book.rows(table.member, first)
+        yield from book.rows(member, first)
     finally:
         book.archive.close()
 
@@ -305,14 +330,14 @@ def csv_split(table: Table) -> tuple[int, int] | None:
     return offset, lines + 1
 
 
-def csv_part(table: Table, offset: int, first_line: int) -> Iterator[Row]:
+def csv_part(path: Path, encoding: str, delimiter: str, offset: int, first_line: int) -> Iterator[Row]:
     """The rows of a CSV from ``offset`` (a line start found by :func:`csv_split`) to its end."""
-    handle = open_landed(table.path)
+    handle = open_landed(path)
     handle.seek(offset)
-    encoding = "utf-8" if table.encoding == "utf-8-sig" else table.encoding   # no BOM mid-file
+    encoding = "utf-8" if encoding == "utf-8-sig" else encoding   # no BOM mid-file
     text = io.TextIOWrapper(handle, encoding=encoding, newline="")
     try:
-        yield from _csv_rows(text, table.delimiter, first_line)
+        yield from _csv_rows(text, delimiter, first_line)
     finally:
         text.close()
 
