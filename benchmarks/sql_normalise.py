@@ -2,8 +2,8 @@
 
 Today a CSV's rows are parsed by Python's ``csv`` module, normalised cell by cell (trim, full-width →
 half-width, thousands separators, an ID number's trailing ``x``), pseudonymised with ``hmac`` and sent to
-the load table by binary ``COPY`` (:class:`lowincome.ingest.normalise.RowStream`; with the speed-ups on its
-row function is written out as source and compiled, :mod:`lowincome.speedups.row_code`).
+the load table by binary ``COPY`` (:class:`lowincome.ingest.normalise.RowStream`, a chunk of rows at a time,
+column by column).
 
 Here Python only finds the header (the same :func:`~lowincome.ingest.read.open_table` the ingestion
 uses, which also picks encoding and delimiter) and the unit row under it; the file's bytes after the

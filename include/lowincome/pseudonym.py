@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable, Sequence
 
 SEPARATOR = "\x1f"  # unit separator: cannot occur in a code, so ("1", "23") and ("12", "3") differ
 
@@ -27,7 +28,7 @@ def make_hasher(key: str | bytes):
     """The loader's pseudonym function: ``keyed_hash`` with the key bound once (same output).
 
     The keyed HMAC state is built once and copied per value (``hmac`` objects' own ``copy``). The key is
-    kept on the function as ``key`` for the row code of :mod:`lowincome.speedups.row_code`.
+    kept on the function as ``key``, for :func:`pseudonyms_of` and for a second parsing process.
     """
     if isinstance(key, str):
         key = key.encode()
@@ -44,3 +45,41 @@ def make_hasher(key: str | bytes):
 
     _hash.key = key  # type: ignore[attr-defined]
     return _hash
+
+
+def pseudonyms_of(hasher: Callable[..., str | None], columns: Sequence[Sequence[str | None]], rows: int
+                  ) -> list[str | None]:
+    """``hasher(*parts)`` for each of ``rows`` rows, the parts of row i being ``column[i]`` of each column.
+
+    The loader's columns of values at once: for a :func:`make_hasher` hasher (it carries its key) the keyed
+    HMAC is copied per value here, without a call of the hasher per row; any other hasher is called.
+    """
+    key = getattr(hasher, "key", None)
+    if not columns:
+        return [hasher() for _ in range(rows)]
+    if not isinstance(key, bytes):
+        return list(map(hasher, *columns))
+    if len(columns) == 1:
+        messages = columns[0]
+    elif all(map(all, columns)):
+        messages = list(map(SEPARATOR.join, zip(*columns, strict=True)))
+    else:   # a blank (None or "") part makes no pseudonym, as in make_hasher
+        join = SEPARATOR.join
+        messages = [join(parts) if all(parts) else None for parts in zip(*columns, strict=True)]
+    keyed = hmac.new(key, digestmod=hashlib.sha256).copy
+    out: list[str | None] = []
+    append = out.append
+    if all(messages):
+        for message in map(str.encode, messages):
+            mac = keyed()
+            mac.update(message)
+            append(mac.hexdigest())
+        return out
+    for message in messages:
+        if message:
+            mac = keyed()
+            mac.update(message.encode())
+            append(mac.hexdigest())
+        else:
+            append(None)
+    return out

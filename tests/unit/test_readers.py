@@ -244,19 +244,95 @@ def test_a_blank_part_makes_no_pseudonym_and_any_hasher_gives_the_same_rows(tmp_
         tbl.close()
 
 
-def test_the_row_code_of_the_speedups_gives_the_rows_of_the_plain_functions(tmp_path, monkeypatch):
-    """lowincome.speedups.row_code (source compiled, the keyed HMAC copied inline) and the per-column functions agree."""
-    rows = households(40)
-    rows[3]["household_id"] = "  "
-    rows[5]["head_name"] = "Ｈ０００　张三"
-    rows[7]["household_size"] = "1,234"
-    rows[9]["head_id_number"] = None
-    path = write_csv(tmp_path / "f.csv", table(rows, "households"))
-    monkeypatch.setenv("LOWINCOME_SPEEDUPS", "1")
-    _rs, written_out = stream(path)
-    monkeypatch.setenv("LOWINCOME_SPEEDUPS", "0")
-    _rs, plain = stream(path)
-    assert written_out == plain and len(plain) == 40
+def reference_rows(tbl: read.Table, key: str) -> tuple[list[tuple], tuple]:
+    """The load-table rows and the tally of a table, one row at a time: each cell through the cell rule of
+    :func:`lowincome.ingest.normalise.normaliser`, pseudonyms by :func:`keyed_hash` (what RowStream,
+    which works a chunk of rows at a time, column by column, must give)."""
+    match = tbl.match
+    tpl = match.template
+    columns = [name for name in tpl.column_names if name in match.columns]
+    positions = [match.columns[name] for name in columns]
+    width = max(positions) + 1
+    keys = [[columns.index(p) for p in parts] for parts in tpl.pseudonyms.values() if set(parts) <= set(columns)]
+
+    def rules() -> list:
+        return [normalise.normaliser(tpl.column(name), match.scale(name)) for name in columns]
+
+    cell_rules, below_header = rules(), True
+    rows, counts, counties, years = [], {"blank": 0, "unit": 0, "not_data": 0}, {}, {}
+    for number, cells in tbl.data_rows():
+        cells = list(cells) + [None] * (width - len(cells))
+        values = [rule(cells[p]) for rule, p in zip(cell_rules, positions, strict=True)]
+        if not any(values):
+            counts["blank"] += 1
+            continue
+        if below_header:
+            below_header = False
+            if recognise.is_unit_row(cells):
+                recognise.column_units_from_row(cells, match)
+                cell_rules = rules()
+                counts["unit"] += 1
+                continue
+        first = cells[0]
+        if (first is None or (isinstance(first, str) and (first == "" or first[0] in "全本总合小填制审负单统联注 \u3000"))) \
+                and normalise._is_not_data(cells):
+            counts["not_data"] += 1
+            continue
+        for tally, name in ((counties, "county_code"), (years, "year")):
+            value = values[columns.index(name)]
+            if value in tally or len(tally) < normalise.MAX_TALLY:
+                tally[value] = tally.get(value, 0) + 1
+        parts = [[values[i] for i in idx] for idx in keys]
+        rows.append((number, *values, *[keyed_hash(key, *p) if all(p) else None for p in parts]))
+    return rows, (len(rows), counts["blank"], counts["not_data"], counts["unit"], counties, years)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 1000])
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_the_rows_a_chunk_at_a_time_are_the_rows_one_at_a_time(tmp_path, monkeypatch, chunk, kind):
+    """Blank, unit, total and short rows, full-width text and commas, Excel numbers, many counties (the
+    tally's limit), 万元 from a unit row: the chunked normaliser gives the rows and tally of the reference."""
+    monkeypatch.setattr(normalise, "CHUNK_ROWS", chunk)
+    monkeypatch.setattr(normalise, "MAX_TALLY", 3)
+    rows = incomes(12)
+    for i, row in enumerate(rows):
+        row["county_code"] = f"3308{i % 5:02d}"
+    rows[1]["household_id"] = "  "
+    rows[2]["household_id"] = "Ｈ０００　２"
+    rows[3]["wage_income"] = "１，２３４"
+    rows[4]["net_income"] = "1,234,567.5"
+    rows[5]["household_id"] = None
+    rows[6]["business_income"] = "12,3"
+    lines = table(rows, "household_income")
+    width = len(lines[0])
+    units = [None] * width
+    units[4] = "万元"
+    data = [units, *lines[1:4], [None] * width, [], lines[4][:3], *lines[5:9], ["  合计", None, 5], ["\t小计"],
+            [" "], *lines[9:], ["填表人：张三"]]
+    if kind == "csv":
+        path = write_csv(tmp_path / "f.csv", [lines[0], *data])
+    else:
+        data[1][5] = 1500.5
+        data[2][9] = 330803196503020011.0
+        path = write_xlsx(tmp_path / "f.xlsx", [("收入", [["衢江区2014年收入表"], lines[0], *data])])
+    tbl = read.open_table(path)
+    try:
+        stream = RowStream(tbl, make_hasher("k"))
+        got = list(stream.rows())
+        t = stream.tally
+        tally = (t.rows_read, t.blank, t.not_data, t.unit_rows, dict(t.counties), dict(t.years))
+    finally:
+        tbl.close()
+    tbl = read.open_table(path)
+    try:
+        expected, expected_tally = reference_rows(tbl, "k")
+    finally:
+        tbl.close()
+    assert got == expected and tally == expected_tally
+    assert list(t.counties) == list(expected_tally[4])   # the same order: most_common breaks ties by it
+    # "  合计" and 填表人 are not data; "\t小计" is (only a space may come before the words), " " is blank
+    assert (t.unit_rows, t.not_data, t.blank, len(got)) == (1, 2, 3, 13)
+    assert got[0][stream.columns.index("wage_income") + 1] == "30010000"   # 万元 from the unit row
 
 
 def test_csv_with_a_thousand_columns_is_refused(tmp_path):

@@ -4,10 +4,10 @@ Not data (and not counted in rows_read): blank rows, a unit row right under the 
 rows and signature footers (填表人…). The county and year of the file are counted while the rows
 stream past, so a file is read once.
 
-This is the hot loop of the whole platform (every cell of every file): the per-row normalisation is
-chosen once per file, one small function per column (a text cell that is already ASCII costs an
-``isascii`` and a ``strip``); columns that need more (万元 scaling, dates, ID numbers) use
-the cell rules below. :mod:`lowincome.speedups.row_code` writes it out as one function.
+This is the hot loop of the whole platform (every cell of every file), so rows are normalised a chunk
+at a time, column by column (:func:`compile_normaliser`): a column of text cells is checked once (is any
+of it full-width, has it a thousands separator at all) and trimmed with one ``map``; columns that need
+more (万元 scaling, dates, ID numbers) use the cell rules below, one call per cell.
 
 One cell.
 
@@ -18,8 +18,7 @@ What is NOT done: judging values. ``3.30802E+17`` stays that text so that valida
 18-digit ID stored by Excel as a number is not rendered as an integer (its last digits are gone:
 a double holds 15-16 significant digits), so it is rejected too instead of loading a wrong number.
 
-Each column gets one small function, chosen once per file, because this runs for every cell of
-millions of rows: the common case (ASCII text) costs a ``strip``.
+Each column's rule is chosen once per file, because this runs for every cell of millions of rows.
 """
 
 from __future__ import annotations
@@ -28,14 +27,16 @@ import datetime as dt
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import islice, repeat, takewhile
+from operator import itemgetter
 from typing import Any
 
-from lowincome import speedups
 from lowincome.ingest.read import Table
 from lowincome.ingest.recognise import column_units_from_row, is_unit_row
+from lowincome.pseudonym import pseudonyms_of
 from lowincome.templates import Column
 
 # Full-width ASCII (U+FF01-U+FF5E) and the ideographic space -> their half-width forms.
@@ -153,6 +154,15 @@ def normaliser(col: Column, scale: Decimal | None = None) -> Normaliser:
 NOT_DATA = re.compile(r"^(全县|全市|全省|本页|本表|总)?(合计|总计|小计)|^(填表人|制表人|填报人|审核人|负责人|单位负责人|"
                       r"统计负责人|填报单位|填报日期|制表日期|联系电话|注[:：])")
 _NOT_DATA_FIRST = frozenset("全本总合小填制审负单统联注")
+# In a chunk's first cells joined by line breaks: a first cell that is blank or starts with one of those
+# characters or a space (a line break inside a cell only makes a false alarm: the rows are looked at one by one).
+_MAYBE_NOT_DATA = re.compile("\n(?:[" + "".join(sorted(_NOT_DATA_FIRST)) + " \u3000\n]|$)")
+# Rows normalised together (at most; a stream's first chunks are smaller): enough that the per-column
+# work is C, few enough that a chunk's cells stay in the processor's cache while each column is read.
+CHUNK_ROWS = 256
+_TEXT_OR_BLANK = frozenset((str, type(None)))
+_FLOAT = frozenset((float,))
+_first = itemgetter(0)
 # County/year tallies: a file names one county and year; a few stray values are fine, a million are not.
 MAX_TALLY = 100
 
@@ -185,48 +195,110 @@ def _is_not_data(cells: list) -> bool:
     return text[:1] in _NOT_DATA_FIRST and NOT_DATA.match(text) is not None
 
 
+def _text_column(cells: Sequence[Any], number: bool) -> list[str | None]:
+    """:func:`text_of` of every cell of a column (``number``: then thousands separators dropped).
+
+    The column is looked at once: when every cell is text (or blank), the full-width check and the
+    separator check run on the column's joined text, and the trim on every cell is one ``map``.
+    """
+    try:
+        joined = "".join(cells)
+    except TypeError:   # not all text: spreadsheet numbers, dates, blank cells
+        kinds = set(map(type, cells))
+        if not kinds <= _TEXT_OR_BLANK:
+            if kinds == _FLOAT and all(map(float.is_integer, cells)) \
+                    and -_EXACT_INT < min(cells) and max(cells) < _EXACT_INT:
+                return list(map(str, map(int, cells)))   # whole numbers (Excel's integers): number_text's first case
+            values = list(map(text_of, cells))
+            if number and "," in "".join(filter(None, values)):
+                values = [None if v is None else plain_number(v) if "," in v else v for v in values]
+            return values
+        cells = [c or "" for c in cells]   # a blank cell is "" now: both become None below
+        joined = "".join(cells)
+    if not joined.isascii() and HAS_FULL_WIDTH.search(joined):
+        # translate() leaves every other character as it is, so it can run on every cell
+        cells = list(map(str.translate, cells, repeat(FULL_WIDTH)))
+        joined = "".join(cells)   # a full-width comma is a comma now
+    values = list(map(str.strip, cells))
+    if not all(values):
+        values = [v or None for v in values]
+    if number and "," in joined:
+        values = [None if v is None else plain_number(v) if "," in v else v for v in values]
+    return values
+
+
+def _text(cells: Sequence[Any]) -> list[str | None]:
+    return _text_column(cells, False)
+
+
+def _number(cells: Sequence[Any]) -> list[str | None]:
+    return _text_column(cells, True)
+
+
+def _id_number(cells: Sequence[Any]) -> list[str | None]:
+    """An ID number column: text, a lower-case ``x`` at the end upper-cased (as the cell rule ``id_number``)."""
+    values = _text_column(cells, False)
+    if "x" in "".join(filter(None, values)):
+        values = [v[:-1] + "X" if v is not None and v[-1:] == "x" else v for v in values]
+    return values
+
+
+def _calls(func: Normaliser) -> Callable[[Sequence[Any]], list[str | None]]:
+    def column(cells: Sequence[Any]) -> list[str | None]:
+        return list(map(func, cells))
+    return column
+
+
+_COLUMN_RULES = {"text": _text, "number": _number, "id": _id_number}
+Normalised = tuple[list[tuple], list[list[str | None]], list[bool] | None]
+
+
 def compile_normaliser(specs: list[tuple[int, str, Callable | None]],
-                       pseudonyms: list[list[int]] = (), hasher: Callable[..., str | None] | None = None
-                       ) -> Callable[[list, int], tuple | None]:
-    """One function ``(cells, row number) -> load-table row`` for a file's columns, None for a blank row.
+                       pseudonyms: Sequence[Sequence[int]] = (), hasher: Callable[..., str | None] | None = None
+                       ) -> Callable[[list[list], list[int]], Normalised]:
+    """One function ``(rows of cells, their row numbers) -> (load-table rows, columns, filled)`` for a file.
 
     ``specs``: (position in the file row, kind, function) with kind ``text`` (trim, half-width),
-    ``number`` (text, then thousands separators dropped) or ``call`` (the function does it all).
+    ``number`` (text, then thousands separators dropped), ``id`` (text, a final ``x`` upper-cased) or
+    ``call`` (the function does it all, cell by cell).
     ``pseudonyms``: for each pseudonym column, the indexes (into ``specs``) of the values the hasher
-    hashes (a blank part makes no pseudonym: the hasher returns None). The row is
-    ``(row number, *values, *pseudonyms)``. With the speed-ups on, :mod:`lowincome.speedups.row_code`
-    writes the same function out as source, the common cases inline.
+    hashes (a blank part makes no pseudonym: the hasher returns None). A load-table row is
+    ``(row number, *values, *pseudonyms)``; ``columns`` the same values column by column. ``filled``:
+    for each row whether any of its values is not blank (a blank row is not data), None when every row has one.
+
+    The rows are normalised column by column (a chunk of up to a few hundred rows at a time, see
+    :class:`RowStream`), so that the work per cell is mostly C: the columns are taken out of the rows at
+    once (``zip``), a column's cells are checked together and mapped, and the rows put back with ``zip``.
+    No code is generated: this replaced a row function written out as source and compiled (issue 26).
     """
-    if speedups.enabled():
-        from lowincome.speedups.row_code import compiled_normaliser
+    rules = [_calls(func) if kind == "call" else _COLUMN_RULES[kind] for _position, kind, func in specs]
+    positions = [position for position, _kind, _func in specs]
+    take = itemgetter(*positions) if specs else None
+    single = len(specs) == 1
+    width = max(positions, default=-1) + 1
+    keys = [list(parts) for parts in pseudonyms]
 
-        return compiled_normaliser(specs, pseudonyms, hasher,
-                                   cell_rules=(FULL_WIDTH, HAS_FULL_WIDTH.search, text_of, plain_number))
-    full_width, has_full_width = FULL_WIDTH, HAS_FULL_WIDTH.search
-    cell_text, plain = text_of, plain_number
-
-    def text(value):
-        if value.__class__ is str:
-            if not value.isascii() and has_full_width(value):
-                value = value.translate(full_width)
-            return value.strip() or None
-        return cell_text(value)
-
-    def number(value):
-        value = text(value)
-        return plain(value) if value is not None and "," in value else value
-
-    cells = tuple((position, func if kind == "call" else number if kind == "number" else text)
-                  for position, kind, func in specs)
-    keys = tuple(tuple(parts) for parts in pseudonyms)
-
-    def normalise(c: list, n: int) -> tuple | None:
-        values = [func(c[position]) for position, func in cells]
-        if not any(values):
-            return None
+    def normalise(cells: list[list], numbers: list[int]) -> Normalised:
+        if take is None:
+            return [(n,) for n in numbers], [], [False] * len(numbers)
+        raw = None
+        if single:
+            raw = [list(map(take, cells))]
+        elif len(cells[0]) <= 2 * len(positions):   # most of the row is wanted: all its columns at once
+            table = list(zip(*cells, strict=False))   # as many columns as the shortest row has
+            if len(table) >= width:
+                raw = [table[p] for p in positions]
+        if raw is None:
+            raw = zip(*map(take, cells), strict=True)
+        values = [rule(column) for rule, column in zip(rules, raw, strict=True)]
+        filled = None
+        if not any(map(all, values)):   # no column has a value in every row: some rows may be blank
+            filled = list(map(any, zip(*values, strict=True)))
+            if all(filled):
+                filled = None
         for parts in keys:
-            values.append(hasher(*[values[i] for i in parts]))
-        return (n, *values)
+            values.append(pseudonyms_of(hasher, [values[i] for i in parts], len(numbers)))
+        return list(zip(numbers, *values, strict=True)), values, filled
 
     return normalise
 
@@ -261,8 +333,10 @@ class RowStream:
         for name, position in zip(self.columns, self.positions, strict=True):
             col = self.template.column(name)
             scale = match.scale(name)
-            if scale is not None or col.type == "date" or col.check == "gb11643":
+            if scale is not None or col.type == "date":
                 specs.append((position, "call", normaliser(col, scale)))
+            elif col.check == "gb11643":
+                specs.append((position, "id", None))
             elif col.type in ("money", "number", "int", "year"):
                 specs.append((position, "number", None))
             else:
@@ -279,44 +353,94 @@ class RowStream:
         return self._rows(source, None, below_header=below_header)
 
     def _rows(self, source: Iterator[tuple[int, list]], until: int | None, below_header: bool) -> Iterator[tuple]:
+        """The load-table rows of ``source``, a chunk of rows at a time (see :func:`compile_normaliser`).
+
+        ``below_header``: no row but blank ones came before, so the first row that is not blank may be a
+        unit row, which changes the columns' scales (and so the normalisation) for the rows after it.
+        """
         tally = self.tally
         normalise = self._normaliser()
         width = self.width
-        # positions in the yielded row, which starts with the row number
-        county_at = None if self._county is None else self._county + 1
-        year_at = None if self._year is None else self._year + 1
-        counties, years = tally.counties, tally.years
-        not_data_first = _NOT_DATA_FIRST
-        # below_header: a unit row may sit right under the header
-        for number, cells in source:
-            if until is not None and number >= until:
-                break
-            if len(cells) < width:
-                cells = list(cells) + [None] * (width - len(cells))
-            row = normalise(cells, number)
-            if row is None:
-                tally.blank += 1
-                continue
+        county, year = self._county, self._year
+        if until is not None:
+            # stops at (and takes) the first row at or after ``until``, as a loop with a break would
+            source = takewhile(lambda row: row[0] < until, source)
+        size = 1   # the first row comes out as soon as it is read (a second parser starts then), the chunks grow
+        while chunk := list(islice(source, size)):
+            size = min(2 * size, CHUNK_ROWS)
+            numbers, cells = zip(*chunk, strict=True)
+            if min(map(len, cells)) < width:
+                cells = [c if len(c) >= width else [*c, *[None] * (width - len(c))] for c in cells]
+            rows, columns, filled = normalise(cells, numbers)
             if below_header:
+                start = 0 if filled is None else next((i for i, f in enumerate(filled) if f), None)
+                if start is None:
+                    tally.blank += len(rows)
+                    continue
                 below_header = False
-                if is_unit_row(cells):
-                    column_units_from_row(cells, self.table.match)
+                if is_unit_row(cells[start]):
+                    column_units_from_row(cells[start], self.table.match)
                     normalise = self._normaliser()
                     tally.unit_rows += 1
-                    continue
-            first = cells[0]
+                    tally.blank += start
+                    numbers, cells = numbers[start + 1:], cells[start + 1:]
+                    if not cells:
+                        continue
+                    rows, columns, filled = normalise(cells, numbers)
+            data = self._data(rows, cells, filled)
+            tally.rows_read += len(data)
+            if data is rows:   # every row is data: the tallies count whole columns
+                if county is not None:
+                    _count(tally.counties, columns[county])
+                if year is not None:
+                    _count(tally.years, columns[year])
+            elif data:
+                if county is not None:
+                    _count(tally.counties, list(map(itemgetter(county + 1), data)))
+                if year is not None:
+                    _count(tally.years, list(map(itemgetter(year + 1), data)))
+            yield from data
+
+    def _data(self, rows: list[tuple], cells: list[list], filled: list[bool] | None) -> list[tuple]:
+        """The rows that are data: not blank, not a total or footer row (counted in the tally)."""
+        firsts = list(map(_first, cells))
+        # a row whose first cell is blank, or text that starts like a total or footer, is looked at
+        try:
+            heads = "\n".join(firsts)
+        except TypeError:   # not all text (a number's or a date's text never starts like that)
+            heads = "" if None in firsts else "\n".join(map(str, firsts))
+        maybe_not_data = not heads or _MAYBE_NOT_DATA.search("\n" + heads) is not None
+        if filled is None and not maybe_not_data:
+            return rows
+        tally = self.tally
+        data = []
+        not_data_first = _NOT_DATA_FIRST
+        for row, c, full in zip(rows, cells, filled or [True] * len(rows), strict=True):
+            if not full:
+                tally.blank += 1
+                continue
+            first = c[0]
             if (first is None or (first.__class__ is str and (not first or first[:1] in not_data_first
                                                               or first[:1] in " \u3000"))) \
-                    and _is_not_data(cells):
+                    and _is_not_data(c):
                 tally.not_data += 1
                 continue
-            tally.rows_read += 1
-            if county_at is not None:
-                value = row[county_at]
-                if value in counties or len(counties) < MAX_TALLY:
-                    counties[value] += 1
-            if year_at is not None:
-                value = row[year_at]
-                if value in years or len(years) < MAX_TALLY:
-                    years[value] += 1
-            yield row
+            data.append(row)
+        return data
+
+
+def _count(counter: Counter, values: list) -> None:
+    """Count the values as one at a time would: a value new to a counter of MAX_TALLY values is not counted."""
+    if not values:
+        return
+    if values.count(values[0]) == len(values):   # one value (a file's county and year)
+        if values[0] in counter or len(counter) < MAX_TALLY:
+            counter[values[0]] += len(values)
+        return
+    seen = Counter(values)
+    if len(counter) + len(seen.keys() - counter.keys()) <= MAX_TALLY:
+        counter.update(seen)   # new values in the order they first came, as one at a time
+        return
+    for value in values:
+        if value in counter or len(counter) < MAX_TALLY:
+            counter[value] += 1

@@ -59,9 +59,6 @@ PATCHES = (
           "great_expectations 1.24.x"),
     Patch("lowincome.speedups.dbt_flags", "dbt_common BehaviorFlagRendered._default_source (inspect.stack() per "
           "behaviour flag)", "~0.45 s per cosmos task, ~50 tasks a night (cProfile)", "dbt-common 1.39.x"),
-    Patch("lowincome.speedups.row_code", "no library: a file's row function written out as Python source and "
-          "compiled with exec() (pseudonyms by hmac's own keyed copy)", "100,000 households rows read and "
-          "normalised: 0.84-0.95 s -> 0.68 s; the CSV ingest's ratio to COPY depends on it", "Python 3.11"),
     Patch("lowincome.speedups.two_cores", "no library: os.fork() inside the ingest task, a helper parsing the second "
           "half of a CSV or sheet above 32 MB", "about 1.6x on a big file's parse (the XLSX and CSV targets at "
           "scale 0.25)", "Linux (fork)"),
