@@ -7,9 +7,9 @@ high-water mark, imports included: ``VmHWM`` of /proc/self/status, which belongs
 this process execs into. Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries the parent's resident
 size at fork into it across ``exec``, so a child of a big benchmark process reported the parent's size
 (712 MiB for a 25,000-row file after the nightly sections, 441 MiB for 100,000 rows before them).
-A big CSV or workbook is parsed by two processes (:mod:`lowincome.speedups.two_cores` forks a helper): the largest
-helper's peak above what it inherited at the fork is added (the pages it shares with this process are
-counted once), so the figure is what the ingestion holds in both processes at their peaks.
+A big CSV or workbook is parsed by two processes (:mod:`lowincome.speedups.two_cores` starts a helper, a fresh
+interpreter that shares no pages with this one): the largest helper's whole peak is added, so the figure is
+what the ingestion holds in both processes at their peaks.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def peak_rss_kib() -> int:
 
 
 def helpers_growth_kib() -> int:
-    """What the largest parsing helper added to memory (KiB): its peak RSS above what it inherited."""
+    """The largest parsing helper's peak resident set size (KiB; a fresh interpreter, nothing shared)."""
     from lowincome.speedups.two_cores import helper_growth_kib
 
     return max(helper_growth_kib, default=0)

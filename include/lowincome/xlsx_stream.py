@@ -211,8 +211,8 @@ class Workbook:
         return int(first.group(1)) + int((self.size_of(member) - first.start()) / per_row)
 
     def reopened(self, path: str | Path) -> Workbook:
-        """The same workbook through a file handle of its own (a forked process must not share the
-        parent's file offset); styles and shared strings already read are shared."""
+        """The same workbook through a file handle of its own (a second reader must not share the
+        first one's file offset); styles and shared strings already read are shared."""
         other = copy.copy(self)
         other.archive = zipfile.ZipFile(path)
         return other

@@ -109,7 +109,7 @@ def test_a_night_loads_registers_first_and_publishes_raw(run_dag, cfg, tmp_path)
 @pytest.mark.skipif(os.environ.get("LOWINCOME_SPEEDUPS", "1") in ("0", "off", "false", "no"),
                     reason="a speed-up: off with LOWINCOME_SPEEDUPS=0")
 def test_a_big_csv_is_parsed_by_two_processes_inside_the_task(run_dag, cfg, tmp_path, monkeypatch):
-    """The task's own process forks the parse's helper (lowincome.speedups.two_cores); forced on small files."""
+    """The task's own process starts the parse's helper, a fresh interpreter (lowincome.speedups.two_cores); forced on small files."""
     from lowincome.ingest import read
     from lowincome.speedups import two_cores as parts
 
