@@ -26,15 +26,14 @@ numbers would no longer be line numbers). ``tests/integration/test_sql_normalise
 to the Python normaliser's on generated files with the ``--messy`` faults.
 
 Section ``sqlnormalise`` (``python -m benchmarks --only sqlnormalise``): on the ``ingest`` section's
-register, the stage this replaces (file → normalised rows in a load table) timed both ways, the Python
-way with the speed-ups on and off, beside the ``COPY`` limit of the ``ingest`` section, in the same run;
+register, the stage this replaces (file → normalised rows in a load table) timed both ways (the Python way has
+no speed-up of its own: no switch changes it), beside the ``COPY`` limit of the ``ingest`` section, in the same run;
 the rows of the two ways are compared (counts, and ``except all`` both ways).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -365,68 +364,47 @@ def needs(bench: Bench) -> str | None:
     return None
 
 
-def _switch(on: bool) -> None:
-    os.environ["LOWINCOME_SPEEDUPS"] = "1" if on else "0"
-
-
 def run(bench: Bench) -> list[Result]:
     from benchmarks import throughput, workloads
 
     rows = throughput.rows_at(bench.scale)
     csv_file = workloads.register_csv(bench.workloads_dir, rows)
     key = bench.cfg.hmac_key()
-    before = os.environ.get("LOWINCOME_SPEEDUPS")
-    times: dict[str, list[float]] = {"sql": [], "python_on": [], "python_off": []}
+    times: dict[str, list[float]] = {"sql": [], "python": []}
     limit_runs: list[float] = []
-    checks = {}
-    try:
-        with bench.connect() as conn:
-            conn.autocommit = True
-            conn.execute("create schema if not exists bench")
-            for _ in range(RUNS):
-                # each way next to the others and to the COPY limit, round after round (the machine drifts)
-                got = sql_rows(conn, csv_file, key, "bench.sqlnorm_sql")
-                if got is None:
-                    raise RuntimeError(f"{csv_file.name}: the SQL way does not reach this file")
-                times["sql"].append(got.seconds)
-                for on in (True, False):
-                    _switch(on)
-                    ref = python_rows(conn, csv_file, key, f"bench.sqlnorm_py_{'on' if on else 'off'}")
-                    times[f"python_{'on' if on else 'off'}"].append(ref.seconds)
-                    if ref.tallies() != got.tallies():
-                        raise RuntimeError(f"tallies differ: SQL {got.tallies()} vs Python {ref.tallies()}")
-                    checks[on] = differences(conn, got, ref)
-                    if checks[on]["only_a"] or checks[on]["only_b"] or checks[on]["rows_a"] != got.rows_read:
-                        raise RuntimeError(f"rows differ (speed-ups {'on' if on else 'off'}): {checks[on]}")
-                limit_runs.append(throughput.copy_limit(bench, csv_file, runs=1)["seconds"])
-    finally:
-        if before is None:
-            os.environ.pop("LOWINCOME_SPEEDUPS", None)
-        else:
-            os.environ["LOWINCOME_SPEEDUPS"] = before
+    check: dict[str, int] = {}
+    with bench.connect() as conn:
+        conn.autocommit = True
+        conn.execute("create schema if not exists bench")
+        for _ in range(RUNS):
+            # each way next to the other and to the COPY limit, round after round (the machine drifts)
+            got = sql_rows(conn, csv_file, key, "bench.sqlnorm_sql")
+            if got is None:
+                raise RuntimeError(f"{csv_file.name}: the SQL way does not reach this file")
+            times["sql"].append(got.seconds)
+            ref = python_rows(conn, csv_file, key, "bench.sqlnorm_py")
+            times["python"].append(ref.seconds)
+            if ref.tallies() != got.tallies():
+                raise RuntimeError(f"tallies differ: SQL {got.tallies()} vs Python {ref.tallies()}")
+            check = differences(conn, got, ref)
+            if check["only_a"] or check["only_b"] or check["rows_a"] != got.rows_read:
+                raise RuntimeError(f"rows differ: {check}")
+            limit_runs.append(throughput.copy_limit(bench, csv_file, runs=1)["seconds"])
     limit = median(limit_runs)
     size = f"{got.rows_read:,} rows"
     per_second = {k: got.rows_read / median(v) for k, v in times.items()}
     copy_rate = got.rows_read / limit
-    note = (f"median of {RUNS}: SQL {median(times['sql']):.2f}s, Python on {median(times['python_on']):.2f}s, "
-            f"off {median(times['python_off']):.2f}s, COPY {limit:.2f}s; rows equal both ways "
-            f"({checks[True]['rows_a']:,}, except all 0/0)")
-    details = {"seconds": times, "copy_seconds": limit_runs, "checks": {str(k): v for k, v in checks.items()},
-               "rows": got.rows_read}
+    note = (f"median of {RUNS}: SQL {median(times['sql']):.2f}s, Python {median(times['python']):.2f}s, "
+            f"COPY {limit:.2f}s; rows equal both ways ({check['rows_a']:,}, except all 0/0)")
+    details = {"seconds": times, "copy_seconds": limit_runs, "check": check, "rows": got.rows_read}
     return [
         Result(SECTION, f"CSV → load table, SQL way ({size})", per_second["sql"], "rows/s",
                "psycopg COPY of the parsed rows", copy_rate, per_second["sql"] / copy_rate, note=note,
                details=details),
-        Result(SECTION, f"CSV → load table, Python way, speed-ups on ({size})", per_second["python_on"], "rows/s",
-               "psycopg COPY of the parsed rows", copy_rate, per_second["python_on"] / copy_rate),
-        Result(SECTION, f"CSV → load table, Python way, speed-ups off ({size})", per_second["python_off"],
-               "rows/s", "psycopg COPY of the parsed rows", copy_rate, per_second["python_off"] / copy_rate),
-        Result(SECTION, "SQL way vs Python way, speed-ups off (stage time)", median(times["sql"]), "s",
-               "Python way, speed-ups off", median(times["python_off"]),
-               median(times["sql"]) / median(times["python_off"])),
-        Result(SECTION, "SQL way vs Python way, speed-ups on (stage time)", median(times["sql"]), "s",
-               "Python way, speed-ups on", median(times["python_on"]),
-               median(times["sql"]) / median(times["python_on"])),
+        Result(SECTION, f"CSV → load table, Python way ({size})", per_second["python"], "rows/s",
+               "psycopg COPY of the parsed rows", copy_rate, per_second["python"] / copy_rate),
+        Result(SECTION, "SQL way vs Python way (stage time)", median(times["sql"]), "s",
+               "Python way", median(times["python"]), median(times["sql"]) / median(times["python"])),
     ]
 
 

@@ -65,9 +65,7 @@ def _add_hand_faults(path, target, encoding="utf-8", unit_row=False):
     return target
 
 
-@pytest.mark.parametrize("speedups", ["1", "0"])
-def test_sql_way_loads_the_python_ways_rows(conn, messy_csvs, tmp_path, monkeypatch, speedups):
-    monkeypatch.setenv("LOWINCOME_SPEEDUPS", speedups)
+def test_sql_way_loads_the_python_ways_rows(conn, messy_csvs, tmp_path):
     out, faults = messy_csvs
     conn.execute("create schema if not exists sqlnorm_test")
     files = sorted(out.glob("*.csv"))
