@@ -28,7 +28,8 @@ def make_hasher(key: str | bytes):
     """The loader's pseudonym function: ``keyed_hash`` with the key bound once (same output).
 
     The keyed HMAC state is built once and copied per value (``hmac`` objects' own ``copy``). The key is
-    kept on the function as ``key``, for :func:`pseudonyms_of` and for a second parsing process.
+    kept on the function as ``key`` (for a second parsing process) and that copier as ``keyed`` (for
+    :func:`pseudonyms_of`).
     """
     if isinstance(key, str):
         key = key.encode()
@@ -44,6 +45,7 @@ def make_hasher(key: str | bytes):
         return mac.hexdigest()
 
     _hash.key = key  # type: ignore[attr-defined]
+    _hash.keyed = keyed  # type: ignore[attr-defined]
     return _hash
 
 
@@ -51,13 +53,13 @@ def pseudonyms_of(hasher: Callable[..., str | None], columns: Sequence[Sequence[
                   ) -> list[str | None]:
     """``hasher(*parts)`` for each of ``rows`` rows, the parts of row i being ``column[i]`` of each column.
 
-    The loader's columns of values at once: for a :func:`make_hasher` hasher (it carries its key) the keyed
-    HMAC is copied per value here, without a call of the hasher per row; any other hasher is called.
+    The loader's columns of values at once: for a :func:`make_hasher` hasher (it carries its keyed copier)
+    the keyed HMAC is copied per value here, without a call of the hasher per row; any other hasher is called.
     """
-    key = getattr(hasher, "key", None)
+    keyed = getattr(hasher, "keyed", None)
     if not columns:
         return [hasher() for _ in range(rows)]
-    if not isinstance(key, bytes):
+    if keyed is None:
         return list(map(hasher, *columns))
     if len(columns) == 1:
         messages = columns[0]
@@ -66,15 +68,8 @@ def pseudonyms_of(hasher: Callable[..., str | None], columns: Sequence[Sequence[
     else:   # a blank (None or "") part makes no pseudonym, as in make_hasher
         join = SEPARATOR.join
         messages = [join(parts) if all(parts) else None for parts in zip(*columns, strict=True)]
-    keyed = hmac.new(key, digestmod=hashlib.sha256).copy
     out: list[str | None] = []
     append = out.append
-    if all(messages):
-        for message in map(str.encode, messages):
-            mac = keyed()
-            mac.update(message)
-            append(mac.hexdigest())
-        return out
     for message in messages:
         if message:
             mac = keyed()
