@@ -22,6 +22,275 @@
                             'central_village': '中心村'} %}
 {% set breakdown_programs = ['household_industry', 'employment', 'public_welfare_job'] %}
 
+{#
+    The metrics, declared once as data. The `metrics` CTE at the end emits one select per entry, in this
+    order, joined by `union all`. An entry gives
+      metric, unit   the metric's name and unit (yuan | percent | pp | ratio | count | persons | km)
+      comment        its definition (docs/domain.md, "Definitions"), written above its select
+      from           the CTE it is computed from; `alias`, `join` and `on` where a second CTE is joined to
+                     it (`from <from> as <alias> inner join <join> on <on>`: D1), the default columns then
+                     read alias.column
+      value          the value: SQL over that CTE's columns
+      units_n        how many units (households | villages | counties) it was computed from
+      where          the rows it exists for (none: every row of the CTE)
+    and only where they differ from the defaults:
+      households_n   units_n when the units are households, else null
+      counties_n     units_n when the units are counties, else the CTE's counties_n
+      vintage        the CTE's vintage
+      templates, units_kind, units_n and the geography: those of the CTE (metric_sources)
+#}
+{#- the defaults of the metrics computed from each CTE #}
+{%- set metric_sources = {
+    'household_rollup': {'units_kind': 'households', 'templates': ['households', 'household_income']},
+    'register_rollup': {'units_kind': 'households', 'templates': ['households']},
+    'relocation_rollup': {'units_kind': 'households', 'units_n': 'relocated_households',
+                          'templates': ['relocations']},
+    'participation_rollup': {'units_kind': 'households', 'templates': ['program_participation']},
+    'village_rollup': {'units_kind': 'villages', 'templates': ['villages']},
+    'county_indicator_rollup': {'units_kind': 'counties', 'templates': ['county_indicators']},
+    'county_indicator_values': {'units_kind': 'counties', 'units_n': '1', 'templates': ['county_indicators'],
+                                'geography_level': "'county'", 'geography_code': 'county_code'},
+    'province_indicators': {'units_kind': none, 'units_n': 'null::bigint', 'counties_n': 'null',
+                            'templates': ['province_indicators'],
+                            'geography_level': "'province'", 'geography_code': "'330000'"},
+} %}
+
+{#- monitored households: income, consumption, labour (household_rollup) and the register #}
+{%- set metric_catalogue = [
+    {'comment': 'T1: per-capita net income = sum(net_income) / sum(household_size), monitored households',
+     'metric': 'li_per_capita_net_income', 'unit': 'yuan', 'from': 'household_rollup',
+     'value': 'net_income / nullif(income_persons, 0)', 'units_n': 'income_households',
+     'where': 'income_households > 0'},
+    {'comment': 'T2 / S2: share of monitored non-低保 households whose own per-capita income is strictly'
+                ' > 8000',
+     'metric': 'li_share_above_8000_excl_dibao', 'unit': 'percent', 'from': 'household_rollup',
+     'value': '100.0 * non_dibao_above_8000 / non_dibao_households', 'units_n': 'non_dibao_households',
+     'where': 'non_dibao_households > 0'},
+    {'comment': 'S2: the same share at or above 8000 (the plan: 达到8000元以上)',
+     'metric': 'li_share_at_or_above_8000_excl_dibao', 'unit': 'percent', 'from': 'household_rollup',
+     'value': '100.0 * non_dibao_at_or_above_8000 / non_dibao_households', 'units_n': 'non_dibao_households',
+     'where': 'non_dibao_households > 0'},
+    {'comment': 'D1: identified people (household_size of the monitored households) / rural registered'
+                ' population',
+     'metric': 'li_identified_share_of_rural_population', 'unit': 'percent',
+     'from': 'household_rollup', 'alias': 'h', 'join': 'monitored_rural_population as r',
+     'on': 'h.geography_level = r.geography_level and h.geography_code = r.geography_code'
+           ' and h.year = r.year',
+     'value': '100.0 * h.monitored_persons / (r.rural_population_10k * 10000)', 'units_n': 'h.monitored_n',
+     'where': 'h.monitored_persons > 0 and r.rural_population_10k > 0'},
+    {'metric': 'li_real_edu_med_share', 'unit': 'percent', 'from': 'household_rollup',
+     'value': '100.0 * real_edu_med / consumption', 'units_n': 'consumption_households',
+     'where': 'consumption_households > 0'},
+    {'comment': 'T5: real share minus the local rural average share, in percentage points',
+     'metric': 'li_edu_med_gap_to_local', 'unit': 'pp', 'from': 'household_rollup',
+     'value': '100.0 * gap_excess / gap_consumption', 'units_n': 'gap_households',
+     'counties_n': 'gap_counties_n', 'vintage': 'gap_vintage',
+     'templates': ['households', 'household_income', 'county_indicators'], 'where': 'gap_households > 0'},
+    {'comment': 'T7',
+     'metric': 'li_employment_rate', 'unit': 'percent', 'from': 'household_rollup',
+     'value': '100.0 * employed / labour', 'units_n': 'labour_households', 'where': 'labour > 0'},
+    {'comment': 'P5: persons trained per labourer of monitored households',
+     'metric': 'li_trained_share', 'unit': 'percent', 'from': 'household_rollup',
+     'value': '100.0 * trained / labour', 'units_n': 'labour_households', 'where': 'labour > 0'},
+    {'comment': 'P5 (the plan\'s "trained at least once"): households with labour trained in a plan year'
+                ' up to Y',
+     'metric': 'li_ever_trained_share', 'unit': 'percent', 'from': 'household_rollup',
+     'value': '100.0 * ever_trained_households / labour_households', 'units_n': 'labour_households',
+     'where': 'labour_households > 0 and year >= ' ~ var('plan_first_year', 2013)},
+    {'metric': 'monitored_households_with_income', 'unit': 'count', 'from': 'household_rollup',
+     'value': 'income_households', 'units_n': 'income_households', 'where': 'income_households > 0'},
+    {'metric': 'register_monitored_households', 'unit': 'count', 'from': 'register_rollup',
+     'value': 'monitored_households', 'units_n': 'monitored_households', 'where': 'monitored_households > 0'},
+] %}
+
+{#- relocations (relocation_rollup; units: the relocated households unless stated) #}
+{%- do metric_catalogue.extend([
+    {'comment': 'R1',
+     'metric': 'relocated_persons', 'unit': 'persons', 'from': 'relocation_rollup', 'value': 'persons'},
+    {'metric': 'relocated_households', 'unit': 'count', 'from': 'relocation_rollup',
+     'value': 'relocated_households'},
+    {'comment': 'R2: (household + county-level subsidy) per relocated person',
+     'metric': 'relocation_subsidy_per_person', 'unit': 'yuan', 'from': 'relocation_rollup',
+     'value': '(household_subsidy + county_infra_subsidy) / subsidy_persons', 'units_n': 'subsidy_households',
+     'where': 'subsidy_persons > 0'},
+    {'metric': 'relocation_household_subsidy_per_person', 'unit': 'yuan', 'from': 'relocation_rollup',
+     'value': 'household_subsidy / subsidy_persons', 'units_n': 'subsidy_households',
+     'where': 'subsidy_persons > 0'},
+    {'metric': 'relocation_infra_subsidy_per_person', 'unit': 'yuan', 'from': 'relocation_rollup',
+     'value': 'county_infra_subsidy / subsidy_persons', 'units_n': 'subsidy_households',
+     'where': 'subsidy_persons > 0'},
+    {'comment': 'R3: relocated households whose housing land is within quota x persons'
+                ' (80 or 40 m2 per person)',
+     'metric': 'relocation_land_quota_compliance', 'unit': 'percent', 'from': 'relocation_rollup',
+     'value': '100.0 * land_within_quota / land_households', 'units_n': 'land_households',
+     'where': 'land_households > 0'},
+]) %}
+{%- for code in relocation_types %}
+    {%- do metric_catalogue.extend([
+        {'metric': 'relocated_households_type_' ~ code, 'unit': 'count', 'from': 'relocation_rollup',
+         'value': 'type_' ~ code ~ '_households'},
+        {'metric': 'relocated_persons_type_' ~ code, 'unit': 'persons', 'from': 'relocation_rollup',
+         'value': 'type_' ~ code ~ '_persons'},
+    ]) %}
+{%- endfor %}
+{%- for code in settlement_types %}
+    {%- do metric_catalogue.extend([
+        {'metric': 'relocated_households_settled_' ~ code, 'unit': 'count', 'from': 'relocation_rollup',
+         'value': 'settled_' ~ code ~ '_households'},
+        {'metric': 'relocated_persons_settled_' ~ code, 'unit': 'persons', 'from': 'relocation_rollup',
+         'value': 'settled_' ~ code ~ '_persons'},
+    ]) %}
+{%- endfor %}
+{%- do metric_catalogue.append(
+    {'comment': '宅基地复垦: relocated households whose old homestead was reclaimed',
+     'metric': 'relocated_households_homestead_reclaimed', 'unit': 'count', 'from': 'relocation_rollup',
+     'value': 'homestead_reclaimed_households'}
+) %}
+
+{#- programme participation (participation_rollup) #}
+{%- do metric_catalogue.extend([
+    {'comment': 'P3: mean programme income of households with an agritourism (农家乐) row',
+     'metric': 'agritourism_revenue_per_household', 'unit': 'yuan', 'from': 'participation_rollup',
+     'value': 'agritourism_income / agritourism_households', 'units_n': 'agritourism_households',
+     'where': 'agritourism_households > 0'},
+    {'comment': 'P3: mean programme income of the agritourism households living in a key village that year',
+     'metric': 'key_village_agritourism_revenue_per_household', 'unit': 'yuan',
+     'from': 'participation_rollup',
+     'value': 'key_village_agritourism_income / key_village_agritourism_households',
+     'units_n': 'key_village_agritourism_households',
+     'templates': ['program_participation', 'households', 'villages'],
+     'where': 'key_village_agritourism_households > 0'},
+    {'comment': "F1: micro-loans at or below 1.4 x that year's benchmark rate",
+     'metric': 'microcredit_rate_compliance', 'unit': 'percent', 'from': 'participation_rollup',
+     'value': '100.0 * compliant_loans / rated_loans', 'units_n': 'rated_loans', 'vintage': 'rate_vintage',
+     'templates': ['program_participation', 'province_indicators'], 'where': 'rated_loans > 0'},
+    {'metric': 'microcredit_on_time_interest_subsidy_share', 'unit': 'percent',
+     'from': 'participation_rollup',
+     'value': '100.0 * subsidised_on_time_loans / on_time_loans', 'units_n': 'on_time_loans',
+     'where': 'on_time_loans > 0'},
+    {'metric': 'training_participants', 'unit': 'persons', 'from': 'participation_rollup',
+     'value': 'training_persons', 'units_n': 'training_households', 'where': 'training_households > 0'},
+    {'metric': 'processing_participants', 'unit': 'persons', 'from': 'participation_rollup',
+     'value': 'processing_persons', 'units_n': 'processing_households', 'where': 'processing_households > 0'},
+    {'metric': 'processing_programme_income', 'unit': 'yuan', 'from': 'participation_rollup',
+     'value': 'processing_income', 'units_n': 'processing_households',
+     'where': 'processing_households > 0 and processing_income is not null'},
+]) %}
+{%- for program in breakdown_programs %}
+    {%- do metric_catalogue.extend([
+        {'metric': program ~ '_participants', 'unit': 'persons', 'from': 'participation_rollup',
+         'value': program ~ '_persons', 'units_n': program ~ '_households',
+         'where': program ~ '_households > 0'},
+        {'metric': program ~ '_programme_income', 'unit': 'yuan', 'from': 'participation_rollup',
+         'value': program ~ '_income', 'units_n': program ~ '_households',
+         'where': program ~ '_households > 0 and ' ~ program ~ '_income is not null'},
+    ]) %}
+{%- endfor %}
+
+{#- villages (village_rollup) #}
+{%- do metric_catalogue.extend([
+    {'comment': 'P1 (2nd part): key villages covered by technology extension',
+     'metric': 'key_villages_tech_extension_share', 'unit': 'percent', 'from': 'village_rollup',
+     'value': '100.0 * key_villages_tech / key_villages', 'units_n': 'key_villages',
+     'where': 'key_villages > 0'},
+    {'comment': 'P4: key or weak villages with collective operating income >= 50,000',
+     'metric': 'villages_collective_income_ge_50000_share', 'unit': 'percent', 'from': 'village_rollup',
+     'value': '100.0 * key_or_weak_income_ok / key_or_weak_villages', 'units_n': 'key_or_weak_villages',
+     'where': 'key_or_weak_villages > 0'},
+    {'comment': 'M2: key villages with pairing funds >= 50,000',
+     'metric': 'key_villages_pairing_funds_ge_50000_share', 'unit': 'percent', 'from': 'village_rollup',
+     'value': '100.0 * key_villages_pairing_ok / key_villages', 'units_n': 'key_villages',
+     'where': 'key_villages > 0'},
+    {'comment': "M2 (the plan's definition): paired villages (a pairing unit recorded) with pairing funds"
+                " >= 50,000",
+     'metric': 'paired_villages_funds_ge_50000_share', 'unit': 'percent', 'from': 'village_rollup',
+     'value': '100.0 * paired_villages_ok / paired_villages', 'units_n': 'paired_villages',
+     'where': 'paired_villages > 0'},
+    {'comment': "beside M2: key villages without a pairing unit (not in M2's denominator)",
+     'metric': 'key_villages_without_pairing_unit', 'unit': 'count', 'from': 'village_rollup',
+     'value': 'key_villages_unpaired', 'units_n': 'key_villages', 'where': 'key_villages > 0'},
+    {'comment': 'P6: key villages covered by processing of supplied materials (来料加工覆盖)',
+     'metric': 'key_villages_processing_covered_share', 'unit': 'percent', 'from': 'village_rollup',
+     'value': '100.0 * key_villages_processing / key_villages_processing_known',
+     'units_n': 'key_villages_processing_known', 'where': 'key_villages_processing_known > 0'},
+    {'metric': 'key_villages', 'unit': 'count', 'from': 'village_rollup',
+     'value': 'key_villages', 'units_n': 'key_villages'},
+    {'metric': 'key_or_weak_villages', 'unit': 'count', 'from': 'village_rollup',
+     'value': 'key_or_weak_villages', 'units_n': 'key_or_weak_villages'},
+]) %}
+
+{#- county indicators (county_indicator_rollup; units: the counties that sent the figure) #}
+{%- do metric_catalogue.extend([
+    {'comment': 'T4',
+     'metric': 'dibao_standard', 'unit': 'yuan', 'from': 'county_indicator_rollup',
+     'value': 'dibao_standard', 'units_n': 'dibao_standard_n', 'where': 'dibao_standard_n > 0'},
+    {'metric': 'dibao_min_topup', 'unit': 'yuan', 'from': 'county_indicator_rollup',
+     'value': 'dibao_min_topup', 'units_n': 'dibao_min_topup_n', 'where': 'dibao_min_topup_n > 0'},
+    {'comment': 'T6: housing-aided / housing-need households (a figure about households: disclosure applies)',
+     'metric': 'housing_aid_coverage', 'unit': 'percent', 'from': 'county_indicator_rollup',
+     'value': '100.0 * housing_aided / housing_need', 'households_n': 'housing_need', 'units_n': 'housing_n',
+     'where': 'housing_need > 0'},
+    {'metric': 'housing_need_households', 'unit': 'count', 'from': 'county_indicator_rollup',
+     'value': 'housing_need', 'households_n': 'housing_need', 'units_n': 'housing_n',
+     'where': 'housing_n > 0'},
+    {'metric': 'housing_aided_households', 'unit': 'count', 'from': 'county_indicator_rollup',
+     'value': 'housing_aided', 'households_n': 'housing_need', 'units_n': 'housing_n',
+     'where': 'housing_n > 0'},
+    {'comment': 'P1 (1st part)',
+     'metric': 'tech_demo_industries', 'unit': 'count', 'from': 'county_indicator_rollup',
+     'value': 'tech_demo_industries', 'units_n': 'tech_demo_industries_n',
+     'where': 'tech_demo_industries_n > 0'},
+    {'comment': 'P2',
+     'metric': 'processing_workers', 'unit': 'persons', 'from': 'county_indicator_rollup',
+     'value': 'processing_workers', 'units_n': 'processing_workers_n', 'where': 'processing_workers_n > 0'},
+    {'metric': 'processing_fees', 'unit': 'yuan', 'from': 'county_indicator_rollup',
+     'value': 'processing_fees', 'units_n': 'processing_fees_n', 'where': 'processing_fees_n > 0'},
+    {'comment': 'F1: loans outstanding / guarantee fund',
+     'metric': 'microcredit_leverage', 'unit': 'ratio', 'from': 'county_indicator_rollup',
+     'value': 'loans_outstanding / guarantee_fund', 'units_n': 'leverage_n', 'where': 'leverage_n > 0'},
+    {'comment': 'F2',
+     'metric': 'mutual_aid_funds_new_since_2013', 'unit': 'count', 'from': 'county_indicator_rollup',
+     'value': 'mutual_aid_funds_since_2013', 'units_n': 'mutual_aid_funds_n',
+     'where': 'mutual_aid_funds_n > 0'},
+    {'comment': 'F2 for developed areas: mutual-aid funds in existence (a stock)',
+     'metric': 'mutual_aid_funds_total', 'unit': 'count', 'from': 'county_indicator_rollup',
+     'value': 'mutual_aid_funds_total', 'units_n': 'mutual_aid_funds_total_n',
+     'where': 'mutual_aid_funds_total_n > 0'},
+    {'comment': "S3: farmers' per-capita net income of a group, its counties' weighted by rural population",
+     'metric': 'farmers_per_capita_net_income_weighted', 'unit': 'yuan', 'from': 'county_indicator_rollup',
+     'value': 'farmers_income_weighted', 'units_n': 'farmers_income_n', 'where': 'farmers_income_n > 0'},
+    {'comment': "S3 (b): a county's urban per-capita disposable income (optional column), counties only",
+     'metric': 'urban_per_capita_disposable_income', 'unit': 'yuan', 'from': 'county_indicator_values',
+     'value': 'urban_per_capita_disposable_income',
+     'where': 'urban_per_capita_disposable_income is not null'},
+    {'comment': 'S1 (farmers, not only low-income households)',
+     'metric': 'farmers_per_capita_net_income', 'unit': 'yuan', 'from': 'county_indicator_rollup',
+     'value': 'farmers_income', 'units_n': 'farmers_income_n', 'where': 'farmers_income_n > 0'},
+    {'comment': 'I1',
+     'metric': 'rural_road_km_since_2013', 'unit': 'km', 'from': 'county_indicator_rollup',
+     'value': 'rural_road_km_since_2013', 'units_n': 'rural_road_km_n', 'where': 'rural_road_km_n > 0'},
+    {'metric': 'village_bus_access_pct', 'unit': 'percent', 'from': 'county_indicator_rollup',
+     'value': 'village_bus_access_pct', 'units_n': 'village_bus_access_n',
+     'where': 'village_bus_access_n > 0'},
+    {'comment': 'I2',
+     'metric': 'water_safety_people_since_2013', 'unit': 'persons', 'from': 'county_indicator_rollup',
+     'value': 'water_safety_people_since_2013', 'units_n': 'water_safety_people_n',
+     'where': 'water_safety_people_n > 0'},
+]) %}
+
+{#- the province's own figures (province_indicators) #}
+{%- do metric_catalogue.extend([
+    {'comment': "T3's denominator and F1's reference rate, sent by the provincial statistics bureau",
+     'metric': 'province_rural_per_capita_net_income', 'unit': 'yuan', 'from': 'province_indicators',
+     'value': 'province_rural_per_capita_net_income',
+     'where': 'province_rural_per_capita_net_income is not null'},
+    {'metric': 'province_urban_per_capita_disposable_income', 'unit': 'yuan', 'from': 'province_indicators',
+     'value': 'province_urban_per_capita_disposable_income',
+     'where': 'province_urban_per_capita_disposable_income is not null'},
+    {'metric': 'benchmark_rate_pct', 'unit': 'percent', 'from': 'province_indicators',
+     'value': 'benchmark_rate_pct', 'where': 'benchmark_rate_pct is not null'},
+]) %}
+
 with county_indicators as not materialized (
     select * from {{ ref('fct_county_indicator') }}
 ),
@@ -364,1041 +633,47 @@ monitored_rural_population as (
 ),
 
 -- ---------------------------------------------------------------- the metrics
+-- one select per entry of metric_catalogue (top of the model)
 metrics as (
-    -- T1: per-capita net income = sum(net_income) / sum(household_size), monitored households
-    select
-        'li_per_capita_net_income' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        net_income / nullif(income_persons, 0) as value,
-        income_households as households_n,
-        income_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup
-    where income_households > 0
+    {%- for m in metric_catalogue %}
+    {%- set source = metric_sources[m.from] %}
+    {%- set q = m.alias ~ '.' if m.get('alias') else '' %}
+    {%- set units_kind = m.get('units_kind', source.units_kind) %}
+    {%- set units_n = m.get('units_n', source.get('units_n')) %}
+    {%- set from_clause = m.from ~ (' as ' ~ m.alias if m.get('alias') else '')
+                          ~ ('\n    inner join ' ~ m.join ~ '\n        on ' ~ m.on if m.get('join') else '') %}
+    {%- set templates = "array['" ~ m.get('templates', source.templates) | join("', '") ~ "']" %}
+    {%- set default_counties_n = units_n if units_kind == 'counties' else q ~ 'counties_n' %}
+    {%- set columns = [
+        ("'" ~ m.metric ~ "'", 'metric'),
+        ("'" ~ m.unit ~ "'", 'unit'),
+        (source.get('geography_level', q ~ 'geography_level'), 'geography_level'),
+        (source.get('geography_code', q ~ 'geography_code'), 'geography_code'),
+        (q ~ 'year', 'year'),
+        (m.value, 'value'),
+        (m.get('households_n', units_n if units_kind == 'households' else 'null::bigint'), 'households_n'),
+        (units_n, 'units_n'),
+        ("'" ~ units_kind ~ "'" if units_kind else 'null', 'units_kind'),
+        (m.get('counties_n', source.get('counties_n', default_counties_n)), 'counties_n'),
+        (m.get('vintage', q ~ 'vintage'), 'vintage'),
+    ] %}
+    {%- if not loop.first %}
 
     union all
-    -- T2 / S2: share of monitored non-低保 households whose own per-capita income is strictly > 8000
+    {%- endif %}
+    {%- if m.get('comment') %}
+    -- {{ m.comment }}
+    {%- endif %}
     select
-        'li_share_above_8000_excl_dibao' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * non_dibao_above_8000 / non_dibao_households as value,
-        non_dibao_households as households_n,
-        non_dibao_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup
-    where non_dibao_households > 0
-
-    union all
-    -- S2: the same share at or above 8000 (the plan: 达到8000元以上)
-    select
-        'li_share_at_or_above_8000_excl_dibao' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * non_dibao_at_or_above_8000 / non_dibao_households as value,
-        non_dibao_households as households_n,
-        non_dibao_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup
-    where non_dibao_households > 0
-
-    union all
-    -- D1: identified people (household_size of the monitored households) / rural registered population
-    select
-        'li_identified_share_of_rural_population' as metric,
-        'percent' as unit,
-        h.geography_level,
-        h.geography_code,
-        h.year,
-        100.0 * h.monitored_persons / (r.rural_population_10k * 10000) as value,
-        h.monitored_n as households_n,
-        h.monitored_n as units_n,
-        'households' as units_kind,
-        h.counties_n,
-        h.vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup as h
-    inner join monitored_rural_population as r
-        on h.geography_level = r.geography_level and h.geography_code = r.geography_code and h.year = r.year
-    where h.monitored_persons > 0 and r.rural_population_10k > 0
-
-    union all
-    select
-        'li_real_edu_med_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * real_edu_med / consumption as value,
-        consumption_households as households_n,
-        consumption_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup
-    where consumption_households > 0
-
-    union all
-    -- T5: real share minus the local rural average share, in percentage points
-    select
-        'li_edu_med_gap_to_local' as metric,
-        'pp' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * gap_excess / gap_consumption as value,
-        gap_households as households_n,
-        gap_households as units_n,
-        'households' as units_kind,
-        gap_counties_n as counties_n,
-        gap_vintage as vintage,
-        array['households', 'household_income', 'county_indicators'] as templates
-    from household_rollup
-    where gap_households > 0
-
-    union all
-    -- T7
-    select
-        'li_employment_rate' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * employed / labour as value,
-        labour_households as households_n,
-        labour_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup
-    where labour > 0
-
-    union all
-    -- P5: persons trained per labourer of monitored households
-    select
-        'li_trained_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * trained / labour as value,
-        labour_households as households_n,
-        labour_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup
-    where labour > 0
-
-    union all
-    -- P5 (the plan's "trained at least once"): households with labour trained in a plan year up to Y
-    select
-        'li_ever_trained_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * ever_trained_households / labour_households as value,
-        labour_households as households_n,
-        labour_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup
-    where labour_households > 0 and year >= {{ var('plan_first_year', 2013) }}
-
-    union all
-    select
-        'monitored_households_with_income' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        income_households as value,
-        income_households as households_n,
-        income_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households', 'household_income'] as templates
-    from household_rollup
-    where income_households > 0
-
-    union all
-    select
-        'register_monitored_households' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        monitored_households as value,
-        monitored_households as households_n,
-        monitored_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['households'] as templates
-    from register_rollup
-    where monitored_households > 0
-
-    union all
-    -- R1
-    select
-        'relocated_persons' as metric,
-        'persons' as unit,
-        geography_level,
-        geography_code,
-        year,
-        persons as value,
-        relocated_households as households_n,
-        relocated_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-
-    union all
-    select
-        'relocated_households' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        relocated_households as value,
-        relocated_households as households_n,
-        relocated_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-
-    union all
-    -- R2: (household + county-level subsidy) per relocated person
-    select
-        'relocation_subsidy_per_person' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        (household_subsidy + county_infra_subsidy) / subsidy_persons as value,
-        subsidy_households as households_n,
-        subsidy_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-    where subsidy_persons > 0
-
-    union all
-    select
-        'relocation_household_subsidy_per_person' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        household_subsidy / subsidy_persons as value,
-        subsidy_households as households_n,
-        subsidy_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-    where subsidy_persons > 0
-
-    union all
-    select
-        'relocation_infra_subsidy_per_person' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        county_infra_subsidy / subsidy_persons as value,
-        subsidy_households as households_n,
-        subsidy_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-    where subsidy_persons > 0
-
-    union all
-    -- R3: relocated households whose housing land is within quota x persons (80 or 40 m2 per person)
-    select
-        'relocation_land_quota_compliance' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * land_within_quota / land_households as value,
-        land_households as households_n,
-        land_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-    where land_households > 0
-    {%- for code in relocation_types %}
-
-    union all
-    select
-        'relocated_households_type_{{ code }}' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        type_{{ code }}_households as value,
-        relocated_households as households_n,
-        relocated_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-
-    union all
-    select
-        'relocated_persons_type_{{ code }}' as metric,
-        'persons' as unit,
-        geography_level,
-        geography_code,
-        year,
-        type_{{ code }}_persons as value,
-        relocated_households as households_n,
-        relocated_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
+        {%- for expression, column in columns %}
+        {{ expression if expression == q ~ column else expression ~ ' as ' ~ column }},
+        {%- endfor %}
+        {{ templates }} as templates
+    from {{ from_clause }}
+    {%- if m.get('where') %}
+    where {{ m.where }}
+    {%- endif %}
     {%- endfor %}
-    {%- for code in settlement_types %}
-
-    union all
-    select
-        'relocated_households_settled_{{ code }}' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        settled_{{ code }}_households as value,
-        relocated_households as households_n,
-        relocated_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-
-    union all
-    select
-        'relocated_persons_settled_{{ code }}' as metric,
-        'persons' as unit,
-        geography_level,
-        geography_code,
-        year,
-        settled_{{ code }}_persons as value,
-        relocated_households as households_n,
-        relocated_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-    {%- endfor %}
-
-    union all
-    -- 宅基地复垦: relocated households whose old homestead was reclaimed
-    select
-        'relocated_households_homestead_reclaimed' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        homestead_reclaimed_households as value,
-        relocated_households as households_n,
-        relocated_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['relocations'] as templates
-    from relocation_rollup
-
-    union all
-    -- P3: mean programme income of households with an agritourism (农家乐) row
-    select
-        'agritourism_revenue_per_household' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        agritourism_income / agritourism_households as value,
-        agritourism_households as households_n,
-        agritourism_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['program_participation'] as templates
-    from participation_rollup
-    where agritourism_households > 0
-
-    union all
-    -- P3: mean programme income of the agritourism households living in a key village that year
-    select
-        'key_village_agritourism_revenue_per_household' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        key_village_agritourism_income / key_village_agritourism_households as value,
-        key_village_agritourism_households as households_n,
-        key_village_agritourism_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['program_participation', 'households', 'villages'] as templates
-    from participation_rollup
-    where key_village_agritourism_households > 0
-
-    union all
-    -- F1: micro-loans at or below 1.4 x that year's benchmark rate
-    select
-        'microcredit_rate_compliance' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * compliant_loans / rated_loans as value,
-        rated_loans as households_n,
-        rated_loans as units_n,
-        'households' as units_kind,
-        counties_n,
-        rate_vintage as vintage,
-        array['program_participation', 'province_indicators'] as templates
-    from participation_rollup
-    where rated_loans > 0
-
-    union all
-    select
-        'microcredit_on_time_interest_subsidy_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * subsidised_on_time_loans / on_time_loans as value,
-        on_time_loans as households_n,
-        on_time_loans as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['program_participation'] as templates
-    from participation_rollup
-    where on_time_loans > 0
-
-    union all
-    select
-        'training_participants' as metric,
-        'persons' as unit,
-        geography_level,
-        geography_code,
-        year,
-        training_persons as value,
-        training_households as households_n,
-        training_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['program_participation'] as templates
-    from participation_rollup
-    where training_households > 0
-
-    union all
-    select
-        'processing_participants' as metric,
-        'persons' as unit,
-        geography_level,
-        geography_code,
-        year,
-        processing_persons as value,
-        processing_households as households_n,
-        processing_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['program_participation'] as templates
-    from participation_rollup
-    where processing_households > 0
-
-    union all
-    select
-        'processing_programme_income' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        processing_income as value,
-        processing_households as households_n,
-        processing_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['program_participation'] as templates
-    from participation_rollup
-    where processing_households > 0 and processing_income is not null
-    {%- for program in breakdown_programs %}
-
-    union all
-    select
-        '{{ program }}_participants' as metric,
-        'persons' as unit,
-        geography_level,
-        geography_code,
-        year,
-        {{ program }}_persons as value,
-        {{ program }}_households as households_n,
-        {{ program }}_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['program_participation'] as templates
-    from participation_rollup
-    where {{ program }}_households > 0
-
-    union all
-    select
-        '{{ program }}_programme_income' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        {{ program }}_income as value,
-        {{ program }}_households as households_n,
-        {{ program }}_households as units_n,
-        'households' as units_kind,
-        counties_n,
-        vintage,
-        array['program_participation'] as templates
-    from participation_rollup
-    where {{ program }}_households > 0 and {{ program }}_income is not null
-    {%- endfor %}
-
-    union all
-    -- P1 (2nd part): key villages covered by technology extension
-    select
-        'key_villages_tech_extension_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * key_villages_tech / key_villages as value,
-        null::bigint as households_n,
-        key_villages as units_n,
-        'villages' as units_kind,
-        counties_n,
-        vintage,
-        array['villages'] as templates
-    from village_rollup
-    where key_villages > 0
-
-    union all
-    -- P4: key or weak villages with collective operating income >= 50,000
-    select
-        'villages_collective_income_ge_50000_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * key_or_weak_income_ok / key_or_weak_villages as value,
-        null::bigint as households_n,
-        key_or_weak_villages as units_n,
-        'villages' as units_kind,
-        counties_n,
-        vintage,
-        array['villages'] as templates
-    from village_rollup
-    where key_or_weak_villages > 0
-
-    union all
-    -- M2: key villages with pairing funds >= 50,000
-    select
-        'key_villages_pairing_funds_ge_50000_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * key_villages_pairing_ok / key_villages as value,
-        null::bigint as households_n,
-        key_villages as units_n,
-        'villages' as units_kind,
-        counties_n,
-        vintage,
-        array['villages'] as templates
-    from village_rollup
-    where key_villages > 0
-
-    union all
-    -- M2 (the plan's definition): paired villages (a pairing unit recorded) with pairing funds >= 50,000
-    select
-        'paired_villages_funds_ge_50000_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * paired_villages_ok / paired_villages as value,
-        null::bigint as households_n,
-        paired_villages as units_n,
-        'villages' as units_kind,
-        counties_n,
-        vintage,
-        array['villages'] as templates
-    from village_rollup
-    where paired_villages > 0
-
-    union all
-    -- beside M2: key villages without a pairing unit (not in M2's denominator)
-    select
-        'key_villages_without_pairing_unit' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        key_villages_unpaired as value,
-        null::bigint as households_n,
-        key_villages as units_n,
-        'villages' as units_kind,
-        counties_n,
-        vintage,
-        array['villages'] as templates
-    from village_rollup
-    where key_villages > 0
-
-    union all
-    -- P6: key villages covered by processing of supplied materials (来料加工覆盖)
-    select
-        'key_villages_processing_covered_share' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * key_villages_processing / key_villages_processing_known as value,
-        null::bigint as households_n,
-        key_villages_processing_known as units_n,
-        'villages' as units_kind,
-        counties_n,
-        vintage,
-        array['villages'] as templates
-    from village_rollup
-    where key_villages_processing_known > 0
-
-    union all
-    select
-        'key_villages' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        key_villages as value,
-        null::bigint as households_n,
-        key_villages as units_n,
-        'villages' as units_kind,
-        counties_n,
-        vintage,
-        array['villages'] as templates
-    from village_rollup
-
-    union all
-    select
-        'key_or_weak_villages' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        key_or_weak_villages as value,
-        null::bigint as households_n,
-        key_or_weak_villages as units_n,
-        'villages' as units_kind,
-        counties_n,
-        vintage,
-        array['villages'] as templates
-    from village_rollup
-
-    union all
-    -- T4
-    select
-        'dibao_standard' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        dibao_standard as value,
-        null::bigint as households_n,
-        dibao_standard_n as units_n,
-        'counties' as units_kind,
-        dibao_standard_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where dibao_standard_n > 0
-
-    union all
-    select
-        'dibao_min_topup' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        dibao_min_topup as value,
-        null::bigint as households_n,
-        dibao_min_topup_n as units_n,
-        'counties' as units_kind,
-        dibao_min_topup_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where dibao_min_topup_n > 0
-
-    union all
-    -- T6: housing-aided / housing-need households (a figure about households: disclosure applies)
-    select
-        'housing_aid_coverage' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        100.0 * housing_aided / housing_need as value,
-        housing_need as households_n,
-        housing_n as units_n,
-        'counties' as units_kind,
-        housing_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where housing_need > 0
-
-    union all
-    select
-        'housing_need_households' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        housing_need as value,
-        housing_need as households_n,
-        housing_n as units_n,
-        'counties' as units_kind,
-        housing_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where housing_n > 0
-
-    union all
-    select
-        'housing_aided_households' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        housing_aided as value,
-        housing_need as households_n,
-        housing_n as units_n,
-        'counties' as units_kind,
-        housing_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where housing_n > 0
-
-    union all
-    -- P1 (1st part)
-    select
-        'tech_demo_industries' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        tech_demo_industries as value,
-        null::bigint as households_n,
-        tech_demo_industries_n as units_n,
-        'counties' as units_kind,
-        tech_demo_industries_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where tech_demo_industries_n > 0
-
-    union all
-    -- P2
-    select
-        'processing_workers' as metric,
-        'persons' as unit,
-        geography_level,
-        geography_code,
-        year,
-        processing_workers as value,
-        null::bigint as households_n,
-        processing_workers_n as units_n,
-        'counties' as units_kind,
-        processing_workers_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where processing_workers_n > 0
-
-    union all
-    select
-        'processing_fees' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        processing_fees as value,
-        null::bigint as households_n,
-        processing_fees_n as units_n,
-        'counties' as units_kind,
-        processing_fees_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where processing_fees_n > 0
-
-    union all
-    -- F1: loans outstanding / guarantee fund
-    select
-        'microcredit_leverage' as metric,
-        'ratio' as unit,
-        geography_level,
-        geography_code,
-        year,
-        loans_outstanding / guarantee_fund as value,
-        null::bigint as households_n,
-        leverage_n as units_n,
-        'counties' as units_kind,
-        leverage_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where leverage_n > 0
-
-    union all
-    -- F2
-    select
-        'mutual_aid_funds_new_since_2013' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        mutual_aid_funds_since_2013 as value,
-        null::bigint as households_n,
-        mutual_aid_funds_n as units_n,
-        'counties' as units_kind,
-        mutual_aid_funds_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where mutual_aid_funds_n > 0
-
-    union all
-    -- F2 for developed areas: mutual-aid funds in existence (a stock)
-    select
-        'mutual_aid_funds_total' as metric,
-        'count' as unit,
-        geography_level,
-        geography_code,
-        year,
-        mutual_aid_funds_total as value,
-        null::bigint as households_n,
-        mutual_aid_funds_total_n as units_n,
-        'counties' as units_kind,
-        mutual_aid_funds_total_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where mutual_aid_funds_total_n > 0
-
-    union all
-    -- S3: farmers' per-capita net income of a group, its counties' weighted by rural population
-    select
-        'farmers_per_capita_net_income_weighted' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        farmers_income_weighted as value,
-        null::bigint as households_n,
-        farmers_income_n as units_n,
-        'counties' as units_kind,
-        farmers_income_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where farmers_income_n > 0
-
-    union all
-    -- S3 (b): a county's urban per-capita disposable income (optional column), counties only
-    select
-        'urban_per_capita_disposable_income' as metric,
-        'yuan' as unit,
-        'county' as geography_level,
-        county_code as geography_code,
-        year,
-        urban_per_capita_disposable_income as value,
-        null::bigint as households_n,
-        1 as units_n,
-        'counties' as units_kind,
-        1 as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_values
-    where urban_per_capita_disposable_income is not null
-
-    union all
-    -- S1 (farmers, not only low-income households)
-    select
-        'farmers_per_capita_net_income' as metric,
-        'yuan' as unit,
-        geography_level,
-        geography_code,
-        year,
-        farmers_income as value,
-        null::bigint as households_n,
-        farmers_income_n as units_n,
-        'counties' as units_kind,
-        farmers_income_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where farmers_income_n > 0
-
-    union all
-    -- I1
-    select
-        'rural_road_km_since_2013' as metric,
-        'km' as unit,
-        geography_level,
-        geography_code,
-        year,
-        rural_road_km_since_2013 as value,
-        null::bigint as households_n,
-        rural_road_km_n as units_n,
-        'counties' as units_kind,
-        rural_road_km_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where rural_road_km_n > 0
-
-    union all
-    select
-        'village_bus_access_pct' as metric,
-        'percent' as unit,
-        geography_level,
-        geography_code,
-        year,
-        village_bus_access_pct as value,
-        null::bigint as households_n,
-        village_bus_access_n as units_n,
-        'counties' as units_kind,
-        village_bus_access_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where village_bus_access_n > 0
-
-    union all
-    -- I2
-    select
-        'water_safety_people_since_2013' as metric,
-        'persons' as unit,
-        geography_level,
-        geography_code,
-        year,
-        water_safety_people_since_2013 as value,
-        null::bigint as households_n,
-        water_safety_people_n as units_n,
-        'counties' as units_kind,
-        water_safety_people_n as counties_n,
-        vintage,
-        array['county_indicators'] as templates
-    from county_indicator_rollup
-    where water_safety_people_n > 0
-
-    union all
-    -- T3's denominator and F1's reference rate, sent by the provincial statistics bureau
-    select
-        'province_rural_per_capita_net_income' as metric,
-        'yuan' as unit,
-        'province' as geography_level,
-        '330000' as geography_code,
-        year,
-        province_rural_per_capita_net_income as value,
-        null::bigint as households_n,
-        null::bigint as units_n,
-        null as units_kind,
-        null as counties_n,
-        vintage,
-        array['province_indicators'] as templates
-    from province_indicators
-    where province_rural_per_capita_net_income is not null
-
-    union all
-    select
-        'province_urban_per_capita_disposable_income' as metric,
-        'yuan' as unit,
-        'province' as geography_level,
-        '330000' as geography_code,
-        year,
-        province_urban_per_capita_disposable_income as value,
-        null::bigint as households_n,
-        null::bigint as units_n,
-        null as units_kind,
-        null as counties_n,
-        vintage,
-        array['province_indicators'] as templates
-    from province_indicators
-    where province_urban_per_capita_disposable_income is not null
-
-    union all
-    select
-        'benchmark_rate_pct' as metric,
-        'percent' as unit,
-        'province' as geography_level,
-        '330000' as geography_code,
-        year,
-        benchmark_rate_pct as value,
-        null::bigint as households_n,
-        null::bigint as units_n,
-        null as units_kind,
-        null as counties_n,
-        vintage,
-        array['province_indicators'] as templates
-    from province_indicators
-    where benchmark_rate_pct is not null
 ),
 
 final as (
