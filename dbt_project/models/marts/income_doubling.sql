@@ -5,13 +5,25 @@
 -- them is suppressed ('D' when only hidden to protect another); each figure's own flags are in
 -- indicator_values.
 
-with indicators as not materialized (
-    select * from {{ ref('indicator_values') }}
-    where metric in (
-        'li_per_capita_net_income', 'li_income_ratio_to_2012', 'li_share_above_8000_excl_dibao',
-        'li_relative_gap_to_province'
-    )
-),
+with {{ theme_pivot(
+    figures={
+        'households_n': ['li_per_capita_net_income', 'households_n'],
+        'per_capita_net_income': 'li_per_capita_net_income',
+        'ratio_to_2012': 'li_income_ratio_to_2012',
+        'households_excl_dibao_n': ['li_share_above_8000_excl_dibao', 'households_n'],
+        'share_above_8000_excl_dibao_pct': 'li_share_above_8000_excl_dibao',
+        'relative_gap_pct': 'li_relative_gap_to_province',
+        'relative_gap_change_pp': ['li_relative_gap_to_province', 'trend'],
+    },
+    verdicts={
+        'on_track_value': ['T1', 'max(on_track_value)'],
+        'on_track': ['T1', 'bool_or(on_track)'],
+        'doubling_met': 'T1',
+        'share_above_8000_met': 'T2',
+        'gap_narrowed': 'T3',
+        's2_met': 'S2',
+    },
+) }},
 
 province as (
     select
@@ -21,45 +33,6 @@ province as (
         vintage
     from {{ ref('indicator_values') }}
     where metric = 'province_rural_per_capita_net_income'
-),
-
-attainment as not materialized (
-    select * from {{ ref('target_attainment') }}
-    where target_id in ('T1', 'T2', 'T3', 'S2') and plan = '{{ var("current_plan", "2013-2017") }}'
-),
-
-figures as (
-    select
-        geography_level,
-        geography_code,
-        max(geography_name) as geography_name,
-        year,
-        max(households_n) filter (where metric = 'li_per_capita_net_income') as households_n,
-        max(value) filter (where metric = 'li_per_capita_net_income') as per_capita_net_income,
-        max(value) filter (where metric = 'li_income_ratio_to_2012') as ratio_to_2012,
-        max(households_n) filter (where metric = 'li_share_above_8000_excl_dibao') as households_excl_dibao_n,
-        max(value) filter (where metric = 'li_share_above_8000_excl_dibao')
-            as share_above_8000_excl_dibao_pct,
-        max(value) filter (where metric = 'li_relative_gap_to_province') as relative_gap_pct,
-        max(trend) filter (where metric = 'li_relative_gap_to_province') as relative_gap_change_pp,
-        {{ theme_row_flags() }}
-    from indicators
-    group by geography_level, geography_code, year
-),
-
-verdicts as (
-    select
-        geography_level,
-        geography_code,
-        year,
-        max(on_track_value) filter (where target_id = 'T1') as on_track_value,
-        bool_or(on_track) filter (where target_id = 'T1') as on_track,
-        bool_or(met) filter (where target_id = 'T1') as doubling_met,
-        bool_or(met) filter (where target_id = 'T2') as share_above_8000_met,
-        bool_or(met) filter (where target_id = 'T3') as gap_narrowed,
-        bool_or(met) filter (where target_id = 'S2') as s2_met
-    from attainment
-    group by geography_level, geography_code, year
 ),
 
 final as (
@@ -80,9 +53,7 @@ final as (
         f.relative_gap_change_pp::numeric(5, 1) as relative_gap_change_pp,
         v.gap_narrowed::boolean as gap_narrowed,
         {{ theme_flag_columns('f') }}
-    from figures as f
-    left join verdicts as v
-        on f.geography_level = v.geography_level and f.geography_code = v.geography_code and f.year = v.year
+    {{ theme_join() }}
     left join province as p on f.year = p.year
 )
 

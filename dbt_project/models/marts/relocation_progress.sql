@@ -6,62 +6,34 @@
                      'type_other', 'settled_county_town', 'settled_central_town', 'settled_small_town',
                      'settled_central_village'] %}
 
-with indicators as not materialized (
-    select * from {{ ref('indicator_values') }}
-    where metric in (
-        'relocated_households', 'relocated_persons', 'relocation_subsidy_per_person',
-        'relocation_household_subsidy_per_person', 'relocation_infra_subsidy_per_person',
-        'relocation_land_quota_compliance', 'relocated_households_homestead_reclaimed'
-    )
-    or metric like 'relocated\_households\_type\_%' or metric like 'relocated\_persons\_type\_%'
-    or metric like 'relocated\_households\_settled\_%' or metric like 'relocated\_persons\_settled\_%'
-),
+{% set figures = {
+    'relocated_households': 'relocated_households',
+    'relocated_persons': 'relocated_persons',
+    'subsidy_per_person': 'relocation_subsidy_per_person',
+    'household_subsidy_per_person': 'relocation_household_subsidy_per_person',
+    'county_infra_subsidy_per_person': 'relocation_infra_subsidy_per_person',
+    'land_within_quota_pct': 'relocation_land_quota_compliance',
+    'households_homestead_reclaimed': 'relocated_households_homestead_reclaimed',
+} %}
+{%- for code in breakdowns %}
+    {%- do figures.update({
+        'households_' ~ code: 'relocated_households_' ~ code,
+        'persons_' ~ code: 'relocated_persons_' ~ code,
+    }) %}
+{%- endfor %}
 
-attainment as not materialized (
-    select * from {{ ref('target_attainment') }}
-    where target_id in ('R1', 'R2', 'R3') and plan = '{{ var("current_plan", "2013-2017") }}'
-),
+with {{ theme_pivot(
+    figures=figures,
+    verdicts={'persons_met': 'R1', 'subsidy_met': 'R2', 'land_quota_met': 'R3'},
+    metric_patterns=[
+        'relocated\\_households\\_type\\_%', 'relocated\\_persons\\_type\\_%',
+        'relocated\\_households\\_settled\\_%', 'relocated\\_persons\\_settled\\_%',
+    ],
+) }},
 
 targets as not materialized (
     select * from {{ ref('plan_targets') }}
     where target_id in ('R1', 'R2') and criterion = 1 and plan = '{{ var("current_plan", "2013-2017") }}'
-),
-
-figures as (
-    select
-        geography_level,
-        geography_code,
-        max(geography_name) as geography_name,
-        year,
-        max(value) filter (where metric = 'relocated_households') as relocated_households,
-        max(value) filter (where metric = 'relocated_persons') as relocated_persons,
-        max(value) filter (where metric = 'relocation_subsidy_per_person') as subsidy_per_person,
-        max(value) filter (where metric = 'relocation_household_subsidy_per_person')
-            as household_subsidy_per_person,
-        max(value) filter (where metric = 'relocation_infra_subsidy_per_person')
-            as county_infra_subsidy_per_person,
-        max(value) filter (where metric = 'relocation_land_quota_compliance') as land_within_quota_pct,
-        {%- for code in breakdowns %}
-        max(value) filter (where metric = 'relocated_households_{{ code }}') as households_{{ code }},
-        max(value) filter (where metric = 'relocated_persons_{{ code }}') as persons_{{ code }},
-        {%- endfor %}
-        max(value) filter (where metric = 'relocated_households_homestead_reclaimed')
-            as households_homestead_reclaimed,
-        {{ theme_row_flags() }}
-    from indicators
-    group by geography_level, geography_code, year
-),
-
-verdicts as (
-    select
-        geography_level,
-        geography_code,
-        year,
-        bool_or(met) filter (where target_id = 'R1') as persons_met,
-        bool_or(met) filter (where target_id = 'R2') as subsidy_met,
-        bool_or(met) filter (where target_id = 'R3') as land_quota_met
-    from attainment
-    group by geography_level, geography_code, year
 ),
 
 final as (
@@ -93,9 +65,7 @@ final as (
         f.persons_{{ code }}::integer as persons_{{ code }},
         {%- endfor %}
         f.households_homestead_reclaimed::integer as households_homestead_reclaimed
-    from figures as f
-    left join verdicts as v
-        on f.geography_level = v.geography_level and f.geography_code = v.geography_code and f.year = v.year
+    {{ theme_join() }}
 )
 
 select * from final
