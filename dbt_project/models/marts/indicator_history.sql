@@ -7,7 +7,8 @@
 -- refresh is refused (full_refresh: false) so the record of what was published survives rebuilds.
 --
 -- obs_status 'R' (revised): a published value changed because newer data (a resubmission, so a new
--- vintage) arrived; once revised, a figure stays 'R'.
+-- vintage) arrived; once revised, a figure stays 'R'. The publication's steps shared with
+-- target_attainment_history are macros/published_history.sql (not a dbt snapshot: decision 0025).
 
 
 with cells as materialized (
@@ -17,26 +18,9 @@ with cells as materialized (
 
 {% if is_incremental() %}
 
-published_versions as (
-    select * from {{ this }} where valid_to is null
-),
+{{ published_history_publication('(select max(published_at) from cells)') }},
 
-publication as (
-    -- a publication is later than every one before it, even when a test pins published_at
-    select greatest(
-        (select max(published_at) from cells),
-        (select max(valid_from) from {{ this }}) + interval '1 millisecond'
-    ) as published_at
-),
-
-compared as (
-    select
-        c.*,
-        {% for column in payload %}v.{{ column }} as prev_{{ column }},
-        {% endfor %}v.metric is null as is_new
-    from cells as c
-    left join published_versions as v using ({{ key | join(', ') }})
-),
+{{ published_history_compared('cells', key, payload) }},
 
 with_status as (
     select
@@ -69,48 +53,10 @@ changed as (
             else 'metadata changed'
         end as change_reason
     from with_status
-    where is_new
-        or ({% for column in payload if column != 'obs_status' %}{{ column }}, {% endfor %}new_obs_status)
-            is distinct from
-           ({% for column in payload if column != 'obs_status' %}prev_{{ column }}, {% endfor %}prev_obs_status)
+    where {{ published_history_changed(payload, overrides={'obs_status': 'new_obs_status'}) }}
 ),
 
-new_versions as (
-    select
-        {{ key | join(', ') }},
-        {{ payload | join(', ') }},
-        previous_value,
-        change_reason,
-        (select published_at from publication) as valid_from,
-        null::timestamptz as valid_to
-    from changed
-),
-
-closed_versions as (
-    -- replaced by a new version, or no longer published at all
-    select
-        {% for column in key %}v.{{ column }}, {% endfor %}
-        {% for column in payload %}v.{{ column }}, {% endfor %}
-        v.previous_value,
-        v.change_reason,
-        v.valid_from,
-        (select published_at from publication) as valid_to
-    from published_versions as v
-    where exists (
-            select 1 from changed as c
-            where {% for column in key %}c.{{ column }} = v.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
-        )
-        or not exists (
-            select 1 from cells as c
-            where {% for column in key %}c.{{ column }} = v.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
-        )
-),
-
-unioned as (
-    select * from new_versions
-    union all
-    select * from closed_versions
-),
+{{ published_history_versions('cells', key, payload, carried=['previous_value']) }},
 
 {% else %}
 

@@ -11,6 +11,7 @@
 -- first showed it, valid_to the one that replaced it (null = published now). A publication only
 -- adds versions and closes replaced ones, and a full refresh is refused (full_refresh: false).
 -- "As published at time T": marts.target_attainment_as_of(T), created by this model's post-hook.
+-- The steps shared with indicator_history are macros/published_history.sql (decision 0025).
 
 
 with attainment as not materialized (
@@ -19,25 +20,9 @@ with attainment as not materialized (
 
 {% if is_incremental() %}
 
-published_versions as (
-    select * from {{ this }} where valid_to is null
-),
+{{ published_history_publication(published_at) }},
 
-publication as (
-    select greatest(
-        {{ published_at }},
-        (select max(valid_from) from {{ this }}) + interval '1 millisecond'
-    ) as published_at
-),
-
-compared as (
-    select
-        a.*,
-        {% for column in payload %}v.{{ column }} as prev_{{ column }},
-        {% endfor %}v.target_id is null as is_new
-    from attainment as a
-    left join published_versions as v using ({{ key | join(', ') }})
-),
+{{ published_history_compared('attainment', key, payload) }},
 
 changed as (
     select
@@ -56,43 +41,10 @@ changed as (
             else 'metadata changed'
         end as change_reason
     from compared
-    where is_new
-        or ({{ payload | join(', ') }}) is distinct from
-           ({% for column in payload %}prev_{{ column }}{{ ', ' if not loop.last }}{% endfor %})
+    where {{ published_history_changed(payload) }}
 ),
 
-new_versions as (
-    select
-        {{ key | join(', ') }},
-        {{ payload | join(', ') }},
-        change_reason,
-        (select published_at from publication) as valid_from,
-        null::timestamptz as valid_to
-    from changed
-),
-
-closed_versions as (
-    select
-        {% for column in key + payload %}v.{{ column }}, {% endfor %}
-        v.change_reason,
-        v.valid_from,
-        (select published_at from publication) as valid_to
-    from published_versions as v
-    where exists (
-            select 1 from changed as c
-            where {% for column in key %}c.{{ column }} = v.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
-        )
-        or not exists (
-            select 1 from attainment as a
-            where {% for column in key %}a.{{ column }} = v.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
-        )
-),
-
-final as (
-    select * from new_versions
-    union all
-    select * from closed_versions
-)
+{{ published_history_versions('attainment', key, payload, name='final') }}
 
 {% else %}
 
